@@ -1,0 +1,198 @@
+"""Settings: defaults < TOML file (--config or HOTLINE_CONFIG) < HOTLINE_* environment variables.
+
+Everything a test needs to point at loopback is a setting, so the same code runs on the synthetic
+internet, a laptop and a cluster.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+_config_file: Path | None = None
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message is one line naming it."""
+
+
+def _split_list(value: Any) -> Any:
+    # Lists come from the environment as "a,b" (or JSON); from TOML as real lists.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class _CommaListEnv(EnvSettingsSource):
+    def prepare_field_value(self, field_name: str, field: Any, value: Any, value_is_complex: bool) -> Any:
+        if isinstance(value, str) and field_name in _LIST_FIELDS:
+            return _split_list(value)
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+    def decode_complex_value(self, field_name: str, field: Any, value: Any) -> Any:
+        if field_name in _LIST_FIELDS:
+            return _split_list(value)
+        return super().decode_complex_value(field_name, field, value)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        super().__init__(settings_cls)
+        self.data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                with path.open("rb") as fh:
+                    raw = tomllib.load(fh)
+            except FileNotFoundError:
+                raise SettingsError(f"config file {path} does not exist") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+            # Accept both a flat file and one under a [hotline] table.
+            self.data = dict(raw.get("hotline", raw))
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    broker_url: str | None = None
+
+    dns_nameservers: list[str] = Field(default_factory=list)
+    rdap_url: str | None = None
+    rdap_cache_ttl_seconds: int = 7 * 24 * 3600
+    geoip_mmdb: Path | None = None
+
+    egress_proxy: str | None = None
+    allow_private: list[str] = Field(default_factory=list)
+    # Safety net for tests and labs: when set, direct (non-proxied) connections may only go here.
+    direct_connect_only: list[str] = Field(default_factory=list)
+    capture_user_agent: str = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/130.0 Safari/537.36"
+    )
+    capture_accept_language: str = "ro-RO,ro;q=0.9,en;q=0.8"
+    capture_max_bytes: int = 50_000_000
+    capture_max_seconds: float = 60.0
+    capture_max_redirects: int = 10
+    capture_max_resources: int = 200
+    capture_dedup_hours: float = 24.0
+    master_key: str | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "hotline@localhost"
+
+    rules_files: list[Path] = Field(default_factory=list)
+    directory_files: list[Path] = Field(default_factory=list)
+    own_country: str = "RO"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = None
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _check_nameservers(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            parse_nameserver(entry)
+        return value
+
+    @field_validator("allow_private", "direct_connect_only")
+    @classmethod
+    def _check_cidrs(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not a CIDR network such as 127.0.0.0/8") from None
+        return value
+
+    @field_validator("egress_proxy", "rdap_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://", "socks5://", "socks5h://")):
+            raise ValueError(f"{value!r} must be an http:// or https:// URL")
+        return value
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hotline.sqlite3').resolve()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file or (Path(os.environ["HOTLINE_CONFIG"]) if os.environ.get("HOTLINE_CONFIG") else None)
+        return (init_settings, _CommaListEnv(settings_cls), _TomlSource(settings_cls, path))
+
+
+def parse_nameserver(entry: str) -> tuple[str, int]:
+    """'1.2.3.4:53', '[::1]:5353', '::1' or '1.2.3.4' -> (ip, port)."""
+    text = entry.strip()
+    host, port = text, "53"
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{entry!r} is not an IP address with an optional :port") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{entry!r} has a port that is not a number from 1 to 65535")
+    return host, int(port)
+
+
+_LIST_FIELDS = {"dns_nameservers", "allow_private", "direct_connect_only", "rules_files", "directory_files"}
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, turning validation failures into one line that names the setting."""
+    global _config_file
+    _config_file = config_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"setting HOTLINE_{name.upper()} is invalid: {message}") from None
+    finally:
+        _config_file = None

@@ -1,0 +1,470 @@
+"""The data model: one table per thing a hotline keeps, typed with SQLAlchemy 2.
+
+A ReportedUrl is shared by every report that names the same normalised URL, so one capture and one
+assessment serve them all. Pipeline stages move a ReportedUrl through `UrlState`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite too (which forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class UrlState(enum.StrEnum):
+    NEW = "new"  # waiting for capture
+    CAPTURED = "captured"  # waiting for fingerprints
+    FINGERPRINTED = "fingerprinted"  # waiting for hosting location
+    LOCATED = "located"  # waiting for rules
+    TRIAGED = "triaged"  # proposals made; waiting for an analyst
+    ASSESSED = "assessed"  # classified; waiting for approval of proposals
+    FORWARDED = "forwarded"  # at least one forward approved; monitored until removed
+    REMOVED = "removed"  # content gone
+    CLOSED = "closed"  # nothing to forward (not illegal, duplicate, ...)
+    REFUSED = "refused"  # the capture guard refused the URL (private address, bad scheme)
+
+
+ACTIVE_STAGE_STATES = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, UrlState.LOCATED)
+
+
+class ReportSource(enum.StrEnum):
+    PUBLIC = "public"
+    PARTNER = "partner"
+    CLI = "cli"
+    API = "api"
+
+
+class Report(Base):
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("partner_id", "idempotency_key", name="uq_report_idempotency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    source: Mapped[ReportSource] = mapped_column(Enum(ReportSource, native_enum=False, length=16))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
+    partner_reference: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    category_claimed: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    reporter_contact: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # Hash of the per-report secret shown once to the reporter for the status page.
+    status_secret_hash: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    urls: Mapped[list[ReportUrl]] = relationship(back_populates="report", order_by="ReportUrl.position")
+
+
+class ReportUrl(Base):
+    """A report names a URL: the link between Report and the shared ReportedUrl."""
+
+    __tablename__ = "report_url"
+    __table_args__ = (UniqueConstraint("report_id", "reported_url_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    submitted_url: Mapped[str] = mapped_column(Text)  # as the reporter typed it
+    referer: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="urls")
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="report_links")
+
+
+class ReportedUrl(Base):
+    __tablename__ = "reported_url"
+    __table_args__ = (Index("ix_reported_url_state_priority", "state", "priority"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    state: Mapped[UrlState] = mapped_column(
+        Enum(UrlState, native_enum=False, length=16), default=UrlState.NEW
+    )
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(default=0)
+    referer: Mapped[str | None] = mapped_column(Text)
+    first_reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Leases let several workers share the table without taking the same row twice.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    stage_attempts: Mapped[int] = mapped_column(default=0)
+    # Analyst claim on the review queue.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    removed_at: Mapped[datetime | None] = mapped_column()
+    first_forwarded_at: Mapped[datetime | None] = mapped_column()
+
+    report_links: Mapped[list[ReportUrl]] = relationship(back_populates="reported_url")
+    captures: Mapped[list[Capture]] = relationship(
+        back_populates="reported_url", order_by="Capture.id", foreign_keys="Capture.reported_url_id"
+    )
+    hostings: Mapped[list[Hosting]] = relationship(back_populates="reported_url", order_by="Hosting.id")
+    proposals: Mapped[list[Proposal]] = relationship(back_populates="reported_url", order_by="Proposal.id")
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="reported_url", order_by="Assessment.id"
+    )
+    forwards: Mapped[list[Forward]] = relationship(back_populates="reported_url", order_by="Forward.id")
+    checks: Mapped[list[TakedownCheck]] = relationship(
+        back_populates="reported_url", order_by="TakedownCheck.id"
+    )
+
+
+class Capture(Base):
+    __tablename__ = "capture"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="report")  # report | recapture | monitor
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column()
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    hops: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tls: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    warc_path: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="captures", foreign_keys=[reported_url_id])
+    media: Mapped[list[MediaItem]] = relationship(back_populates="capture", order_by="MediaItem.id")
+
+
+class MediaItem(Base):
+    __tablename__ = "media_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # page | image | video | other
+    status: Mapped[int | None] = mapped_column()
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int | None] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    reason: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    blob: Mapped[str | None] = mapped_column(String(64))  # key in the encrypted blob store
+    fingerprinted_at: Mapped[datetime | None] = mapped_column()
+    fingerprint_note: Mapped[str | None] = mapped_column(Text)
+
+    capture: Mapped[Capture] = relationship(back_populates="media")
+    fingerprints: Mapped[list[Fingerprint]] = relationship(
+        back_populates="media_item", order_by="Fingerprint.id"
+    )
+    matches: Mapped[list[Match]] = relationship(
+        back_populates="media_item", foreign_keys="Match.media_item_id", order_by="Match.id"
+    )
+
+
+class Fingerprint(Base):
+    __tablename__ = "fingerprint"
+    __table_args__ = (
+        UniqueConstraint("media_item_id", "kind", "frame"),
+        Index("ix_fingerprint_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_item_id: Mapped[int] = mapped_column(ForeignKey("media_item.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # md5 | sha1 | sha256 | phash | dhash | pdq
+    value: Mapped[str] = mapped_column(String(128))
+    frame: Mapped[int] = mapped_column(default=-1)  # -1: the item itself; n: frame n of an animation/video
+    quality: Mapped[int | None] = mapped_column()
+    usable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    media_item: Mapped[MediaItem] = relationship(back_populates="fingerprints")
+
+
+class HashList(Base):
+    __tablename__ = "hash_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    verdict: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(200))
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many analysts (here or at the source) confirmed the list's entries; used by auto-forward policies.
+    confirmations: Mapped[int] = mapped_column(default=0)
+    entry_count: Mapped[int] = mapped_column(default=0)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[HashListEntry]] = relationship(
+        back_populates="hash_list", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class HashListEntry(Base):
+    __tablename__ = "hash_list_entry"
+    __table_args__ = (Index("ix_hash_list_entry_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hash_list_id: Mapped[int] = mapped_column(ForeignKey("hash_list.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str | None] = mapped_column(String(200))
+
+    hash_list: Mapped[HashList] = relationship(back_populates="entries")
+
+
+class Match(Base):
+    """A media item's hash matched a hash-list entry or an item analysts already assessed."""
+
+    __tablename__ = "match"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_item_id: Mapped[int] = mapped_column(ForeignKey("media_item.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    distance: Mapped[int] = mapped_column(default=0)
+    hash_list_id: Mapped[int | None] = mapped_column(ForeignKey("hash_list.id", ondelete="CASCADE"))
+    hash_list_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hash_list_entry.id", ondelete="CASCADE")
+    )
+    matched_media_item_id: Mapped[int | None] = mapped_column(ForeignKey("media_item.id"))
+    verdict: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    media_item: Mapped[MediaItem] = relationship(back_populates="matches", foreign_keys=[media_item_id])
+    hash_list: Mapped[HashList | None] = relationship()
+
+
+class Hosting(Base):
+    __tablename__ = "hosting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    located_at: Mapped[datetime] = mapped_column(default=utcnow)
+    host: Mapped[str | None] = mapped_column(String(255))
+    registrable_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    ips: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    country: Mapped[str | None] = mapped_column(String(8), index=True)
+    country_status: Mapped[str] = mapped_column(String(32), default="unknown")
+    asn: Mapped[int | None] = mapped_column()
+    provider: Mapped[str | None] = mapped_column(String(300))
+    network_name: Mapped[str | None] = mapped_column(String(300))
+    cidr: Mapped[str | None] = mapped_column(String(64))
+    abuse_email: Mapped[str | None] = mapped_column(String(320))
+    behind_cdn: Mapped[bool] = mapped_column(Boolean, default=False)
+    cdn_name: Mapped[str | None] = mapped_column(String(100))
+    platform: Mapped[str | None] = mapped_column(String(100))
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="hostings")
+
+
+class Assessment(Base):
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    media_item_id: Mapped[int | None] = mapped_column(ForeignKey("media_item.id"))
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    policy: Mapped[str | None] = mapped_column(String(100))  # set when an auto-forward policy decided
+    legal: Mapped[str] = mapped_column(String(32))
+    content_type: Mapped[str | None] = mapped_column(String(32))
+    site_type: Mapped[str | None] = mapped_column(String(32))
+    age_group: Mapped[str | None] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # four-eyes
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="assessments")
+
+
+class Proposal(Base):
+    __tablename__ = "proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    destination: Mapped[str] = mapped_column(String(100))
+    destination_kind: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    condition: Mapped[str | None] = mapped_column(String(100))  # e.g. "after police clearance"
+    not_before: Mapped[datetime | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|superseded
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="proposals")
+
+
+class Forward(Base):
+    """An outbox row: written with the approval, sent by the delivery worker exactly once."""
+
+    __tablename__ = "forward"
+    __table_args__ = (Index("ix_forward_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+    destination: Mapped[str] = mapped_column(String(100))
+    destination_kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))  # partner-api | email | xarf-email | xarf-http
+    address: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|delivered|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    escalation_of_id: Mapped[int | None] = mapped_column(ForeignKey("forward.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="forwards")
+
+
+class TakedownCheck(Base):
+    __tablename__ = "takedown_check"
+    __table_args__ = (Index("ix_takedown_due", "checked_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    checked_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(16))  # present | removed | replaced | error
+    detail: Mapped[str | None] = mapped_column(Text)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+
+    reported_url: Mapped[ReportedUrl] = relationship(back_populates="checks")
+
+
+class AuditEvent(Base):
+    """Append-only; each event holds the hash of the previous one so edits and deletions show."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # analyst | supervisor | admin | system
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    session_version: Mapped[int] = mapped_column(default=0)  # bumped by "log out everywhere"
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Partner(Base):
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str | None] = mapped_column(String(8))
+    key_id: Mapped[str] = mapped_column(String(100), unique=True)
+    api_key_hash: Mapped[str | None] = mapped_column(String(200))
+    # HMAC secret for signed payloads; both sides must know it, so it cannot be a one-way hash.
+    signing_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    endpoint: Mapped[str | None] = mapped_column(Text)
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RdapCacheEntry(Base):
+    __tablename__ = "rdap_cache"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class Setting(Base):
+    """Runtime switches an admin flips in the workspace (e.g. pause auto-forward policies)."""
+
+    __tablename__ = "runtime_setting"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+__all__ = [
+    "ACTIVE_STAGE_STATES",
+    "Assessment",
+    "AuditEvent",
+    "Base",
+    "Capture",
+    "Fingerprint",
+    "Forward",
+    "HashList",
+    "HashListEntry",
+    "Hosting",
+    "Match",
+    "MediaItem",
+    "Partner",
+    "Proposal",
+    "RdapCacheEntry",
+    "Report",
+    "ReportSource",
+    "ReportUrl",
+    "ReportedUrl",
+    "Setting",
+    "TakedownCheck",
+    "UrlState",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,134 @@
+"""Intake: a report names URLs; each URL is normalised and linked to the one shared ReportedUrl."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.models import Report, ReportedUrl, ReportSource, ReportUrl, UrlState, utcnow
+from hotline.urls import UrlError, host_of, normalise_url
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
+MAX_URLS_PER_REPORT = 100
+_REOPENABLE = (UrlState.CLOSED, UrlState.REMOVED, UrlState.REFUSED)
+
+
+class NothingToReport(ValueError):
+    """Every URL in the report was rejected; nothing was stored."""
+
+
+@dataclass
+class Rejected:
+    text: str
+    reason: str
+
+
+@dataclass
+class Submitted:
+    report: Report
+    urls: list[ReportedUrl] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    status_secret: str | None = None
+
+
+def new_reference() -> str:
+    token = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"HL-{utcnow():%Y}-{token[:4]}-{token[4:]}"
+
+
+def check_urls(texts: list[str]) -> tuple[list[tuple[str, str]], list[Rejected]]:
+    """Split into (typed, normalised) pairs and rejections; duplicates inside one report are merged."""
+    accepted: list[tuple[str, str]] = []
+    rejected: list[Rejected] = []
+    seen: set[str] = set()
+    for text in texts:
+        if not text.strip():
+            continue
+        try:
+            url = normalise_url(text)
+        except UrlError as exc:
+            rejected.append(Rejected(text, str(exc)))
+            continue
+        if url not in seen:
+            seen.add(url)
+            accepted.append((text.strip(), url))
+    if len(accepted) > MAX_URLS_PER_REPORT:
+        for text, _ in accepted[MAX_URLS_PER_REPORT:]:
+            rejected.append(Rejected(text, f"a report can name at most {MAX_URLS_PER_REPORT} addresses"))
+        accepted = accepted[:MAX_URLS_PER_REPORT]
+    return accepted, rejected
+
+
+def submit_report(
+    session: Session,
+    texts: list[str],
+    *,
+    source: ReportSource = ReportSource.CLI,
+    category: str | None = None,
+    description: str | None = None,
+    reporter_contact: str | None = None,
+    language: str | None = None,
+    referer: str | None = None,
+    partner_id: int | None = None,
+    partner_reference: str | None = None,
+    idempotency_key: str | None = None,
+    priority: int = 0,
+    status_secret_hash: str | None = None,
+    payload: dict | None = None,
+    reopen_after: timedelta = timedelta(hours=24),
+) -> Submitted:
+    """Store a report and its URLs in the caller's transaction. Raises NothingToReport if none is valid."""
+    accepted, rejected = check_urls(texts)
+    if not accepted:
+        reasons = "; ".join(f"{r.text!r}: {r.reason}" for r in rejected) or "no address given"
+        raise NothingToReport(reasons)
+    report = Report(
+        reference=new_reference(),
+        source=source,
+        category_claimed=category,
+        description=description,
+        reporter_contact=reporter_contact,
+        language=language,
+        partner_id=partner_id,
+        partner_reference=partner_reference,
+        idempotency_key=idempotency_key,
+        status_secret_hash=status_secret_hash,
+        payload=payload,
+    )
+    session.add(report)
+    result = Submitted(report=report, rejected=rejected)
+    for position, (typed, url) in enumerate(accepted):
+        reported = _get_or_create_url(session, url, priority)
+        if referer:
+            reported.referer = referer
+        reported.priority = max(reported.priority, priority)
+        if reported.state in _REOPENABLE and reported.updated_at < utcnow() - reopen_after:
+            # Seen long ago and finished with: a new report means it may be back, so look again.
+            reported.state, reported.state_reason = UrlState.NEW, "reported again"
+        session.add(ReportUrl(report=report, reported_url=reported, position=position,
+                              submitted_url=typed, referer=referer))
+        result.urls.append(reported)
+    session.flush()
+    return result
+
+
+def _get_or_create_url(session: Session, url: str, priority: int) -> ReportedUrl:
+    existing = session.scalar(select(ReportedUrl).where(ReportedUrl.url == url))
+    if existing is not None:
+        return existing
+    candidate = ReportedUrl(url=url, host=host_of(url), priority=priority, state=UrlState.NEW)
+    try:
+        # A savepoint, so losing a race with another writer keeps the rest of the report.
+        with session.begin_nested():
+            session.add(candidate)
+            session.flush()
+        return candidate
+    except IntegrityError:
+        found = session.scalar(select(ReportedUrl).where(ReportedUrl.url == url))
+        assert found is not None
+        return found

@@ -1,0 +1,81 @@
+"""Leases: a worker takes rows in one state for a while, so two workers never process the same item.
+
+A lease that runs out (the worker died) makes the row available again; stages are idempotent, so
+doing an item again after a crash changes nothing that was already done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from hotline.models import ReportedUrl, UrlState, utcnow
+
+# A row that failed this many times in one state waits for a person (its state_reason says why).
+MAX_STAGE_ATTEMPTS = 5
+
+
+def claim(
+    session: Session,
+    state: UrlState,
+    *,
+    limit: int,
+    lease: timedelta = timedelta(minutes=10),
+    ids: Sequence[int] | None = None,
+) -> tuple[str, list[int]]:
+    """Lease up to `limit` rows in `state`; returns the lease token and the ids taken. Commits."""
+    now = utcnow()
+    token = uuid.uuid4().hex
+    free = or_(ReportedUrl.lease_until.is_(None), ReportedUrl.lease_until < now)
+    candidates = (
+        select(ReportedUrl.id)
+        .where(ReportedUrl.state == state, free, ReportedUrl.stage_attempts < MAX_STAGE_ATTEMPTS)
+        .order_by(ReportedUrl.priority.desc(), ReportedUrl.id)
+        .limit(limit)
+    )
+    if ids is not None:
+        candidates = candidates.where(ReportedUrl.id.in_(list(ids)))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    chosen = list(session.scalars(candidates))
+    if chosen:
+        session.execute(
+            update(ReportedUrl)
+            .where(ReportedUrl.id.in_(chosen), ReportedUrl.state == state, free)
+            .values(lease_owner=token, lease_until=now + lease, stage_attempts=ReportedUrl.stage_attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    if not chosen:
+        return token, []
+    taken = session.scalars(select(ReportedUrl.id).where(ReportedUrl.lease_owner == token)).all()
+    return token, sorted(taken)
+
+
+def holds(row: ReportedUrl, token: str, state: UrlState) -> bool:
+    return row.lease_owner == token and row.state == state
+
+
+def advance(row: ReportedUrl, new_state: UrlState, reason: str | None = None) -> None:
+    """Move a row on and release its lease (in the caller's transaction)."""
+    row.state = new_state
+    row.state_reason = reason
+    row.lease_owner = None
+    row.lease_until = None
+    row.stage_attempts = 0
+    row.updated_at = utcnow()
+
+
+def release(session: Session, token: str) -> None:
+    """Give back what a worker took but did not finish (e.g. on shutdown)."""
+    session.execute(
+        update(ReportedUrl)
+        .where(ReportedUrl.lease_owner == token)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

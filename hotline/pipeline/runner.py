@@ -1,0 +1,78 @@
+"""The embedded executor: run every stage over the rows waiting for it until nothing is left.
+
+The scale-out executor (Celery) calls the very same stage functions, one item or batch per task.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hotline.models import UrlState
+from hotline.pipeline.lease import claim, release
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+StageFunction = Callable[["Hotline", str, list[int]], None]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    waits_in: UrlState
+    function_path: str  # "module:function", imported when first used
+    batch: int
+
+    @property
+    def function(self) -> StageFunction:
+        module, _, name = self.function_path.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("capture", UrlState.NEW, "hotline.pipeline.capture:capture_stage", batch=100),
+    Stage("fingerprint", UrlState.CAPTURED, "hotline.pipeline.fingerprint:fingerprint_stage", batch=50),
+    Stage("locate", UrlState.FINGERPRINTED, "hotline.pipeline.locate:locate_stage", batch=100),
+    Stage("triage", UrlState.LOCATED, "hotline.pipeline.triage:triage_stage", batch=200),
+)
+STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
+
+
+def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> int:
+    """Lease one batch waiting for `stage`, run it, and return how many rows it took."""
+    with app.db.sessions() as session:
+        token, taken = claim(session, stage.waits_in, limit=stage.batch, ids=ids)
+    if not taken:
+        return 0
+    try:
+        stage.function(app, token, taken)
+    finally:
+        # Whatever the stage did not move on is given back at once rather than when the lease ends.
+        with app.db.sessions() as session:
+            release(session, token)
+    return len(taken)
+
+
+def process_until_idle(
+    app: Hotline,
+    stages: tuple[Stage, ...] = STAGES,
+    on_progress: Callable[[str, int], None] | None = None,
+    max_rounds: int = 100_000,
+) -> dict[str, int]:
+    """Run the stages in order, again and again, until a whole round finds nothing to do."""
+    done = {stage.name: 0 for stage in stages}
+    for _ in range(max_rounds):
+        progressed = 0
+        for stage in stages:
+            count = run_stage_once(app, stage)
+            if count:
+                done[stage.name] += count
+                progressed += count
+                if on_progress:
+                    on_progress(stage.name, count)
+        if not progressed:
+            break
+    return done
