@@ -1,0 +1,99 @@
+"""The one small interface every destination kind implements.
+
+A `Notice` is what we forward: our reference, an idempotency key (stable across resends so the
+recipient can recognise a duplicate), where it goes, in which language, and the items (URL, hosting
+record, classification, hashes). A `Forwarder` turns a notice into a `Receipt` or raises
+`TemporaryFailure` (try again later) or `PermanentFailure` (retrying cannot help).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+# Kinds of destination the delivery worker knows; the address is a URL or an e-mail address.
+DestinationKind = Literal["partner", "police", "ancom", "hosting", "content_owner", "platform"]
+
+# Documented keys (all optional unless said otherwise):
+#   hosting:        ips: list[str], country: "RO", asn: int, provider: str, abuse_email: str
+#   classification: category (required): "csam" | "csem" | "grooming" | "adult_unprotected" | "other";
+#                   severity: "baseline" | "A1" | "A2" | "B1" | "B2"; media_type: "image" | "video" | ...;
+#                   detection_method: "manual_review" | "hash_match" | ...; exploitation_type (csem)
+#   hashes:         md5, sha1, sha256 (hex), phash, dhash (16 hex), pdq (64 hex)
+HostingRecord = Mapping[str, Any]
+Classification = Mapping[str, Any]
+Hashes = Mapping[str, str]
+
+HASH_KINDS: tuple[str, ...] = ("md5", "sha1", "sha256", "phash", "dhash", "pdq")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeItem:
+    """One reported URL as we assessed it."""
+
+    url: str
+    hosting: HostingRecord = field(default_factory=dict)
+    classification: Classification = field(default_factory=dict)
+    hashes: Hashes = field(default_factory=dict)
+    captured_at: datetime | None = None
+    # Media bytes are carried only to partners whose agreement allows it (PartnerForwarder.allow_media).
+    media: bytes | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Everything one forward sends to one destination."""
+
+    reference: str
+    idempotency_key: str
+    destination_kind: DestinationKind
+    destination_address: str
+    items: Sequence[NoticeItem]
+    language: str = "ro"
+    note: str = ""  # free text from the analyst, shown in e-mail notices
+
+    def __post_init__(self) -> None:
+        if not self.idempotency_key:
+            raise ValueError("a notice needs an idempotency key")
+        if not self.items:
+            raise ValueError(f"notice {self.reference} has no items")
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the recipient answered: its id for our notice, its words, and when."""
+
+    id: str
+    text: str
+    received_at: datetime
+    duplicate: bool = False  # the recipient had already seen this idempotency key
+
+
+class ForwardError(Exception):
+    """Base of the two outcomes a forwarder may raise instead of returning a receipt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(ForwardError):
+    """Try again later: refused or dropped connection, timeout, 5xx, 408/429, SMTP 4xx."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(ForwardError):
+    """Retrying cannot help: other 4xx, bad address, rejected schema, SMTP 5xx."""
+
+
+@runtime_checkable
+class Forwarder(Protocol):
+    """A destination kind. `send` is safe to call again with the same notice (idempotency key)."""
+
+    def send(self, notice: Notice) -> Receipt: ...
