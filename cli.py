@@ -1,2 +1,210 @@
+"""The `hotline` command. Thin: parses arguments and calls into the packages.
+
+Command groups that belong to one area (hash lists, rules, users, ...) live in hotline/commands/ and are
+mounted here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline.config import SettingsError, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+    help="Report management for hotlines.",
+)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    config: Path | None = None
+
+    def hotline(self) -> Any:
+        from hotline.app import Hotline
+
+        return Hotline(load_settings(self.config))
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML settings file (or HOTLINE_CONFIG).")
+    ] = None,
+) -> None:
+    state.config = config
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the data directory, the database and the evidence key."""
+    with state.hotline() as hl:
+        hl.init()
+        console.print(f"ready: {hl.settings.data_dir.resolve()} ({_safe_url(hl.db.url)})")
+
+
+@app.command()
+def submit(
+    urls: Annotated[list[str], typer.Argument(help="One or more addresses to report.")],
+    category: Annotated[str | None, typer.Option(help="What the reporter saw.")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    referer: Annotated[str | None, typer.Option(help="The page the reporter came from.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record a report and print its reference."""
+    from hotline.pipeline.intake import NothingToReport, submit_report
+
+    with state.hotline() as hl, hl.db.session() as session:
+        try:
+            result = submit_report(session, urls, category=category, description=description, referer=referer)
+        except NothingToReport as exc:
+            _fail(f"nothing was recorded: {exc}")
+        reference = result.report.reference
+    rejected = [{"url": r.text, "reason": r.reason} for r in result.rejected]
+    if as_json:
+        print(json.dumps({"reference": reference, "urls": [u.url for u in result.urls], "rejected": rejected}))
+        return
+    print(reference)
+    for item in rejected:
+        err.print(f"not recorded: {item['url']}: {item['reason']}")
+
+
+@app.command()
+def process(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Run until no work is left.")] = False,
+    stage: Annotated[list[str] | None, typer.Option(help="Only these stages.")] = None,
+) -> None:
+    """Run the pipeline stages in this process (capture in its own worker process)."""
+    from hotline.pipeline.runner import STAGE_BY_NAME, STAGES, process_until_idle, run_stage_once
+
+    chosen = tuple(STAGE_BY_NAME[name] for name in stage) if stage else STAGES
+    with state.hotline() as hl:
+        if until_idle:
+            with console.status("processing…") as status:
+                done = process_until_idle(
+                    hl, chosen, on_progress=lambda name, n: status.update(f"{name}: {n} done")
+                )
+        else:
+            done = {s.name: run_stage_once(hl, s) for s in chosen}
+    console.print(" ".join(f"{name}={count}" for name, count in done.items()))
+
+
+@app.command()
+def show(
+    reference: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a report: its URLs, captures, fingerprints, hosting, proposals and forwards."""
+    from hotline.views import UnknownReference, find_report, report_view
+
+    with state.hotline() as hl, hl.db.sessions() as session:
+        try:
+            view = report_view(session, find_report(session, reference))
+        except UnknownReference as exc:
+            _fail(str(exc))
+    if as_json:
+        print(json.dumps(view, indent=2, default=str))
+        return
+    _print_report(view)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[bool, typer.Option(help="Run the pipeline in the background too.")] = True,
+) -> None:
+    """Serve the web form, the workspace and the API; run the pipeline in the background."""
+    from hotline.serve import serve as run_server
+
+    with state.hotline() as hl:
+        run_server(hl, host=host or hl.settings.host, port=port or hl.settings.port, background=workers)
+
+
+@app.command("capture-worker")
+def capture_worker() -> None:
+    """The isolated capture process (started by serve and process; reads jobs on standard input)."""
+    from hotline.capture.worker import main as worker_main
+
+    worker_main()
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path | None, typer.Option(help="Where the demo keeps its data.")] = None,
+) -> None:
+    """Run the whole path on a synthetic internet on loopback and print what happened."""
+    from hotline.demo import run_demo
+
+    run_demo(data_dir=data_dir, console=console)
+
+
+def _print_report(view: dict[str, Any]) -> None:
+    console.print(f"[bold]{view['reference']}[/] from {view['source']} at {view['received_at']}")
+    table = Table("url", "state", "capture", "media", "country", "proposals")
+    for url in view["urls"]:
+        capture = url["capture"] or {}
+        hosting = url["hosting"] or {}
+        table.add_row(
+            url["url"],
+            url["state"],
+            f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip(),
+            str(len(url["media"])),
+            hosting.get("country") or hosting.get("country_status") or "-",
+            "\n".join(f"{p['destination']} ({p['rule']})" for p in url["proposals"]) or "-",
+        )
+    console.print(table)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _fail(message: str, code: int = 2) -> Any:
+    err.print(f"error: {message}")
+    raise typer.Exit(code)
+
+
+def _mount_groups() -> None:
+    import importlib
+    import pkgutil
+
+    import hotline.commands
+
+    for info in sorted(pkgutil.iter_modules(hotline.commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"hotline.commands.{info.name}")
+        group = getattr(module, "app", None)
+        if isinstance(group, typer.Typer):
+            app.add_typer(group, name=getattr(module, "NAME", info.name.replace("_", "-")))
+        for command in getattr(module, "COMMANDS", ()):
+            app.command(name=command.__name__.replace("_", "-"))(command)
+
+
+_mount_groups()
+
+
 def main() -> None:
-    pass
+    try:
+        app()
+    except SettingsError as exc:
+        err.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

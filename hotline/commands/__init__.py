@@ -1,0 +1,1 @@
+"""Command groups mounted by cli.py: each module exposes `app` (a Typer group) and/or `COMMANDS`."""

@@ -1,0 +1,83 @@
+"""Capture stage: hand URLs to the isolated capture process and keep what it saw as evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from hotline.models import Capture, MediaItem, ReportedUrl, UrlState
+from hotline.pipeline.lease import advance, holds
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+    from hotline.capture.models import CaptureJob, CaptureResult
+
+
+def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
+    from hotline.capture.client import run_captures
+    from hotline.capture.models import CaptureJob
+
+    with app.db.sessions() as session:
+        jobs = [
+            CaptureJob(job_id=str(row.id), url=row.url, referer=row.referer)
+            for row in (session.get(ReportedUrl, i) for i in ids)
+            if row is not None and holds(row, token, UrlState.NEW)
+        ]
+    if not jobs:
+        return
+    for result in run_captures(jobs, app.capture_options()):
+        with app.db.session() as session:
+            row = session.get(ReportedUrl, int(result.job_id))
+            if row is None or not holds(row, token, UrlState.NEW):
+                continue  # someone else finished it meanwhile; keep the first answer
+            store_capture(session, row, result, purpose="report")
+            if result.outcome == "refused":
+                advance(row, UrlState.REFUSED, result.reason)
+            else:
+                advance(row, UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
+
+
+def store_capture(session, row: ReportedUrl, result: CaptureResult, *, purpose: str,
+                  job: CaptureJob | None = None) -> Capture:  # type: ignore[no-untyped-def]
+    capture = Capture(
+        reported_url=row,
+        purpose=purpose,
+        outcome=result.outcome,
+        reason=result.reason,
+        final_url=result.final_url,
+        status=result.status,
+        content_type=result.content_type,
+        hops=[hop.model_dump(mode="json") for hop in result.hops],
+        tls=result.tls,
+        options=job.model_dump(mode="json", exclude={"job_id"}) if job else {},
+        warc_path=result.warc,
+        started_at=_aware(result.started_at),
+        finished_at=_aware(result.finished_at),
+    )
+    session.add(capture)
+    items = ([result.page] if result.page is not None else []) + list(result.resources)
+    for item in items:
+        capture.media.append(
+            MediaItem(
+                url=item.url,
+                kind=item.kind,
+                status=item.status,
+                content_type=item.content_type,
+                size=item.size,
+                ip=item.ip,
+                outcome=item.outcome,
+                reason=item.reason,
+                sha256=item.sha256,
+                blob=item.blob,
+            )
+        )
+    session.flush()
+    return capture
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

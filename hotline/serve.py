@@ -1,0 +1,28 @@
+"""`hotline serve`: the web application plus the embedded background executor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from hotline.background import BackgroundWorker
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+
+def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> None:
+    from hotline.web import create_app
+
+    app.init()
+    worker = BackgroundWorker(app) if background else None
+    web = create_app(app, on_new_work=worker.wake.set if worker else None)
+    if worker:
+        worker.start()
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    finally:
+        if worker:
+            worker.stop()
+            worker.join(timeout=30)

@@ -1,0 +1,116 @@
+"""Shared fixtures: settings on a temporary data dir, SQLite and the real PostgreSQL, the synthetic internet."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+# Tests must never pick up a developer's own settings.
+for _name in list(os.environ):
+    if _name.startswith("HOTLINE_"):
+        del os.environ[_name]
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        psycopg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, connect_timeout=3
+        ).close()
+    except Exception as exc:  # any failure means "not here": say why in the skip
+        return f"PostgreSQL at {url.host}:{url.port} is not reachable ({exc.__class__.__name__})"
+    return None
+
+
+_PG_PROBLEM = _postgres_reachable()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "postgresql: " + (f"SKIPPED, {_PG_PROBLEM}" if _PG_PROBLEM else f"using {POSTGRES_ADMIN_URL}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the real PostgreSQL server for this test session, dropped afterwards."""
+    if _PG_PROBLEM:
+        pytest.skip(_PG_PROBLEM)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(POSTGRES_ADMIN_URL)
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    params = dict(host=admin.host, port=admin.port or 5432, user=admin.username, dbname=admin.database)
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Runs a test once on the embedded SQLite and once on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    # One schema per test keeps tests independent without creating a database each time.
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    params = dict(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database)
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def make_hotline(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build an initialised Hotline on a temporary data dir with the given settings."""
+    from hotline.app import Hotline
+    from hotline.config import load_settings
+
+    made = []
+
+    def build(**overrides):  # type: ignore[no-untyped-def]
+        overrides.setdefault("data_dir", tmp_path / "var")
+        app = Hotline(load_settings(**overrides))
+        app.init()
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.close()
+
+
+@pytest.fixture
+def hotline_db(make_hotline, database_url):  # type: ignore[no-untyped-def]
+    """An initialised Hotline, once on SQLite and once on PostgreSQL."""
+    return make_hotline(database_url=database_url)
