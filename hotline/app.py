@@ -36,6 +36,20 @@ class Hotline:
         return load_or_create_master_key(self.settings.data_dir)
 
     @functools.cached_property
+    def secret_key(self) -> bytes:
+        """Signs session cookies and CSRF tokens; generated once into the data dir unless configured."""
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        path = self.settings.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    @functools.cached_property
     def evidence(self) -> EvidenceStore:
         from hotline.evidence import EvidenceStore
 

@@ -1,31 +1,48 @@
-"""The web application: public report form, analyst workspace and partner API, on one FastAPI app."""
+"""The web application: public report form, analyst workspace and partner API, on one FastAPI app.
+
+Each area is a module exposing `mount(web, hotline)`: hotline.web.public (report form and status page),
+hotline.web.api (partner and integration API under /api/v1 with its own OpenAPI document) and
+hotline.web.workspace (the analysts' pages).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from hotline.web.security import SecurityHeaders
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
+
+AREAS = ("hotline.web.public", "hotline.web.api", "hotline.web.workspace")
 
 
 def create_app(hotline: Hotline, on_new_work: Callable[[], None] | None = None) -> FastAPI:
     web = FastAPI(title="hotline", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.hotline = hotline
+    # Intake calls this after committing, so the background worker starts at once instead of polling.
     web.state.on_new_work = on_new_work or (lambda: None)
+    web.add_middleware(SecurityHeaders)
 
-    @web.get("/healthz")
+    @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    @web.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        return (
-            "<!doctype html><html lang=en><meta charset=utf-8><title>hotline</title>"
-            "<h1>hotline</h1><p><a href=/report>Report illegal content</a></p></html>"
-        )
+    @web.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/report", status_code=303)
 
+    for name in AREAS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # area not built into this installation
+        module.mount(web, hotline)
     return web
