@@ -2,8 +2,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's Chromium; the accessibility check injects axe-core from the npm registry.
+CHROMIUM := /usr/bin/chromium
+AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +16,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,scale]'
 	touch $(STAMP)
 
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+
+$(AXE):
+	mkdir -p $(VENV)/node && npm install --silent --prefix $(VENV)/node axe-core@4
+
+browser: $(CHROMIUM) $(AXE)
+
 run: $(STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -114,3 +114,76 @@ def make_hotline(tmp_path: Path):  # type: ignore[no-untyped-def]
 def hotline_db(make_hotline, database_url):  # type: ignore[no-untyped-def]
     """An initialised Hotline, once on SQLite and once on PostgreSQL."""
     return make_hotline(database_url=database_url)
+
+
+@pytest.fixture
+def live_server():  # type: ignore[no-untyped-def]
+    """Serve a Hotline's web app with uvicorn on a free loopback port; yields a start(app) -> base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from hotline.web import create_app
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app, **kwargs):  # type: ignore[no-untyped-def]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = uvicorn.Config(create_app(app, **kwargs), host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = REPO / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (installed by `make test`)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed: run `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            # Without these Chromium tries to reach Google's services, which this network refuses.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots and other test artifacts land here (kept after the run)."""
+    path = REPO / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
