@@ -1,0 +1,45 @@
+"""The RDAP cache interface and its in-memory implementation.
+
+Values are plain JSON-able dicts so a database-backed cache can store them as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol
+
+
+class RdapCache(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored value, or None when absent or expired."""
+
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
+        """Store `value` under `key` until `ttl_seconds` from now."""
+
+
+class MemoryRdapCache:
+    """A thread-safe dict with expiry; `clock` is injectable so tests can move time."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires_at, value = entry
+            if expires_at <= self._clock():
+                del self._entries[key]
+                return None
+            return value
+
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
+        with self._lock:
+            self._entries[key] = (self._clock() + ttl_seconds, value)
+
+    def __len__(self) -> int:
+        return len(self._entries)

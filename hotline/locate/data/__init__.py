@@ -1,0 +1,1 @@
+"""Data files shipped with hotline.locate (RDAP bootstrap snapshot, CDN and platform lists)."""
