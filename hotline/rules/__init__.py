@@ -11,7 +11,7 @@ Public API::
         RuleSet, default_ruleset, load_ruleset,                                     # rule files
         Directory, Destination, DestinationKind, ChannelKind,                       # partner directory
         evaluate, Evaluation, ProposalOut, RuleTrace,                               # routing
-        evaluate_policies, PolicyDecision,                                          # auto-forward (issue 12)
+        evaluate_policies, qualifying_decision, PolicyDecision,                     # auto-forward (issue 12)
         explain, evaluation_json, check_file, FileProblems,                         # CLI text
     )
 
@@ -36,6 +36,7 @@ from hotline.rules.directory import ChannelKind, Destination, DestinationKind, D
 from hotline.rules.engine import Evaluation, ProposalOut, RuleTrace, evaluate
 from hotline.rules.explain import check_file, evaluation_json, explain
 from hotline.rules.facts import CountryStatus, Facts, HashMatchFact, HostingFacts
+from hotline.rules.policy import PolicyDecision, evaluate_policies, qualifying_decision
 from hotline.rules.schema import RuleSet, default_ruleset, load_ruleset
 from hotline.rules.source import FileProblems
 from hotline.rules.taxonomy import AgeGroup, Classification, ContentType, Gender, LegalAssessment, SiteType
@@ -43,7 +44,7 @@ from hotline.rules.taxonomy import AgeGroup, Classification, ContentType, Gender
 __all__ = [
     "AgeGroup", "ChannelKind", "Classification", "ContentType", "CountryStatus", "Destination",
     "DestinationKind", "Directory", "Evaluation", "Facts", "FileProblems", "Gender", "HashMatchFact",
-    "HostingFacts", "LegalAssessment", "ProposalOut", "RuleSet", "RuleTrace", "SiteType",
-    "check_directory_file", "check_file", "default_ruleset", "evaluate", "evaluation_json", "explain",
-    "load_ruleset",
+    "HostingFacts", "LegalAssessment", "PolicyDecision", "ProposalOut", "RuleSet", "RuleTrace", "SiteType",
+    "check_directory_file", "check_file", "default_ruleset", "evaluate", "evaluate_policies",
+    "evaluation_json", "explain", "load_ruleset", "qualifying_decision",
 ]
