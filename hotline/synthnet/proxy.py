@@ -1,0 +1,217 @@
+"""Egress proxy of the synthetic internet: an HTTP forward proxy that can only reach the farm.
+
+It accepts absolute-URI requests (GET/HEAD/POST/...) and CONNECT tunnels, asks a router where the host
+lives and connects only to the address the router returns (the farm, or the private listener that
+stands for an internal network). Unknown hosts get 502 and no connection at all. Responses are relayed
+byte for byte as they arrive, so trickling and oversized bodies behave the same through the proxy.
+
+Pinning: for an absolute URI whose host is an IP literal (http://5.2.130.10/x) the client's own Host
+header is kept, so a capture can connect to the address it checked and still name the site.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from hotline.synthnet.server import ServerThread, TrackingTCPServer
+
+MAX_HEAD = 64 * 1024
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+              "te", "trailer", "upgrade"}
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # "farm" | "private" | "tls-farm"
+    address: tuple[str, int]
+
+
+Router = Callable[[str, int], Route | None]
+
+
+@dataclass(frozen=True)
+class ProxyRecord:
+    method: str
+    target: str
+    route: str  # route kind, or "refused"
+
+
+class ProxyHandler(socketserver.StreamRequestHandler):
+    timeout = 120
+
+    def handle(self) -> None:
+        head = self._read_head(self.rfile)
+        if head is None:
+            return
+        request_line, headers = head
+        try:
+            method, target, _version = request_line.split(" ", 2)
+        except ValueError:
+            self._reply(400, "malformed request line")
+            return
+        if method.upper() == "CONNECT":
+            self._tunnel(target)
+        else:
+            self._forward(method, target, headers)
+
+    # -- parsing -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _read_head(stream: socketserver._SocketWriter | object) -> tuple[str, list[tuple[str, str]]] | None:
+        lines: list[str] = []
+        size = 0
+        while True:
+            line = stream.readline(MAX_HEAD + 1)  # type: ignore[attr-defined]
+            if not line:
+                return None
+            size += len(line)
+            if size > MAX_HEAD:
+                return None
+            text = line.decode("latin-1").rstrip("\r\n")
+            if not text:
+                break
+            lines.append(text)
+        if not lines:
+            return None
+        headers = []
+        for text in lines[1:]:
+            name, _, value = text.partition(":")
+            headers.append((name.strip(), value.strip()))
+        return lines[0], headers
+
+    # -- routing -----------------------------------------------------------------------------------
+
+    def _route(self, method: str, target: str, host: str, port: int) -> Route | None:
+        router: Router = self.server.context["router"]  # type: ignore[attr-defined]
+        log: list[ProxyRecord] = self.server.context["log"]  # type: ignore[attr-defined]
+        route = router(host, port) if host else None
+        log.append(ProxyRecord(method, target, route.kind if route else "refused"))
+        return route
+
+    def _reply(self, status: int, message: str) -> None:
+        body = f"{status} {message}\n".encode()
+        reason = {400: "Bad Request", 502: "Bad Gateway"}.get(status, "Error")
+        self.wfile.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: "
+                         f"{len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+
+    # -- CONNECT -----------------------------------------------------------------------------------
+
+    def _tunnel(self, target: str) -> None:
+        host, _, port_text = target.rpartition(":")
+        host = host.strip("[]")
+        route = self._route("CONNECT", target, host, int(port_text) if port_text.isdigit() else 443)
+        if route is None:
+            self._reply(502, f"unknown host {host!r}")
+            return
+        with socket.create_connection(route.address, timeout=10) as upstream:
+            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self._pipe(upstream, both_ways=True)
+
+    # -- absolute-URI requests ---------------------------------------------------------------------
+
+    def _forward(self, method: str, target: str, headers: list[tuple[str, str]]) -> None:
+        parts = urlsplit(target)
+        if parts.scheme != "http" or not parts.hostname:
+            self._reply(400, "only absolute http:// URIs (use CONNECT for https)")
+            return
+        route = self._route(method, target, parts.hostname, parts.port or 80)
+        if route is None:
+            self._reply(502, f"unknown host {parts.hostname!r}")
+            return
+        kept = [(n, v) for n, v in headers if n.lower() not in HOP_BY_HOP]
+        if not _is_ip_literal(parts.hostname) or not any(n.lower() == "host" for n, _ in kept):
+            kept = [(n, v) for n, v in kept if n.lower() != "host"] + [("Host", parts.netloc.rsplit("@", 1)[-1])]
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in kept)
+        head += "Connection: close\r\n\r\n"
+        length = int({n.lower(): v for n, v in kept}.get("content-length", "0") or 0)
+        body = self.rfile.read(length) if length else b""
+        with socket.create_connection(route.address, timeout=10) as upstream:
+            upstream.sendall(head.encode("latin-1") + body)
+            self._relay_response(upstream)
+
+    def _relay_response(self, upstream: socket.socket) -> None:
+        """Copy the upstream head with `Connection: close` (we close after one response), then the body."""
+        buffer = b""
+        while b"\r\n\r\n" not in buffer:
+            chunk = self._recv(upstream)
+            if not chunk:
+                self.wfile.write(buffer)  # e.g. slow headers cut by the net stopping
+                return
+            buffer += chunk
+            if len(buffer) > MAX_HEAD:
+                self.wfile.write(buffer)  # a never-ending header block is passed on as it comes
+                self._pipe(upstream, both_ways=False)
+                return
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        lines = [line for line in head.split(b"\r\n")
+                 if line.split(b":", 1)[0].strip().lower() not in (b"connection", b"keep-alive")]
+        self.wfile.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + rest)
+        self._pipe(upstream, both_ways=False)
+
+    def _recv(self, upstream: socket.socket) -> bytes:
+        stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
+        while not stopping.is_set():
+            readable, _, _ = select.select([upstream, self.connection], [], [], 0.2)
+            if self.connection in readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
+                return b""  # client hung up while we waited for the farm
+            if upstream in readable:
+                return upstream.recv(65536)
+        return b""
+
+    def _pipe(self, upstream: socket.socket, both_ways: bool) -> None:
+        """Relay until either side closes or the net stops; a client hang-up closes the upstream too."""
+        stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
+        client = self.connection
+        try:
+            while not stopping.is_set():
+                readable, _, _ = select.select([upstream, client], [], [], 0.2)
+                if client in readable:
+                    data = client.recv(65536) if both_ways else client.recv(1, socket.MSG_PEEK)
+                    if not data:
+                        return
+                    if both_ways:
+                        upstream.sendall(data)
+                    elif client.recv(65536):  # pipelined bytes after our one request: ignore them
+                        pass
+                if upstream in readable:
+                    data = upstream.recv(65536)
+                    if not data:
+                        return
+                    client.sendall(data)
+        except OSError:
+            return
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
+class EgressProxy:
+    """The proxy server; `log` lists every request with the route it took ("refused" for 502)."""
+
+    def __init__(self, router: Router, address: str = "127.0.0.1") -> None:
+        self.log: list[ProxyRecord] = []
+        self._server = ServerThread(TrackingTCPServer((address, 0), ProxyHandler, router=router, log=self.log),
+                                    name="synthnet-proxy")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def start(self) -> EgressProxy:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -1,0 +1,108 @@
+"""The egress proxy reaches the farm by host name and nothing else."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+
+from hotline.synthnet import SyntheticInternet
+
+HOST = "forum.example-synth.nl"
+
+
+@pytest.fixture
+def site(net: SyntheticInternet) -> str:
+    net.add_host(HOST, country="NL")
+    net.add_page(HOST, "/thread/1", html="<p>forum</p>")
+    return HOST
+
+
+def test_fetch_through_the_proxy(net: SyntheticInternet, site: str, proxies: dict[str, str]) -> None:
+    response = requests.get(f"http://{site}/thread/1", proxies=proxies, timeout=5)
+
+    assert response.status_code == 200 and response.text == "<p>forum</p>"
+    assert net.hits == [(site, "/thread/1")]
+    assert net.proxy_log[-1].route == "farm"
+
+
+def test_farm_status_and_headers_pass_through(net: SyntheticInternet, site: str, proxies: dict[str, str]) -> None:
+    net.add_redirect(site, "/r", "http://elsewhere.example-synth.nl/x", status=307)
+
+    response = requests.get(f"http://{site}/r", proxies=proxies, allow_redirects=False, timeout=5)
+
+    assert response.status_code == 307
+    assert response.headers["Location"] == "http://elsewhere.example-synth.nl/x"
+
+
+def test_unknown_host_is_502_without_any_connection(net: SyntheticInternet, proxies: dict[str, str]) -> None:
+    response = requests.get("http://unknown.example-synth.nl/", proxies=proxies, timeout=5)
+
+    assert response.status_code == 502
+    assert net.hits == [] and net.private_hits == 0
+    assert [record.route for record in net.proxy_log] == ["refused"]
+
+
+def test_public_address_outside_the_net_is_refused(net: SyntheticInternet, proxies: dict[str, str]) -> None:
+    response = requests.get("http://8.8.8.8/", proxies=proxies, timeout=5)
+
+    assert response.status_code == 502 and net.hits == []
+
+
+@pytest.mark.parametrize("spelling", ["127.0.0.1", "2130706433", "0x7f.1", "127.1", "0177.0.0.1",
+                                      "[::1]", "[::ffff:127.0.0.1]", "10.0.0.5", "169.254.169.254"])
+def test_non_public_address_literals_land_on_the_private_listener(net: SyntheticInternet,
+                                                                  proxies: dict[str, str],
+                                                                  spelling: str) -> None:
+    requests.get(f"http://{spelling}/latest/meta-data/", proxies=proxies, timeout=5)
+
+    assert net.private_hits == 1 and net.hits == []
+
+
+def test_name_answering_a_private_address_lands_on_the_private_listener(net: SyntheticInternet,
+                                                                        proxies: dict[str, str]) -> None:
+    net.add_host("intranet.example-synth.nl", ips=["192.168.1.1"])
+
+    requests.get("http://intranet.example-synth.nl/admin", proxies=proxies, timeout=5)
+
+    assert net.private_requests == [("intranet.example-synth.nl", "/admin")]
+
+
+def test_rebinding_flips_between_check_and_proxy(net: SyntheticInternet, proxies: dict[str, str]) -> None:
+    """The product's own lookup takes the public answer; the proxy's lookup then gets the loopback one."""
+    net.add_rebinding("rebind.example-synth.nl")
+    net.zone.resolve("rebind.example-synth.nl", "A")  # stands for the product's check
+
+    requests.get("http://rebind.example-synth.nl/", proxies=proxies, timeout=5)
+
+    assert net.private_hits == 1
+
+
+def test_address_literal_with_host_header_pins_the_checked_address(net: SyntheticInternet, site: str,
+                                                                    proxies: dict[str, str]) -> None:
+    address = net.zone.resolve(site, "A").addresses[0]
+
+    response = requests.get(f"http://{address}/thread/1", headers={"Host": site}, proxies=proxies, timeout=5)
+
+    assert response.text == "<p>forum</p>" and net.hits == [(site, "/thread/1")]
+
+
+def test_connect_tunnel_reaches_the_farm(net: SyntheticInternet, site: str) -> None:
+    host, port = net.proxy_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"CONNECT {site}:80 HTTP/1.1\r\nHost: {site}:80\r\n\r\n".encode())
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+        sock.sendall(f"GET /thread/1 HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+
+    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"<p>forum</p>")
+
+
+def test_connect_to_unknown_host_is_502(net: SyntheticInternet) -> None:
+    host, port = net.proxy_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"CONNECT nowhere.example-synth.nl:443 HTTP/1.1\r\n\r\n")
+        assert sock.recv(1024).startswith(b"HTTP/1.1 502")
