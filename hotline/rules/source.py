@@ -67,8 +67,11 @@ class SourceText:
             if block is None:
                 return None
             start, end = block
-            return _find_keys(lines, start, end, loc[2:]) + 1
-        return _find_keys(lines, 0, len(lines), loc) + 1 if loc else None
+            found = _find_keys(lines, start, end, loc[2:])
+            # A whole-entry problem (missing key, contradiction) is shown at the entry's id line.
+            return (found if found is not None else _id_line(lines, start, end)) + 1
+        found = _find_keys(lines, 0, len(lines), loc) if loc else None
+        return None if found is None else found + 1
 
 
 def format_key(loc: Sequence[str | int]) -> str:
@@ -97,7 +100,10 @@ def error_loc(error: ErrorDetails) -> tuple[str | int, ...]:
 def error_message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown key (check the spelling)"
-    return error["msg"].removeprefix("Value error, ")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] in ("enum", "literal_error", "string_pattern_mismatch", "bool_type", "int_type"):
+        message += f", not {error['input']!r}"
+    return message
 
 
 def _array_block(lines: list[str], table: str, index: int) -> tuple[int, int] | None:
@@ -113,21 +119,26 @@ def _array_block(lines: list[str], table: str, index: int) -> tuple[int, int] | 
     return start, len(lines)
 
 
-def _find_keys(lines: list[str], start: int, end: int, keys: Sequence[str | int]) -> int:
-    """Best line for the key path inside lines[start:end]; the nearest found ancestor otherwise."""
-    position = start
+def _find_keys(lines: list[str], start: int, end: int, keys: Sequence[str | int]) -> int | None:
+    """Best line for the key path inside lines[start:end]: the deepest key found, None if none is."""
+    position: int | None = None
     previous: str | None = None
     for key in keys:
         if isinstance(key, int):
-            if previous is not None:
+            if previous is not None and position is not None:
                 position = _nth_array_table(lines, position, end, previous, key)
             continue
         pattern = re.compile(rf"(^|[\s.\[{{,]){re.escape(key)}\s*(=|\]|\.)")
-        found = next((i for i in range(position, end) if pattern.search(_strip_comment(lines[i]))), None)
+        begin = start if position is None else position
+        found = next((i for i in range(begin, end) if pattern.search(_strip_comment(lines[i]))), None)
         if found is None:
             break
         position, previous = found, key
     return position
+
+
+def _id_line(lines: list[str], start: int, end: int) -> int:
+    return next((i for i in range(start, end) if re.match(r"^\s*id\s*=", lines[i])), start)
 
 
 def _nth_array_table(lines: list[str], start: int, end: int, key: str, index: int) -> int:
