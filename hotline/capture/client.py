@@ -1,0 +1,98 @@
+"""Run captures in a separate worker process and collect the results (the pipeline calls this)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult
+
+# The worker inherits only these variables: no database URL, no credentials, no *_proxy settings.
+_INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR", "HOME")
+WORKER_COMMAND = (sys.executable, "-m", "hotline.capture.worker")
+
+
+def worker_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k in _INHERITED_ENV}
+
+
+def _failed(job: CaptureJob, reason: str) -> CaptureResult:
+    now = datetime.now(UTC)
+    return CaptureResult(job_id=job.job_id, url=job.url, outcome="failed", reason=reason, started_at=now, finished_at=now)
+
+
+def _batch_input(jobs: Sequence[CaptureJob], options: CaptureOptions) -> str:
+    lines = ['{"options": ' + options.model_dump_json() + "}"]
+    lines.extend('{"job": ' + job.model_dump_json() + "}" for job in jobs)
+    return "\n".join(lines) + "\n"
+
+
+def run_captures(
+    jobs: Sequence[CaptureJob],
+    options: CaptureOptions,
+    *,
+    on_result: Callable[[CaptureResult], None] | None = None,
+    stall_seconds: float | None = None,
+    command: Sequence[str] = WORKER_COMMAND,
+) -> list[CaptureResult]:
+    """Capture every job in one worker process; results in job order.
+
+    A worker that sends nothing for ``stall_seconds`` (default: the capture time limit plus 30 s) is
+    killed; captures it had not reported come back as failed with the reason.
+    """
+    if not jobs:
+        return []
+    if len({job.job_id for job in jobs}) != len(jobs):
+        raise ValueError("job ids in one batch must be unique")
+    stall = stall_seconds if stall_seconds is not None else options.max_seconds + 30
+    results: dict[str, CaptureResult] = {}
+    proc = subprocess.Popen(
+        list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+        env=worker_env(), text=True, encoding="utf-8",
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, _batch_input(jobs, options)), daemon=True)
+    feeder.start()
+    alive = threading.Event()
+    watchdog = threading.Thread(target=_watch, args=(proc, alive, stall), daemon=True)
+    watchdog.start()
+    done = False
+    for line in proc.stdout:
+        alive.set()
+        message = json.loads(line)
+        if "result" in message:
+            result = CaptureResult.model_validate(message["result"])
+            results[result.job_id] = result
+            if on_result is not None:
+                on_result(result)
+        elif message.get("done"):
+            done = True
+    code = proc.wait()
+    feeder.join()
+    reason = "capture worker stalled and was stopped" if not done else "capture worker lost the job"
+    if not done and code != 0:
+        reason = f"capture worker exited with status {code}"
+    return [results.get(job.job_id) or _failed(job, reason) for job in jobs]
+
+
+def _feed(stdin: object, text: str) -> None:
+    try:
+        stdin.write(text)  # type: ignore[attr-defined]
+        stdin.close()  # type: ignore[attr-defined]
+    except BrokenPipeError:
+        pass
+
+
+def _watch(proc: subprocess.Popen[str], alive: threading.Event, stall: float) -> None:
+    """Kill the worker when it has been silent for ``stall`` seconds."""
+    while proc.poll() is None:
+        if not alive.wait(stall):
+            if proc.poll() is None:
+                proc.kill()
+            return
+        alive.clear()

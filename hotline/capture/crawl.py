@@ -1,0 +1,108 @@
+"""Run one batch of captures as a Scrapy crawl in this process (the capture worker calls this)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import CrawlerProcess
+
+from hotline.capture.guard import AddressGuard
+from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult
+from hotline.capture.record import JobState, write_evidence
+from hotline.capture.resolver import GUARDS
+from hotline.capture.spider import CaptureSpider
+from hotline.capture.ssrf import parse_host, parse_networks
+from hotline.evidence.store import EvidenceStore
+
+log = logging.getLogger(__name__)
+_MW = "scrapy.downloadermiddlewares"
+_SMW = "scrapy.spidermiddlewares"
+
+
+def build_guard(jobs: list[CaptureJob], options: CaptureOptions) -> AddressGuard:
+    proxies = {options.egress_proxy} | {job.egress_proxy for job in jobs}
+    proxy_hosts = frozenset(parse_host(urlsplit(p).hostname or "") for p in proxies if p)
+    return AddressGuard(
+        nameservers=options.dns_nameservers,
+        allow=parse_networks(options.allow_private),
+        direct_only=parse_networks(options.direct_connect_only),
+        proxy_hosts=proxy_hosts,
+        dns_timeout=options.dns_timeout,
+    )
+
+
+def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
+    """Scrapy configured for untrusted URLs: only http(s), no cookies/robots/telnet, our guard first."""
+    return {
+        "HOTLINE_GUARD": guard_name,
+        "HOTLINE_PIN_THROUGH_PROXY": options.pin_through_proxy,
+        "TWISTED_DNS_RESOLVER": "hotline.capture.resolver.GuardedResolver",
+        "DNSCACHE_ENABLED": False,
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
+        "TELNETCONSOLE_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "ROBOTSTXT_OBEY": False,
+        "COMPRESSION_ENABLED": False,  # keep wire bytes for the WARC; decoded with a cap in content.py
+        "REDIRECT_ENABLED": False,  # followed by the spider, one checked and recorded hop at a time
+        "METAREFRESH_ENABLED": False,
+        "RETRY_ENABLED": False,
+        "REFERER_ENABLED": False,
+        "HTTPPROXY_ENABLED": False,  # never pick up *_proxy from the environment; meta["proxy"] only
+        "HTTPCACHE_ENABLED": False,
+        "DOWNLOAD_MAXSIZE": options.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_TIMEOUT": options.max_seconds,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "CONCURRENT_ITEMS": 8,
+        "CONCURRENT_REQUESTS": options.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrent_requests,
+        "DOWNLOAD_DELAY": 0,
+        "USER_AGENT": options.user_agent,
+        "URLLENGTH_LIMIT": 8192,
+        "DOWNLOADER_MIDDLEWARES": {
+            "hotline.capture.middleware.TargetGuardMiddleware": 1,
+            "hotline.capture.middleware.CaptureLimitsMiddleware": 2,
+            "hotline.capture.middleware.PeerGuardMiddleware": 1000,
+            f"{_MW}.offsite.OffsiteMiddleware": None,
+            f"{_MW}.robotstxt.RobotsTxtMiddleware": None,
+            f"{_MW}.httpauth.HttpAuthMiddleware": None,
+            f"{_MW}.retry.RetryMiddleware": None,
+            f"{_MW}.redirect.MetaRefreshMiddleware": None,
+            f"{_MW}.httpcompression.HttpCompressionMiddleware": None,
+            f"{_MW}.redirect.RedirectMiddleware": None,
+            f"{_MW}.cookies.CookiesMiddleware": None,
+            f"{_MW}.httpproxy.HttpProxyMiddleware": None,
+        },
+        "SPIDER_MIDDLEWARES": {f"{_SMW}.referer.RefererMiddleware": None},
+        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "LOG_LEVEL": "WARNING",
+        "LOGSTATS_INTERVAL": 0,
+        "REACTOR_THREADPOOL_MAXSIZE": 16,
+    }
+
+
+def run_crawl(
+    jobs: list[CaptureJob],
+    options: CaptureOptions,
+    emit: Callable[[CaptureResult], None],
+) -> None:
+    """Capture every job (blocking; starts and stops the Twisted reactor, so once per process)."""
+    store = EvidenceStore(options.evidence_dir, options.master_key)
+    guard = build_guard(jobs, options)
+    guard_name = uuid.uuid4().hex
+    GUARDS[guard_name] = guard
+
+    def finish(state: JobState, result: CaptureResult) -> None:
+        try:
+            result = write_evidence(state, result, store)
+        except OSError as exc:  # the capture happened; say why its evidence is missing
+            result.outcome, result.reason = "failed", f"evidence could not be written: {exc}"
+        emit(result)
+
+    process = CrawlerProcess(scrapy_settings(options, guard_name))
+    process.crawl(CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish)
+    process.start()

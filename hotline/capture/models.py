@@ -1,0 +1,105 @@
+"""What goes into the capture worker and what comes back (pydantic, JSON-serialisable both ways)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["ok", "refused", "failed"]
+ResourceKind = Literal["page", "image", "video", "other"]
+
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_CONTENT_TYPES = [
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+    "image/*",
+    "video/*",
+]
+
+
+class CaptureOptions(BaseModel):
+    """Settings for one batch of captures (the worker gets them on stdin, never in argv/env)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    evidence_dir: Path
+    master_key: bytes = Field(repr=False)
+    dns_nameservers: list[str] = Field(default_factory=list, description='"host" or "host:port"')
+    user_agent: str = DEFAULT_USER_AGENT
+    accept_language: str = "ro-RO,ro;q=0.9,en;q=0.8"
+    egress_proxy: str | None = None
+    allow_private: list[str] = Field(default_factory=list, description="CIDRs opened on purpose")
+    # Safety net for tests and locked-down hosts: when set, direct (non-proxy) connections may only go
+    # to these networks, whatever the rest of the policy says.
+    direct_connect_only: list[str] = Field(default_factory=list)
+    # Through an HTTP proxy, send the checked IP in the request line (site name in Host) so the proxy
+    # cannot resolve the name again to something else. Turn off for proxies that refuse IP literals.
+    pin_through_proxy: bool = True
+    max_bytes: int = 50_000_000
+    max_seconds: float = 30.0
+    max_redirects: int = 10
+    max_resources: int = 200
+    allowed_content_types: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTENT_TYPES))
+    dns_timeout: float = 5.0
+    concurrent_requests: int = 32
+
+
+class CaptureJob(BaseModel):
+    job_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    url: str
+    referer: str | None = None
+    user_agent: str | None = None
+    accept_language: str | None = None
+    egress_proxy: str | None = None
+
+
+class Hop(BaseModel):
+    url: str
+    status: int | None = None
+    ip: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    elapsed_ms: float | None = None
+    started_at: datetime | None = None
+    via_proxy: bool = False
+
+
+class Resource(BaseModel):
+    url: str
+    kind: ResourceKind
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    size: int | None = None
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    ip: str | None = None
+    outcome: Outcome = "ok"
+    reason: str | None = None
+    blob: str | None = Field(default=None, description="sha256 key in the evidence blob store")
+    hops: list[Hop] = Field(default_factory=list)
+
+
+class CaptureResult(BaseModel):
+    job_id: str
+    url: str
+    outcome: Outcome
+    reason: str | None = None
+    hops: list[Hop] = Field(default_factory=list)
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    tls: dict[str, str] | None = None
+    page: Resource | None = None
+    resources: list[Resource] = Field(default_factory=list)
+    resources_skipped: int = 0
+    warc: str | None = Field(default=None, description="path relative to evidence_dir")
+    started_at: datetime
+    finished_at: datetime

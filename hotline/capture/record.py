@@ -1,0 +1,152 @@
+"""The state of one capture while it runs, and how it becomes a CaptureResult plus evidence."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource
+from hotline.evidence.store import EvidenceStore
+from hotline.evidence.warc import Exchange, build_warc
+
+SELECTED_HEADERS = (
+    "content-type", "content-length", "content-encoding", "location", "server", "date", "last-modified",
+    "etag", "cache-control", "x-powered-by", "via", "x-cache", "x-served-by", "cf-ray", "cf-cache-status",
+    "x-amz-cf-id", "set-cookie", "refresh", "content-disposition",
+)  # fmt: skip
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Budget:
+    """Time and bytes left for one capture; its clock starts when its first request is sent."""
+
+    max_seconds: float
+    max_bytes: int
+    bytes_left: int = 0
+    deadline: float | None = None
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.bytes_left = self.max_bytes
+
+    def refuse_reason(self, now: float) -> str | None:
+        if self.closed:
+            return "capture already finished"
+        if self.deadline is None:
+            self.deadline = now + self.max_seconds
+        if now >= self.deadline:
+            return f"time limit of {self.max_seconds:g} s reached"
+        if self.bytes_left <= 0:
+            return f"byte limit of {self.max_bytes} bytes reached"
+        return None
+
+    def seconds_left(self, now: float) -> float:
+        assert self.deadline is not None
+        return max(0.05, self.deadline - now)
+
+    def overdue(self, now: float, grace: float) -> bool:
+        return self.deadline is not None and now > self.deadline + grace
+
+
+@dataclass
+class Fetch:
+    """One URL (the page, or one embedded resource) followed through its redirects."""
+
+    url: str
+    kind: str  # "page" or "resource"
+    referer: str | None
+    hops: list[Hop] = field(default_factory=list)
+    redirects: int = 0
+    done: bool = False
+    resource: Resource | None = None
+    payload: bytes | None = None  # decoded body, kept until the capture is written
+
+    def settle(self, resource: Resource, payload: bytes | None = None) -> None:
+        resource.hops = self.hops
+        self.resource, self.payload, self.done = resource, payload, True
+
+    def fail(self, outcome: Outcome, reason: str) -> None:
+        last = self.hops[-1] if self.hops else None
+        kind = "page" if self.kind == "page" else "other"
+        self.settle(
+            Resource(
+                url=self.url, kind=kind, final_url=last.url if last else None,
+                status=last.status if last else None, ip=last.ip if last else None,
+                outcome=outcome, reason=reason,
+            )
+        )  # fmt: skip
+
+
+@dataclass
+class JobState:
+    job: CaptureJob
+    budget: Budget
+    proxy: str | None
+    started_at: datetime = field(default_factory=utcnow)
+    page: Fetch | None = None
+    resources: list[Fetch] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    tls: dict[str, str] | None = None
+    skipped: int = 0
+    pending: int = 0
+    finished: bool = False
+
+    def fetches(self) -> list[Fetch]:
+        return ([self.page] if self.page else []) + self.resources
+
+    def complete(self) -> bool:
+        return self.pending == 0 and all(f.done for f in self.fetches())
+
+    def abandon(self, reason: str) -> None:
+        for fetch in self.fetches():
+            if not fetch.done:
+                fetch.fail("failed", reason)
+
+
+def select_headers(headers: Any) -> dict[str, str]:
+    """The headers worth keeping on a hop (all of them are in the WARC)."""
+    chosen = {}
+    for name in SELECTED_HEADERS:
+        values = headers.getlist(name)
+        if values:
+            chosen[name] = ", ".join(v.decode("latin-1") for v in values)
+    return chosen
+
+
+def build_result(state: JobState) -> CaptureResult:
+    page = state.page.resource if state.page and state.page.resource else None
+    outcome: Outcome = page.outcome if page else "failed"
+    hops = state.page.hops if state.page else []
+    return CaptureResult(
+        job_id=state.job.job_id, url=state.job.url, outcome=outcome,
+        reason=page.reason if page else "not started",
+        hops=hops, final_url=page.final_url if page else None,
+        status=page.status if page else None, content_type=page.content_type if page else None,
+        tls=state.tls, page=page,
+        resources=[f.resource for f in state.resources if f.resource],
+        resources_skipped=state.skipped, started_at=state.started_at, finished_at=utcnow(),
+    )  # fmt: skip
+
+
+def write_evidence(state: JobState, result: CaptureResult, store: EvidenceStore) -> CaptureResult:
+    """Bodies into the blob store, the exchanges into one sealed WARC; returns the result with keys."""
+    for fetch in state.fetches():
+        if fetch.payload is not None and fetch.resource is not None and fetch.resource.sha256:
+            fetch.resource.blob = store.put_blob(fetch.payload, fetch.resource.sha256)
+            fetch.payload = None
+    if state.exchanges:
+        metadata = result.model_dump(mode="json", exclude={"warc"})
+        warc = build_warc(state.exchanges, metadata, target_uri=state.job.url)
+        result.warc = store.write_warc(state.job.job_id, warc)
+        state.exchanges = []
+    return result
+
+
+def monotonic() -> float:
+    return time.monotonic()

@@ -1,0 +1,299 @@
+"""The capture spider: one Scrapy crawl fetches a batch of captures, each page with its embedded media.
+
+Redirects are followed here, not by Scrapy's RedirectMiddleware, so that every hop is recorded and
+goes back through the downloader middlewares (address guard, limits) as a new request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+
+import scrapy
+from scrapy import Request, signals
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError
+from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.internet.task import LoopingCall
+from w3lib.encoding import html_to_unicode
+
+from hotline.capture.content import (
+    BodyTooLarge,
+    decode_body,
+    digests,
+    kind_of,
+    media_type,
+    type_allowed,
+)
+from hotline.capture.extract import media_urls
+from hotline.capture.guard import AddressGuard
+from hotline.capture.middleware import LimitExceeded, LookupFailed, Refused
+from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult, Hop, Resource
+from hotline.capture.record import Budget, Fetch, JobState, build_result, monotonic, select_headers, utcnow
+from hotline.capture.ssrf import UrlRefused, canonical_url
+from hotline.capture.tls import certificate_details
+
+log = logging.getLogger(__name__)
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+MEDIA_ACCEPT = "image/avif,image/webp,image/apng,image/*,video/*,*/*;q=0.8"
+WATCHDOG_GRACE_SECONDS = 1.0
+
+
+class CaptureSpider(scrapy.Spider):
+    name = "hotline-capture"
+
+    def __init__(
+        self,
+        jobs: list[CaptureJob],
+        options: CaptureOptions,
+        guard: AddressGuard,
+        finish: Callable[[JobState, CaptureResult], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.jobs, self.options, self.guard, self.finish = jobs, options, guard, finish
+        self.open_jobs: dict[str, JobState] = {}
+        self._watchdog: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> CaptureSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider  # type: ignore[return-value]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _opened(self) -> None:
+        self._watchdog = LoopingCall(self._enforce_deadlines)  # needs the reactor Scrapy installed
+        self._watchdog.start(0.25, now=False)
+
+    def _closed(self) -> None:
+        if self._watchdog is not None and self._watchdog.running:
+            self._watchdog.stop()
+        for state in list(self.open_jobs.values()):
+            state.abandon("capture worker stopped before the capture finished")
+            self._finish(state)
+
+    def _enforce_deadlines(self) -> None:
+        """The crawl-level watchdog: a capture past its time limit ends now, whatever is in flight."""
+        now = monotonic()
+        for state in list(self.open_jobs.values()):
+            if state.budget.overdue(now, WATCHDOG_GRACE_SECONDS):
+                state.abandon(f"time limit of {state.budget.max_seconds:g} s reached")
+                self._finish(state)
+
+    async def start(self) -> AsyncIterator[Request]:
+        for job in self.jobs:
+            state = JobState(
+                job=job,
+                budget=Budget(self.options.max_seconds, self.options.max_bytes),
+                proxy=job.egress_proxy or self.options.egress_proxy,
+            )
+            self.open_jobs[job.job_id] = state
+            state.page = Fetch(job.url, "page", job.referer)
+            request = self._request(state, state.page, job.url)
+            if request is not None:
+                yield request
+            else:
+                self._maybe_finish(state)
+
+    # -- requests ----------------------------------------------------------------------------
+    def _request(self, state: JobState, fetch: Fetch, url: str) -> Request | None:
+        try:
+            url, _host = canonical_url(url)
+        except UrlRefused as exc:
+            fetch.hops.append(Hop(url=url, started_at=utcnow()))
+            fetch.fail("refused", str(exc))
+            return None
+        headers = {
+            "User-Agent": state.job.user_agent or self.options.user_agent,
+            "Accept-Language": state.job.accept_language or self.options.accept_language,
+            "Accept": PAGE_ACCEPT if fetch.kind == "page" else MEDIA_ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if fetch.referer:
+            headers["Referer"] = fetch.referer
+        meta: dict[str, Any] = {
+            "hl_state": state, "hl_fetch": fetch, "hl_budget": state.budget, "hl_started_at": utcnow(),
+            "hl_url": url,
+            "dont_redirect": True, "handle_httpstatus_all": True, "dont_retry": True,
+            "dont_merge_cookies": True,
+        }  # fmt: skip
+        if state.proxy:
+            meta["proxy"] = state.proxy
+        state.pending += 1
+        return Request(
+            url, headers=headers, meta=meta, callback=self.on_response, errback=self.on_error,
+            dont_filter=True, priority=0 if fetch.kind == "page" and not fetch.hops else 10,
+        )  # fmt: skip
+
+    # -- responses ---------------------------------------------------------------------------
+    def on_response(self, response: Response) -> Iterator[Request]:
+        state: JobState = response.meta["hl_state"]
+        fetch: Fetch = response.meta["hl_fetch"]
+        state.pending -= 1
+        if state.finished:
+            return
+        self._record_hop(state, fetch, response)
+        location = response.headers.get("Location")
+        if 300 <= response.status < 400 and location:
+            yield from self._follow(state, fetch, urljoin(_url(response), location.decode("latin-1")))
+        else:
+            yield from self._settle(state, fetch, response)
+        self._maybe_finish(state)
+
+    def _record_hop(self, state: JobState, fetch: Fetch, response: Response) -> None:
+        meta = response.meta
+        via_proxy = bool(meta.get("proxy"))
+        ip = meta.get("hl_target_ip") if via_proxy else str(response.ip_address)
+        sent = meta.get("hl_sent_at")
+        fetch.hops.append(
+            Hop(
+                url=_url(response), status=response.status, ip=ip, headers=select_headers(response.headers),
+                elapsed_ms=round((monotonic() - sent) * 1000, 1) if sent else None,
+                started_at=meta["hl_started_at"], via_proxy=via_proxy,
+            )
+        )  # fmt: skip
+        state.budget.bytes_left -= len(response.body)
+        state.exchanges.append(_exchange(response, ip, meta["hl_started_at"]))
+        if fetch.kind == "page" and response.certificate is not None and state.tls is None:
+            state.tls = certificate_details(response.certificate)
+
+    def _follow(self, state: JobState, fetch: Fetch, target: str) -> Iterator[Request]:
+        if fetch.redirects >= self.options.max_redirects:
+            fetch.fail("failed", f"too many redirects (more than {self.options.max_redirects})")
+            return
+        fetch.redirects += 1
+        request = self._request(state, fetch, target)
+        if request is not None:
+            yield request
+
+    def _settle(self, state: JobState, fetch: Fetch, response: Response) -> Iterator[Request]:
+        hop = fetch.hops[-1]
+        encoding = response.headers.get("Content-Encoding", b"").decode("latin-1")
+        try:
+            payload = decode_body(response.body, encoding, self.options.max_bytes)
+        except BodyTooLarge as exc:
+            fetch.fail("failed", str(exc))
+            return
+        ctype = media_type(response.headers.get("Content-Type", b"").decode("latin-1"), payload)
+        kind = "page" if fetch.kind == "page" else kind_of(ctype)
+        resource = Resource(
+            url=fetch.url, kind=kind, final_url=_url(response), status=response.status,
+            content_type=ctype, size=len(payload), ip=hop.ip,
+        )  # fmt: skip
+        if not type_allowed(ctype, self.options.allowed_content_types):
+            resource.outcome, resource.reason = "refused", f"content type not allowed: {ctype}"
+            state.exchanges[-1].body = b""  # keep the headers as evidence, not the refused body
+            fetch.settle(resource)
+            return
+        hashes = digests(payload)
+        resource.md5, resource.sha1, resource.sha256 = hashes.md5, hashes.sha1, hashes.sha256
+        fetch.settle(resource, payload)
+        if fetch.kind == "page" and ctype in ("text/html", "application/xhtml+xml"):
+            yield from self._embedded(state, response, payload)
+
+    def _embedded(self, state: JobState, response: Response, payload: bytes) -> Iterator[Request]:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        _, text = html_to_unicode(content_type, payload)
+        urls = media_urls(text, _url(response))
+        limit = self.options.max_resources
+        state.skipped = max(0, len(urls) - limit)
+        for url in urls[:limit]:
+            fetch = Fetch(url, "resource", _url(response))
+            state.resources.append(fetch)
+            if url.startswith("data:"):
+                _settle_data_url(fetch, url, self.options.max_bytes)
+                continue
+            request = self._request(state, fetch, url)
+            if request is not None:
+                yield request
+
+    # -- failures ----------------------------------------------------------------------------
+    def on_error(self, failure: Any) -> None:
+        request = failure.request
+        state: JobState = request.meta["hl_state"]
+        fetch: Fetch = request.meta["hl_fetch"]
+        state.pending -= 1
+        if state.finished or fetch.done:
+            self._maybe_finish(state)
+            return
+        outcome, reason = self._explain(failure.value, request)
+        fetch.hops.append(
+            Hop(url=request.meta["hl_url"], ip=request.meta.get("hl_target_ip"), started_at=request.meta["hl_started_at"])
+        )
+        fetch.fail(outcome, reason)
+        self._maybe_finish(state)
+
+    def _explain(self, exc: BaseException, request: Request) -> tuple[str, str]:
+        if isinstance(exc, Refused):
+            return "refused", str(exc)
+        if isinstance(exc, LimitExceeded | LookupFailed):
+            return "failed", str(exc)
+        if isinstance(exc, DownloadTimeoutError | TwistedTimeoutError):
+            return "failed", f"time limit reached: {exc}"
+        if isinstance(exc, DownloadCancelledError):
+            return "failed", f"size limit reached: {exc}"
+        if isinstance(exc, DNSLookupError):
+            host = urlsplit(request.meta["hl_url"]).hostname or ""
+            noted = self.guard.refusals.get(host)
+            return ("refused", noted) if noted else ("failed", f"DNS lookup failed for {host}")
+        return "failed", f"{type(exc).__name__}: {exc}"
+
+    # -- completion --------------------------------------------------------------------------
+    def _maybe_finish(self, state: JobState) -> None:
+        if not state.finished and state.complete():
+            self._finish(state)
+
+    def _finish(self, state: JobState) -> None:
+        state.finished = state.budget.closed = True
+        self.open_jobs.pop(state.job.job_id, None)
+        self.finish(state, build_result(state))
+
+
+def _url(response: Response) -> str:
+    """The URL as the site named it (the request line may carry the pinned address instead)."""
+    return str(response.meta.get("hl_url", response.url))
+
+
+def _exchange(response: Response, ip: str | None, started_at: Any) -> Any:
+    from hotline.evidence.warc import Exchange
+
+    request_headers = [
+        (k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.request.headers.items() for v in vs
+    ]
+    response_headers = [
+        (k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs
+    ]
+    return Exchange(
+        url=_url(response), status=response.status, response_headers=response_headers, body=response.body,
+        request_headers=request_headers, ip=ip, date=started_at,
+    )  # fmt: skip
+
+
+def _settle_data_url(fetch: Fetch, url: str, limit: int) -> None:
+    """Inline media (data: URLs) are evidence too; they are decoded, never fetched."""
+    header, _, data = url[5:].partition(",")
+    ctype = header.split(";")[0].strip().lower() or "text/plain"
+    try:
+        payload = base64.b64decode(data, validate=False) if header.endswith(";base64") else unquote_to_bytes(data)
+    except (binascii.Error, ValueError):
+        fetch.fail("failed", "malformed data: URL")
+        return
+    if len(payload) > limit:
+        fetch.fail("failed", f"inline data larger than {limit} bytes")
+        return
+    hashes = digests(payload)
+    fetch.url = f"data:{header},..."  # the payload is in the blob store; do not repeat it in records
+    fetch.settle(
+        Resource(
+            url=fetch.url, kind=kind_of(ctype), content_type=ctype, size=len(payload),
+            md5=hashes.md5, sha1=hashes.sha1, sha256=hashes.sha256,
+        ),
+        payload,
+    )  # fmt: skip

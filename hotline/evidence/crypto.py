@@ -1,0 +1,87 @@
+"""Envelope encryption for evidence at rest.
+
+Every file gets its own random 256-bit data key. The file body is sealed with AES-256-GCM under the
+data key; the data key is wrapped with the master key (AES key wrap, RFC 3394) and stored in the
+file header. Losing the master key loses the evidence; rotating it means re-wrapping headers only.
+
+File layout (all lengths fixed)::
+
+    MAGIC (6) | master key id (8) | wrapped data key (40) | nonce (12) | ciphertext + GCM tag
+
+The whole header is the GCM associated data, so a changed header fails authentication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+MAGIC = b"HLEV1\n"
+KEY_BYTES = 32
+_KEY_ID_BYTES = 8
+_WRAPPED_BYTES = KEY_BYTES + 8
+_NONCE_BYTES = 12
+HEADER_BYTES = len(MAGIC) + _KEY_ID_BYTES + _WRAPPED_BYTES + _NONCE_BYTES
+MASTER_KEY_FILE = Path("keys") / "master.key"
+
+
+class EvidenceCryptoError(ValueError):
+    """An evidence file cannot be decrypted: wrong master key, or the file was altered."""
+
+
+def generate_master_key() -> bytes:
+    return os.urandom(KEY_BYTES)
+
+
+def key_id(master_key: bytes) -> bytes:
+    """A short fingerprint that tells which master key sealed a file (not secret-revealing)."""
+    return hashlib.sha256(b"hotline-master-key-id" + master_key).digest()[:_KEY_ID_BYTES]
+
+
+def _check_key(master_key: bytes) -> None:
+    if len(master_key) != KEY_BYTES:
+        raise EvidenceCryptoError(f"master key must be {KEY_BYTES} bytes, got {len(master_key)}")
+
+
+def seal(plaintext: bytes, master_key: bytes) -> bytes:
+    _check_key(master_key)
+    data_key = AESGCM.generate_key(bit_length=256)
+    header = MAGIC + key_id(master_key) + aes_key_wrap(master_key, data_key) + os.urandom(_NONCE_BYTES)
+    nonce = header[-_NONCE_BYTES:]
+    return header + AESGCM(data_key).encrypt(nonce, plaintext, header)
+
+
+def open_sealed(sealed: bytes, master_key: bytes) -> bytes:
+    _check_key(master_key)
+    if len(sealed) < HEADER_BYTES + 16 or not sealed.startswith(MAGIC):
+        raise EvidenceCryptoError("not a hotline evidence file")
+    header = sealed[:HEADER_BYTES]
+    start = len(MAGIC)
+    if header[start : start + _KEY_ID_BYTES] != key_id(master_key):
+        raise EvidenceCryptoError("evidence file was sealed with a different master key")
+    wrapped = header[start + _KEY_ID_BYTES : start + _KEY_ID_BYTES + _WRAPPED_BYTES]
+    try:
+        data_key = aes_key_unwrap(master_key, wrapped)
+        return AESGCM(data_key).decrypt(header[-_NONCE_BYTES:], sealed[HEADER_BYTES:], header)
+    except (InvalidUnwrap, InvalidTag) as exc:
+        raise EvidenceCryptoError("evidence file failed authentication (altered or wrong key)") from exc
+
+
+def load_or_create_master_key(data_dir: Path) -> bytes:
+    """The master key under ``data_dir/keys/master.key``, created (mode 0600) if missing."""
+    path = Path(data_dir) / MASTER_KEY_FILE
+    if path.exists():
+        key = path.read_bytes()
+        _check_key(key)
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = generate_master_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,107 @@
+"""The evidence store: encrypted WARC files per capture and an encrypted content-addressed blob store.
+
+Layout under ``root``::
+
+    warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture
+    blobs/ab/cd/<sha256>.enc                  one sealed body per distinct content (media, pages)
+
+Paths handed out are relative to ``root`` so the data directory can move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.evidence.crypto import open_sealed, seal
+
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+WARC_SUFFIX = ".warc.enc"
+
+
+class EvidenceNotFound(LookupError):
+    """The requested blob or WARC file is not in the store."""
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+class EvidenceStore:
+    def __init__(self, root: Path, master_key: bytes) -> None:
+        self.root = Path(root)
+        self._master_key = master_key
+
+    # -- blobs -------------------------------------------------------------------------------
+    def blob_path(self, sha256: str) -> Path:
+        if not _SHA256_RE.match(sha256):
+            raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / "blobs" / sha256[:2] / sha256[2:4] / f"{sha256}.enc"
+
+    def has_blob(self, sha256: str) -> bool:
+        return self.blob_path(sha256).exists()
+
+    def put_blob(self, data: bytes, sha256: str | None = None) -> str:
+        """Store ``data`` once; returns its sha256 (the blob's key). ``sha256`` skips re-hashing."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        path = self.blob_path(digest)
+        if not path.exists():
+            _write_atomically(path, seal(data, self._master_key))
+        return digest
+
+    def get_blob(self, sha256: str) -> bytes:
+        path = self.blob_path(sha256)
+        if not path.exists():
+            raise EvidenceNotFound(f"no blob {sha256}")
+        data = open_sealed(path.read_bytes(), self._master_key)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise EvidenceNotFound(f"blob {sha256} does not match its digest")
+        return data
+
+    # -- WARC files --------------------------------------------------------------------------
+    def write_warc(self, capture_id: str, warc: bytes, when: datetime | None = None) -> str:
+        """Seal one capture's WARC bytes; returns the path relative to ``root``."""
+        if not _SAFE_NAME_RE.match(capture_id):
+            raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
+        day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
+        relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
+        _write_atomically(self.root / relative, seal(warc, self._master_key))
+        return relative
+
+    def _resolve(self, relative: str | Path) -> Path:
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"path outside the evidence store: {relative}")
+        if not path.exists():
+            raise EvidenceNotFound(f"no evidence file {relative}")
+        return path
+
+    def open_warc(self, relative: str | Path) -> bytes:
+        """The decrypted (plain) WARC bytes of one capture."""
+        return open_sealed(self._resolve(relative).read_bytes(), self._master_key)
+
+    def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
+        """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for relative in relatives:
+            name = Path(relative).name.removesuffix(WARC_SUFFIX) + ".warc"
+            target = out / name
+            target.write_bytes(self.open_warc(relative))
+            written.append(target)
+        return written

@@ -1,0 +1,113 @@
+"""Build one capture's WARC file (ISO 28500, WARC/1.1 records via warcio) in memory.
+
+Each HTTP exchange becomes a request record and a response record (linked by WARC-Concurrent-To,
+with WARC-IP-Address and SHA-256 block and payload digests); the capture's own account (hops, TLS,
+hashes) follows as a metadata record. Bodies are the bytes as received, still content-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.client import responses as HTTP_REASONS
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+# Scrapy hands over the body with chunked transfer coding already removed; keeping the header would
+# make WARC readers de-chunk a body that is not chunked.
+_DROPPED_RESPONSE_HEADERS = {"transfer-encoding"}
+
+
+class Sha256WARCWriter(WARCWriter):
+    _create_digester = staticmethod(lambda: Digester("sha256"))
+
+
+@dataclass
+class Exchange:
+    url: str
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "GET"
+    reason: str = ""
+    ip: str | None = None
+    date: datetime | None = None
+
+
+def _warc_date(when: datetime | None) -> str | None:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if when else None
+
+
+def _request_target(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return path, parts.netloc
+
+
+def _write_exchange(writer: WARCWriter, ex: Exchange) -> None:
+    date = _warc_date(ex.date)
+    response_headers = [(k, v) for k, v in ex.response_headers if k.lower() not in _DROPPED_RESPONSE_HEADERS]
+    status_line = f"{ex.status} {ex.reason or HTTP_REASONS.get(ex.status, 'Unknown')}"
+    response = writer.create_warc_record(
+        ex.url,
+        "response",
+        payload=BytesIO(ex.body),
+        length=len(ex.body),
+        http_headers=StatusAndHeaders(status_line, response_headers, protocol="HTTP/1.1"),
+        warc_headers_dict={k: v for k, v in {"WARC-Date": date, "WARC-IP-Address": ex.ip}.items() if v},
+    )
+    path, host = _request_target(ex.url)
+    request_headers = [("Host", host)] + [(k, v) for k, v in ex.request_headers if k.lower() != "host"]
+    request = writer.create_warc_record(
+        ex.url,
+        "request",
+        payload=BytesIO(b""),
+        length=0,
+        http_headers=StatusAndHeaders(f"{ex.method} {path} HTTP/1.1", request_headers, is_http_request=True),
+        warc_headers_dict={
+            k: v
+            for k, v in {
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            }.items()
+            if v
+        },
+    )
+    writer.write_record(request)
+    writer.write_record(response)
+
+
+def build_warc(
+    exchanges: list[Exchange],
+    metadata: dict[str, Any],
+    *,
+    target_uri: str,
+    software: str = "hotline capture",
+    gzip: bool = False,
+) -> bytes:
+    """The WARC bytes: warcinfo, request/response per exchange, then a JSON metadata record."""
+    out = BytesIO()
+    writer = Sha256WARCWriter(out, gzip=gzip, warc_version="WARC/1.1")
+    writer.write_record(
+        writer.create_warcinfo_record("capture.warc", {"software": software, "format": "WARC File Format 1.1"})
+    )
+    for ex in exchanges:
+        _write_exchange(writer, ex)
+    body = json.dumps(metadata, default=str, sort_keys=True).encode()
+    writer.write_record(
+        writer.create_warc_record(
+            target_uri,
+            "metadata",
+            payload=BytesIO(body),
+            length=len(body),
+            warc_content_type="application/json",
+        )
+    )
+    return out.getvalue()
