@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -139,3 +140,131 @@ def refused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/api/v1/reports"
+
+
+# --- SMTP server (aiosmtpd) -------------------------------------------------------------------------
+
+@dataclass
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    tls: bool
+
+
+@dataclass
+class RecordingSmtpHandler:
+    """Records what reaches DATA; `rcpt_reply` / `data_reply` make it refuse like a real server."""
+
+    messages: list[ReceivedMail] = field(default_factory=list)
+    rcpt_reply: str | None = None
+    data_reply: str | None = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos),
+                                          bytes(envelope.original_content or envelope.content),
+                                          tls=session.ssl is not None))
+        return "250 2.0.0 Ok: queued as SYNTH1"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: RecordingSmtpHandler
+
+
+def _loopback_controller(handler: RecordingSmtpHandler, **kwargs: Any) -> Any:
+    from aiosmtpd.controller import Controller
+
+    class LoopbackController(Controller):  # type: ignore[misc]
+        """aiosmtpd 1.4 cannot listen on port 0 itself: hand it a socket already bound to a free port."""
+
+        def __init__(self) -> None:
+            self._bound = socket.socket()
+            self._bound.bind(("127.0.0.1", 0))
+            super().__init__(handler, hostname="127.0.0.1", port=self._bound.getsockname()[1], **kwargs)
+
+        def _create_server(self) -> Any:
+            return self.loop.create_server(self._factory_invoker, sock=self._bound, ssl=self.ssl_context)
+
+    return LoopbackController()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    handler = RecordingSmtpHandler()
+    controller = _loopback_controller(handler)
+    controller.start()
+    yield SmtpServer("127.0.0.1", controller.port, handler)
+    controller.stop()
+
+
+@dataclass
+class TlsFiles:
+    cert: str
+    key: str
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.cert)
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A throw-away self-signed certificate for 127.0.0.1 (EC keys: generated in milliseconds)."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return TlsFiles(str(folder / "cert.pem"), str(folder / "key.pem"))
+
+
+@pytest.fixture
+def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    handler = RecordingSmtpHandler()
+    controller = _loopback_controller(handler, tls_context=tls_files.server_context(), require_starttls=True)
+    controller.start()
+    yield SmtpServer("127.0.0.1", controller.port, handler)
+    controller.stop()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that accepts TCP connections (kernel backlog) but never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4)
+        yield sock.getsockname()[1]
