@@ -12,6 +12,9 @@ network cost one query.
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
+from collections import OrderedDict
 from typing import Any, Literal
 
 import requests
@@ -28,6 +31,7 @@ FailureKind = Literal["not-public", "no-server", "not-found", "timeout", "unreac
 
 _ACCEPT = {"Accept": "application/rdap+json, application/json;q=0.9"}
 _DAY = 86_400.0
+_PARSED_MEMO_SIZE = 4096
 
 
 class RdapLookupError(Exception):
@@ -65,6 +69,9 @@ class RdapClient:
         self.ttl_seconds = ttl_seconds
         self.not_found_ttl_seconds = not_found_ttl_seconds
         self.queries = 0  # HTTP requests sent, for statistics and tests
+        # Parsed owners by cache entry: a cached hit then costs a dict lookup, not an ipwhois parse.
+        self._parsed: OrderedDict[tuple[Any, ...], IpOwner] = OrderedDict()
+        self._parsed_lock = threading.Lock()
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -122,19 +129,33 @@ class RdapClient:
             body = response.json()
         except ValueError:
             raise RdapLookupError("invalid", f"RDAP {url}: the answer is not JSON") from None
-        return {"url": response.url or url, "response": body}
+        return {"url": response.url or url, "fetched_at": time.time(), "response": body}
 
     def _owner_from_entry(self, ip: str, entry: dict[str, Any], cached_hit: bool) -> IpOwner:
         url = entry.get("url")
         if entry.get("not_found"):
             raise RdapLookupError("not-found", f"RDAP {url}: the registry has no network for {ip} (cached)")
+        response = entry.get("response")
+        if not isinstance(response, dict):
+            raise RdapLookupError("invalid", f"RDAP {url}: the answer is not a JSON object")
+        memo_key = (url, entry.get("fetched_at"), response.get("handle"), response.get("startAddress"),
+                    response.get("endAddress"))
+        with self._parsed_lock:
+            template = self._parsed.get(memo_key)
+        if template is None:
+            template = self._parse(ip, url, response)
+            with self._parsed_lock:
+                self._parsed[memo_key] = template
+                if len(self._parsed) > _PARSED_MEMO_SIZE:
+                    self._parsed.popitem(last=False)
+        return template.model_copy(update={"ip": ip, "cached": cached_hit})
+
+    def _parse(self, ip: str, url: str | None, response: dict[str, Any]) -> IpOwner:
         registry = None if self.base_url else registry_of(url)
         try:
-            owner = parse_rdap_response(ip, entry["response"], url=url, registry=registry)
+            return parse_rdap_response(ip, response, url=url, registry=registry)
         except (ValueError, KeyError, TypeError, IPDefinedError) as exc:
             raise RdapLookupError("invalid", f"RDAP {url}: unusable answer ({exc})") from None
-        owner.cached = cached_hit
-        return owner
 
     def _from_cache(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> dict[str, Any] | None:
         entry = self.cache.get(_ip_key(address))
