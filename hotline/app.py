@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from hotline.config import Settings, load_settings
 from hotline.db import Database
@@ -11,11 +13,22 @@ from hotline.db import Database
 if TYPE_CHECKING:
     from hotline.evidence import EvidenceStore
 
+T = TypeVar("T")
+
 
 class Hotline:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
         self.db = Database(self.settings)
+        self._services: dict[Callable[..., Any], Any] = {}
+        self._services_lock = threading.Lock()
+
+    def service(self, factory: Callable[[Hotline], T]) -> T:
+        """One instance per process of a service built from this app (a locator, a match index, ...)."""
+        with self._services_lock:
+            if factory not in self._services:
+                self._services[factory] = factory(self)
+            return self._services[factory]  # type: ignore[no-any-return]
 
     def init(self) -> None:
         """Create or upgrade the data directory, the database and the evidence master key."""
@@ -55,11 +68,44 @@ class Hotline:
 
         return EvidenceStore(self.settings.evidence_dir, self.master_key)
 
+    @functools.cached_property
+    def ruleset(self) -> Any:
+        from hotline.rules import default_ruleset, load_ruleset
+
+        path = self.settings.rules_file
+        return load_ruleset(path) if path else default_ruleset()
+
+    @functools.cached_property
+    def directory(self) -> Any:
+        from hotline.rules import Directory
+
+        return Directory.load(self.settings.directory_files)
+
+    def capture_options(self) -> Any:
+        """What the isolated capture process needs; it gets no database credentials."""
+        from hotline.capture.models import CaptureOptions
+
+        s = self.settings
+        return CaptureOptions(
+            evidence_dir=s.evidence_dir,
+            master_key=self.master_key,
+            dns_nameservers=s.dns_nameservers,
+            user_agent=s.capture_user_agent,
+            accept_language=s.capture_accept_language,
+            egress_proxy=s.egress_proxy,
+            allow_private=s.allow_private,
+            direct_connect_only=s.direct_connect_only,
+            max_bytes=s.capture_max_bytes,
+            max_seconds=s.capture_max_seconds,
+            max_redirects=s.capture_max_redirects,
+            max_resources=s.capture_max_resources,
+        )
+
     def close(self) -> None:
         self.db.dispose()
 
-    def __enter__(self) -> Hotline:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "hotline@localhost"
 
-    rules_files: list[Path] = Field(default_factory=list)
+    rules_file: Path | None = None  # None: the shipped Romanian rule set
     directory_files: list[Path] = Field(default_factory=list)
     own_country: str = "RO"
 
@@ -180,7 +180,7 @@ def parse_nameserver(entry: str) -> tuple[str, int]:
     return host, int(port)
 
 
-_LIST_FIELDS = {"dns_nameservers", "allow_private", "direct_connect_only", "rules_files", "directory_files"}
+_LIST_FIELDS = {"dns_nameservers", "allow_private", "direct_connect_only", "directory_files"}
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     String,
     Text,
@@ -29,7 +28,6 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on SQLite too (which forgets the zone)."""
@@ -47,10 +45,8 @@ class UtcDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value
 
-
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
-
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 class UrlState(enum.StrEnum):
     NEW = "new"  # waiting for capture
@@ -64,16 +60,13 @@ class UrlState(enum.StrEnum):
     CLOSED = "closed"  # nothing to forward (not illegal, duplicate, ...)
     REFUSED = "refused"  # the capture guard refused the URL (private address, bad scheme)
 
-
 ACTIVE_STAGE_STATES = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, UrlState.LOCATED)
-
 
 class ReportSource(enum.StrEnum):
     PUBLIC = "public"
     PARTNER = "partner"
     CLI = "cli"
     API = "api"
-
 
 class Report(Base):
     __tablename__ = "report"
@@ -96,7 +89,6 @@ class Report(Base):
 
     urls: Mapped[list[ReportUrl]] = relationship(back_populates="report", order_by="ReportUrl.position")
 
-
 class ReportUrl(Base):
     """A report names a URL: the link between Report and the shared ReportedUrl."""
 
@@ -112,7 +104,6 @@ class ReportUrl(Base):
 
     report: Mapped[Report] = relationship(back_populates="urls")
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="report_links")
-
 
 class ReportedUrl(Base):
     __tablename__ = "reported_url"
@@ -153,7 +144,6 @@ class ReportedUrl(Base):
         back_populates="reported_url", order_by="TakedownCheck.id"
     )
 
-
 class Capture(Base):
     __tablename__ = "capture"
 
@@ -174,7 +164,6 @@ class Capture(Base):
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="captures", foreign_keys=[reported_url_id])
     media: Mapped[list[MediaItem]] = relationship(back_populates="capture", order_by="MediaItem.id")
-
 
 class MediaItem(Base):
     __tablename__ = "media_item"
@@ -202,7 +191,6 @@ class MediaItem(Base):
         back_populates="media_item", foreign_keys="Match.media_item_id", order_by="Match.id"
     )
 
-
 class Fingerprint(Base):
     __tablename__ = "fingerprint"
     __table_args__ = (
@@ -219,7 +207,6 @@ class Fingerprint(Base):
     usable: Mapped[bool] = mapped_column(Boolean, default=True)
 
     media_item: Mapped[MediaItem] = relationship(back_populates="fingerprints")
-
 
 class HashList(Base):
     __tablename__ = "hash_list"
@@ -238,7 +225,6 @@ class HashList(Base):
         back_populates="hash_list", cascade="all, delete-orphan", passive_deletes=True
     )
 
-
 class HashListEntry(Base):
     __tablename__ = "hash_list_entry"
     __table_args__ = (Index("ix_hash_list_entry_kind_value", "kind", "value"),)
@@ -250,7 +236,6 @@ class HashListEntry(Base):
     label: Mapped[str | None] = mapped_column(String(200))
 
     hash_list: Mapped[HashList] = relationship(back_populates="entries")
-
 
 class Match(Base):
     """A media item's hash matched a hash-list entry or an item analysts already assessed."""
@@ -271,7 +256,6 @@ class Match(Base):
 
     media_item: Mapped[MediaItem] = relationship(back_populates="matches", foreign_keys=[media_item_id])
     hash_list: Mapped[HashList | None] = relationship()
-
 
 class Hosting(Base):
     __tablename__ = "hosting"
@@ -297,7 +281,6 @@ class Hosting(Base):
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="hostings")
 
-
 class Assessment(Base):
     __tablename__ = "assessment"
 
@@ -317,7 +300,6 @@ class Assessment(Base):
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="assessments")
 
-
 class Proposal(Base):
     __tablename__ = "proposal"
 
@@ -335,7 +317,6 @@ class Proposal(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="proposals")
-
 
 class Forward(Base):
     """An outbox row: written with the approval, sent by the delivery worker exactly once."""
@@ -363,7 +344,6 @@ class Forward(Base):
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="forwards")
 
-
 class TakedownCheck(Base):
     __tablename__ = "takedown_check"
     __table_args__ = (Index("ix_takedown_due", "checked_at", "due_at"),)
@@ -377,7 +357,6 @@ class TakedownCheck(Base):
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="checks")
-
 
 class AuditEvent(Base):
     """Append-only; each event holds the hash of the previous one so edits and deletions show."""
@@ -394,7 +373,6 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-
 class User(Base):
     __tablename__ = "user"
 
@@ -406,7 +384,6 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0)  # bumped by "log out everywhere"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
 
 class Partner(Base):
     __tablename__ = "partner"
@@ -422,7 +399,6 @@ class Partner(Base):
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-
 class RdapCacheEntry(Base):
     __tablename__ = "rdap_cache"
 
@@ -430,7 +406,6 @@ class RdapCacheEntry(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
-
 
 class Setting(Base):
     """Runtime switches an admin flips in the workspace (e.g. pause auto-forward policies)."""
@@ -440,7 +415,6 @@ class Setting(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
 
 __all__ = [
     "ACTIVE_STAGE_STATES",

@@ -33,7 +33,7 @@ def _postgres_reachable() -> str | None:
         psycopg.connect(
             host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, connect_timeout=3
         ).close()
-    except Exception as exc:  # any failure means "not here": say why in the skip
+    except Exception as exc:  # noqa: BLE001 - any failure means "not here": say why in the skip
         return f"PostgreSQL at {url.host}:{url.port} is not reachable ({exc.__class__.__name__})"
     return None
 
@@ -55,7 +55,7 @@ def postgres_url() -> Iterator[str]:
 
     admin = make_url(POSTGRES_ADMIN_URL)
     name = f"hotline_test_{uuid.uuid4().hex[:10]}"
-    params = dict(host=admin.host, port=admin.port or 5432, user=admin.username, dbname=admin.database)
+    params = {"host": admin.host, "port": admin.port or 5432, "user": admin.username, "dbname": admin.database}
     with psycopg.connect(**params, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -78,7 +78,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     url = make_url(base)
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    params = dict(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database)
+    params = {"host": url.host, "port": url.port or 5432, "user": url.username, "dbname": url.database}
     with psycopg.connect(**params, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
