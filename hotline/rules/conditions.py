@@ -23,9 +23,11 @@ class Check:
 
 
 def country_name(code: str | None, lang: str = "en") -> str:
+    """Country name from Babel's CLDR data ("NL" -> "Netherlands"); the code when CLDR lacks it."""
     if code is None:
         return "an unknown country"
-    return Locale(lang).territories.get(code, code) if lang != "en" else _ENGLISH.territories.get(code, code)
+    locale = _ENGLISH if lang == "en" else Locale(lang)
+    return str(locale.territories.get(code, code))
 
 
 def hosting_categories(facts: Facts, directory: Directory) -> set[HostingCondition]:

@@ -175,7 +175,10 @@ def _entries(source: SourceText, problems: list[str]) -> list[dict[str, Any]]:
         entry_id = entry.get("id")
         if entry_id in seen:
             problems.append(
-                source.problem(("destination", index, "id"), f"duplicate id {entry_id!r} in the same file")
+                source.problem(
+                    ("destination", index, "id"), f"duplicate id {entry_id!r} in the same file",
+                    f'destination "{entry_id}"',
+                )
             )
         seen.add(entry_id)
     return entries
