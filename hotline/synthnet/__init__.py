@@ -35,6 +35,7 @@ from hotline.synthnet.farm import Farm, RequestRecord, Response, start_farm, sta
 from hotline.synthnet.images import animated_gif_bytes, content_type, image_bytes
 from hotline.synthnet.networks import AddressPool, find_network, is_public
 from hotline.synthnet.proxy import EgressProxy, ProxyRecord, Route
+from hotline.synthnet.rdap import RdapData, RdapServer
 from hotline.synthnet.server import ServerThread
 
 __all__ = ["ProxyRecord", "RequestRecord", "Response", "SyntheticInternet", "hostile"]
@@ -68,6 +69,7 @@ class SyntheticInternet:
         self._servers.append(self._private_server)
         self._dns = DnsServer(self.zone, self.address).start()
         self._proxy = EgressProxy(self._route, self.address).start()
+        self._rdap = RdapServer(self.address).start()
         self._started = True
         if self._default_sites:
             from hotline.synthnet.sites import install_default_sites
@@ -80,6 +82,7 @@ class SyntheticInternet:
             return
         self._started = False
         self._proxy.stop()
+        self._rdap.stop()
         self._dns.stop()
         for server in reversed(self._servers):
             server.stop()
@@ -116,15 +119,18 @@ class SyntheticInternet:
 
     @property
     def rdap_url(self) -> str:
-        return self._rdap.url if hasattr(self, "_rdap") else ""
+        return self._rdap.url
+
+    @property
+    def rdap(self) -> RdapData:
+        """RDAP state: serve_raw(cidr, json), rate_limit(n, retry_after), queries, ip_queries."""
+        return self._rdap.data
 
     def env(self) -> dict[str, str]:
         """HOTLINE_* variables pointing the product at this net."""
-        values = {"HOTLINE_DNS_NAMESERVERS": self.dns_nameserver,
-                  "HOTLINE_EGRESS_PROXY": self.proxy_url}
-        if self.rdap_url:
-            values["HOTLINE_RDAP_URL"] = self.rdap_url
-        return values
+        return {"HOTLINE_DNS_NAMESERVERS": self.dns_nameserver,
+                "HOTLINE_EGRESS_PROXY": self.proxy_url,
+                "HOTLINE_RDAP_URL": self.rdap_url}
 
     # -- what happened ---------------------------------------------------------------------------
 
