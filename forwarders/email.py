@@ -35,23 +35,23 @@ CATEGORY_LABELS: dict[str, tuple[str, str]] = {
 # (Romanian, English) opening paragraph per destination kind.
 INTROS: dict[str, tuple[str, str]] = {
     "police": (
-        "Stimate doamne și domni,\n\n{org} vă transmite spre investigare adresele de mai jos, evaluate de "
-        "analiștii noștri ca fiind conținut ilegal.",
-        "Dear Sir or Madam,\n\n{org} refers the URLs below, assessed by our analysts as illegal "
-        "content, to you for investigation.",
+        ("Stimate doamne și domni,\n\n{org} vă transmite spre investigare adresele de mai jos, evaluate de "
+        "analiștii noștri ca fiind conținut ilegal."),
+        ("Dear Sir or Madam,\n\n{org} refers the URLs below, assessed by our analysts as illegal "
+        "content, to you for investigation."),
     ),
     "ancom": (
-        "Stimate doamne și domni,\n\n{org} vă transmite adresele de mai jos, evaluate de analiștii noștri "
-        "ca fiind conținut ilegal, în vederea luării măsurilor prevăzute de lege.",
-        "Dear Sir or Madam,\n\n{org} sends you the URLs below, assessed by our analysts as illegal "
-        "content, for the measures provided by law.",
+        ("Stimate doamne și domni,\n\n{org} vă transmite adresele de mai jos, evaluate de analiștii noștri "
+        "ca fiind conținut ilegal, în vederea luării măsurilor prevăzute de lege."),
+        ("Dear Sir or Madam,\n\n{org} sends you the URLs below, assessed by our analysts as illegal "
+        "content, for the measures provided by law."),
     ),
 }
 DEFAULT_INTRO = (
-    "Stimate doamne și domni,\n\n{org} vă semnalează adresele de mai jos, evaluate de analiștii noștri "
-    "ca fiind conținut ilegal, și vă roagă să le eliminați.",
-    "Dear Sir or Madam,\n\n{org} notifies you of the URLs below, assessed by our analysts as illegal "
-    "content, and asks you to remove them.",
+    ("Stimate doamne și domni,\n\n{org} vă semnalează adresele de mai jos, evaluate de analiștii noștri "
+    "ca fiind conținut ilegal, și vă roagă să le eliminați."),
+    ("Dear Sir or Madam,\n\n{org} notifies you of the URLs below, assessed by our analysts as illegal "
+    "content, and asks you to remove them."),
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

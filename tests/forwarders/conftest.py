@@ -60,10 +60,11 @@ class PartnerEndpoint:
     """A partner's intake that can behave well (verify, record, dedupe) or fail like real ones do."""
 
     url: str = ""
-    mode: str = "accept"  # accept | status | hang | drop
+    mode: str = "accept"  # accept (verify, dedupe) | plain (202, no checks) | status | hang | drop
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     received: list[bytes] = field(default_factory=list)  # every body that reached the handler
+    received_headers: list[dict[str, str]] = field(default_factory=list)
     stored: dict[str, str] = field(default_factory=dict)  # idempotency key -> receipt id
     errors: list[str] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
@@ -74,6 +75,7 @@ class PartnerEndpoint:
         body = handler.rfile.read(length)
         with self.lock:
             self.received.append(body)
+            self.received_headers.append(dict(handler.headers.items()))
         if self.mode == "hang":
             self.release.wait(10)
             return
@@ -83,6 +85,9 @@ class PartnerEndpoint:
             return
         if self.mode == "status":
             self._answer(handler, self.status, b'{"error":"synthetic failure"}')
+            return
+        if self.mode == "plain":
+            self._answer(handler, 202, f'{{"id":"PLAT-{len(self.received)}"}}'.encode())
             return
         self._accept(handler, body)
 
@@ -160,14 +165,14 @@ class RecordingSmtpHandler:
     rcpt_reply: str | None = None
     data_reply: str | None = None
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply:
             return self.data_reply
         self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos),
