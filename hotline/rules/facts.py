@@ -24,6 +24,27 @@ def normalise_country(code: str) -> str:
     return _COUNTRY_ALIASES.get(upper, upper)
 
 
+# Site types other parts of hotline use (the locate stage's platform list) -> INHOPE's twelve.
+_SITE_TYPE_SYNONYMS = {
+    "file-locker": SiteType.FILE_HOST,
+    "blog-host": SiteType.BLOG,
+    "free-hosting": SiteType.WEBSITE,
+    "paste": SiteType.WEBSITE,
+    "video": SiteType.WEBSITE,
+    "messaging": SiteType.SOCIAL_NETWORK,
+}
+
+
+def inhope_site_type(name: str | None) -> SiteType | None:
+    """INHOPE site type for a site-type name ("file-locker" -> file-host); None when unknown or empty."""
+    if not name:
+        return None
+    key = name.strip().lower().replace("_", "-").replace(" ", "-")
+    if key in set(SiteType):
+        return SiteType(key)
+    return _SITE_TYPE_SYNONYMS.get(key)
+
+
 class CountryStatus(StrEnum):
     KNOWN = "known"
     UNKNOWN_BEHIND_CDN = "unknown-behind-cdn"
@@ -39,6 +60,7 @@ class HostingFacts(BaseModel):
     country_status: CountryStatus = CountryStatus.UNKNOWN
     behind_cdn: bool = False
     cdn: str | None = None
+    cdn_abuse_channel: str | None = None  # the CDN's abuse e-mail or form, when the locate stage knows it
     platform: str | None = None
     site_type: SiteType | None = None
     reporting_channel: str | None = None  # the platform's own report form/e-mail, when known

@@ -20,8 +20,13 @@ class Target:
     endpoint: str | None
 
     @classmethod
-    def of(cls, destination: Destination) -> Target:
-        return cls(destination.id, destination.kind, destination.name, destination.channel, destination.endpoint)
+    def of(cls, destination: Destination, found_contact: str | None = None) -> Target:
+        """A directory entry; a contact the locate stage found stands in for an unconfigured endpoint."""
+        endpoint = destination.endpoint
+        channel: ChannelKind | None = destination.channel
+        if not destination.configured and found_contact:
+            endpoint, channel = found_contact, _channel_of(found_contact)
+        return cls(destination.id, destination.kind, destination.name, channel, endpoint)
 
 
 class Unresolved(Exception):
@@ -64,13 +69,12 @@ def _platform(facts: Facts, directory: Directory) -> Target:
     platform = facts.hosting.platform
     if platform is None:
         raise Unresolved("the content is not on a recognised platform")
+    found = facts.hosting.reporting_channel
     known = directory.named(DestinationKind.PLATFORM, platform)
     if known is not None:
-        return Target.of(known)
+        return Target.of(known, found)
     # A platform the directory does not list: use the channel the locate stage found, if any.
-    channel = facts.hosting.reporting_channel
-    kind = ChannelKind.EMAIL if channel and "@" in channel else ChannelKind.WEB_FORM if channel else None
-    return Target(f"platform:{_slug(platform)}", DestinationKind.PLATFORM, platform, kind, channel)
+    return Target(f"platform:{_slug(platform)}", DestinationKind.PLATFORM, platform, _channel_of(found), found)
 
 
 def _hosting_provider(facts: Facts) -> Target:
@@ -86,11 +90,18 @@ def _cdn(facts: Facts, directory: Directory) -> Target:
     cdn = facts.hosting.cdn
     if not facts.hosting.behind_cdn:
         raise Unresolved("the content is not behind a CDN")
+    found = facts.hosting.cdn_abuse_channel
     known = directory.named(DestinationKind.CDN, cdn) if cdn else None
     if known is not None:
-        return Target.of(known)
+        return Target.of(known, found)
     name = cdn or "unknown CDN"
-    return Target(f"cdn:{_slug(name)}", DestinationKind.CDN, name, None, None)
+    return Target(f"cdn:{_slug(name)}", DestinationKind.CDN, name, _channel_of(found), found)
+
+
+def _channel_of(contact: str | None) -> ChannelKind | None:
+    if not contact:
+        return None
+    return ChannelKind.EMAIL if "@" in contact and "://" not in contact else ChannelKind.WEB_FORM
 
 
 def _slug(name: str) -> str:
