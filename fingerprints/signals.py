@@ -1,0 +1,211 @@
+"""Signal types as plug-ins (after Meta's Hasher-Matcher-Actioner).
+
+Each hash kind is one class with class methods to normalise a hash string, compute it, and name the index
+that matches it. Adding a kind = one class + one ``register()`` line at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import imagehash
+import numpy as np
+import pdqhash
+
+from fingerprints.imaging import Frame
+
+IndexKind = Literal["exact", "hamming"]
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+class InvalidHash(ValueError):
+    """A hash string that is not valid for its kind; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class SignalValue:
+    """A computed hash; ``quality`` only for kinds that report one (PDQ: 0-100)."""
+
+    hash: str
+    quality: int | None = None
+
+
+class SignalType(ABC):
+    """One kind of hash. Subclasses set the class attributes and implement one ``compute_*``."""
+
+    name: ClassVar[str]
+    bits: ClassVar[int]
+    index_kind: ClassVar[IndexKind]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    default_radius: ClassVar[int] = 0
+    # Hashes whose quality is below this are kept but never matched (Meta's advice for PDQ).
+    min_quality: ClassVar[int | None] = None
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        """Lower-case hex of exactly ``bits / 4`` digits, or InvalidHash."""
+        text = value.strip().lower()
+        text = text.removeprefix("0x")
+        digits = cls.bits // 4
+        if len(text) != digits:
+            raise InvalidHash(f"{cls.name} must be {digits} hex digits, got {len(text)}")
+        if not _HEX.match(text):
+            raise InvalidHash(f"{cls.name} contains non-hex characters")
+        return text
+
+    @classmethod
+    def is_valid(cls, value: str) -> bool:
+        try:
+            cls.normalize(value)
+        except InvalidHash:
+            return False
+        return True
+
+    @classmethod
+    def usable(cls, quality: int | None) -> bool:
+        """Whether a hash of this quality may be matched."""
+        return cls.min_quality is None or quality is None or quality >= cls.min_quality
+
+    @classmethod
+    def index_class(cls) -> type[object]:
+        """The index class that matches this kind: exact lookups or Hamming-radius search."""
+        from fingerprints.exact import ExactIndex
+        from fingerprints.hamming import HammingIndex
+
+        return ExactIndex if cls.index_kind == "exact" else HammingIndex
+
+
+class BytesSignal(SignalType):
+    """A cryptographic digest of the raw bytes: matched exactly."""
+
+    index_kind: ClassVar[IndexKind] = "exact"
+
+    @classmethod
+    @abstractmethod
+    def compute_bytes(cls, data: bytes) -> SignalValue: ...
+
+
+class ImageSignal(SignalType):
+    """A perceptual hash of decoded pixels: matched by Hamming distance."""
+
+    index_kind: ClassVar[IndexKind] = "hamming"
+
+    @classmethod
+    @abstractmethod
+    def compute_frame(cls, frame: Frame) -> SignalValue: ...
+
+
+class MD5(BytesSignal):
+    name = "md5"
+    bits = 128
+
+    @classmethod
+    def compute_bytes(cls, data: bytes) -> SignalValue:
+        return SignalValue(hashlib.md5(data, usedforsecurity=False).hexdigest())
+
+
+class SHA1(BytesSignal):
+    name = "sha1"
+    aliases = ("sha-1",)
+    bits = 160
+
+    @classmethod
+    def compute_bytes(cls, data: bytes) -> SignalValue:
+        return SignalValue(hashlib.sha1(data, usedforsecurity=False).hexdigest())
+
+
+class SHA256(BytesSignal):
+    name = "sha256"
+    aliases = ("sha-256",)
+    bits = 256
+
+    @classmethod
+    def compute_bytes(cls, data: bytes) -> SignalValue:
+        return SignalValue(hashlib.sha256(data).hexdigest())
+
+
+class PHash(ImageSignal):
+    """imagehash's DCT pHash, 64 bits, hex as imagehash prints it."""
+
+    name = "phash"
+    aliases = ("p-hash", "perceptual_hash")
+    bits = 64
+    default_radius = 10
+
+    @classmethod
+    def compute_frame(cls, frame: Frame) -> SignalValue:
+        return SignalValue(str(imagehash.phash(frame.grey)))
+
+
+class DHash(ImageSignal):
+    """imagehash's difference hash, 64 bits."""
+
+    name = "dhash"
+    aliases = ("d-hash",)
+    bits = 64
+    default_radius = 10
+
+    @classmethod
+    def compute_frame(cls, frame: Frame) -> SignalValue:
+        return SignalValue(str(imagehash.dhash(frame.grey)))
+
+
+class PDQ(ImageSignal):
+    """Meta's PDQ, 256 bits with a 0-100 quality; below 50 the hash is kept but not matched."""
+
+    name = "pdq"
+    aliases = ("pdq_hash", "pdqhash")
+    bits = 256
+    default_radius = 31
+    min_quality = 50
+
+    @classmethod
+    def compute_frame(cls, frame: Frame) -> SignalValue:
+        hash_bits, quality = pdqhash.compute(frame.rgb_array)
+        packed = np.packbits(np.asarray(hash_bits, dtype=np.uint8))
+        return SignalValue(packed.tobytes().hex(), int(quality))
+
+
+SIGNAL_TYPES: dict[str, type[SignalType]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(signal: type[SignalType]) -> type[SignalType]:
+    """Make a signal type known to fingerprinting, hash-list parsing and the index."""
+    SIGNAL_TYPES[signal.name] = signal
+    for alias in (signal.name, *signal.aliases):
+        _ALIASES[_alias_key(alias)] = signal.name
+    return signal
+
+
+def _alias_key(text: str) -> str:
+    return re.sub(r"[\s_\-]", "", text.strip().lower())
+
+
+def signal_for(name: str) -> type[SignalType]:
+    """The signal type for a kind name or alias ("SHA-256", "sha256", "PDQ"); KeyError if unknown."""
+    canonical = _ALIASES.get(_alias_key(name))
+    if canonical is None:
+        raise KeyError(f"unknown hash kind {name!r}; known: {', '.join(sorted(SIGNAL_TYPES))}")
+    return SIGNAL_TYPES[canonical]
+
+
+def canonical_kind(name: str) -> str | None:
+    """Canonical kind name for a column header or alias, or None when it is not a hash kind."""
+    return _ALIASES.get(_alias_key(name))
+
+
+def bytes_signals() -> list[type[BytesSignal]]:
+    return [s for s in SIGNAL_TYPES.values() if issubclass(s, BytesSignal)]
+
+
+def image_signals() -> list[type[ImageSignal]]:
+    return [s for s in SIGNAL_TYPES.values() if issubclass(s, ImageSignal)]
+
+
+for _signal in (MD5, SHA1, SHA256, PHash, DHash, PDQ):
+    register(_signal)
