@@ -1,0 +1,1 @@
+"""Tests of hotline.locate (hosting location)."""
