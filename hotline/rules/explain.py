@@ -8,6 +8,7 @@ from typing import Any
 
 from hotline.rules.directory import Directory, check_directory_file
 from hotline.rules.engine import Evaluation
+from hotline.rules.policy import PolicyDecision
 from hotline.rules.schema import Route, RuleSet, parse_ruleset
 from hotline.rules.source import FileProblems, SourceText
 
@@ -36,6 +37,22 @@ def explain(evaluation: Evaluation, title: str | None = None) -> str:
     else:
         closer = f" (rule {evaluation.no_forward_rule})" if evaluation.no_forward_rule else ""
         lines.append(f"No forward{closer}: {evaluation.no_forward_reason}")
+    return "\n".join(lines)
+
+
+def explain_policies(decisions: Iterable[PolicyDecision]) -> str:
+    """One line per auto-forward policy: qualifies or not, and why (with the matches that count)."""
+    lines = ["Auto-forward policies:"]
+    for decision in decisions:
+        mark = _MARKS["matched" if decision.qualifies else "no"]
+        lines.append(f"  {mark} {decision.policy_id}: {decision.why}")
+        for match in decision.evidence:
+            lines.append(
+                f"     {match.media_ref}: list {match.list_name}, verdict {match.verdict.value}, "
+                f"distance {match.distance}, {match.confirmations} confirmations"
+            )
+    if len(lines) == 1:
+        lines.append("  none in the rule file")
     return "\n".join(lines)
 
 

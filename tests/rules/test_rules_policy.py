@@ -101,3 +101,12 @@ def test_shipped_policy_is_off_by_default(ruleset) -> None:
     decisions = evaluate_policies(facts(match("img-1"), match("img-2")), ruleset)
 
     assert decisions and all(not d.qualifies and d.why == "policy is off" for d in decisions)
+
+
+def test_policy_explanation_shows_list_match_and_distance(policy_rules) -> None:
+    from hotline.rules import explain_policies
+
+    text = explain_policies(evaluate_policies(facts(match("img-1"), match("img-2", distance=7)), policy_rules))
+
+    assert "[matched]  trusted-baseline: 2 of 2 media items matched icse-baseline within distance 7" in text
+    assert "img-2: list icse-baseline, verdict baseline, distance 7, 3 confirmations" in text
