@@ -72,6 +72,12 @@ class HostingFacts(BaseModel):
     def _normalise_country(cls, value: str | None) -> str | None:
         return None if value is None else normalise_country(value)
 
+    @field_validator("site_type", mode="before")
+    @classmethod
+    def _inhope_site_type(cls, value: object) -> object:
+        # Other stages have their own site-type names ("file-locker"); map them, drop what has no match.
+        return inhope_site_type(value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _status_matches_country(self) -> HostingFacts:
         if (self.country_status is CountryStatus.KNOWN) != (self.country is not None):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LANGUAGES = ("en", "ro")
 
@@ -130,6 +130,11 @@ class Classification(BaseModel):
     age_group: AgeGroup | None = None
     gender: Gender | None = None
     notes: str = Field(default="", max_length=4000)
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _no_notes_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
 
     @model_validator(mode="after")
     def _victim_fields_match_legal(self) -> Classification:

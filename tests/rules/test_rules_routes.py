@@ -55,3 +55,10 @@ def test_host_notice_goes_to_the_abuse_contact_as_x_arf(ruleset, directory) -> N
 )
 def test_site_types_from_other_stages_map_to_inhope(name, expected) -> None:
     assert inhope_site_type(name) == expected
+
+
+def test_hosting_facts_take_other_stages_site_type_names() -> None:
+    from hotline.rules import HostingFacts
+
+    assert HostingFacts(site_type="file-locker").site_type == SiteType.FILE_HOST
+    assert HostingFacts(site_type="something-new").site_type is None

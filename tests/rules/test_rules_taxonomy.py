@@ -56,3 +56,7 @@ def test_unknown_values_and_keys_are_refused() -> None:
         Classification(legal="illegal")
     with pytest.raises(ValidationError, match="colour"):
         Classification(legal="not-illegal", colour="red")
+
+
+def test_missing_notes_read_as_empty() -> None:
+    assert Classification(legal="not-illegal", notes=None).notes == ""
