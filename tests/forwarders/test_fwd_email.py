@@ -10,7 +10,7 @@ import time
 from email.message import EmailMessage
 
 import pytest
-from conftest import SmtpServer, TlsFiles, synthetic_item
+from fwd_support import SmtpServer, TlsFiles, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
 from forwarders.email import EmailForwarder, defang

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import PARTNER_KEY_ID, PARTNER_SECRET, PartnerEndpoint, synthetic_item
+from fwd_support import PARTNER_KEY_ID, PARTNER_SECRET, PartnerEndpoint, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
 from forwarders.partner import HttpOptions, PartnerForwarder, parse_partner_payload

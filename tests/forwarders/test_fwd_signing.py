@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import synthetic_item
+from fwd_support import synthetic_item
 
 from forwarders.base import Notice
 from forwarders.partner import (

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PartnerEndpoint, SmtpServer, synthetic_item
+from fwd_support import PartnerEndpoint, SmtpServer, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
 from forwarders.smtp import SmtpOptions
