@@ -37,8 +37,9 @@ from hotline.synthnet.networks import AddressPool, find_network, is_public
 from hotline.synthnet.proxy import EgressProxy, ProxyRecord, Route
 from hotline.synthnet.rdap import RdapData, RdapServer
 from hotline.synthnet.server import ServerThread
+from hotline.synthnet.sites import DefaultSites, install_default_sites
 
-__all__ = ["ProxyRecord", "RequestRecord", "Response", "SyntheticInternet", "hostile"]
+__all__ = ["DefaultSites", "ProxyRecord", "RequestRecord", "Response", "SyntheticInternet", "hostile"]
 
 PRIVATE_ADDRESS = "127.0.0.2"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -57,6 +58,7 @@ class SyntheticInternet:
         self._servers: list[ServerThread] = []
         self._known_addresses: set[str] = set()
         self._default_sites = default_sites
+        self.sites: DefaultSites | None = None  # the catalogue, once started with default_sites=True
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -72,8 +74,6 @@ class SyntheticInternet:
         self._rdap = RdapServer(self.address).start()
         self._started = True
         if self._default_sites:
-            from hotline.synthnet.sites import install_default_sites
-
             self.sites = install_default_sites(self)
         return self
 
@@ -125,6 +125,10 @@ class SyntheticInternet:
     def rdap(self) -> RdapData:
         """RDAP state: serve_raw(cidr, json), rate_limit(n, retry_after), queries, ip_queries."""
         return self._rdap.data
+
+    def default_urls(self) -> dict[str, str]:
+        """Name -> URL of every default site (empty without default sites); see sites.py."""
+        return self.sites.urls() if self.sites else {}
 
     def env(self) -> dict[str, str]:
         """HOTLINE_* variables pointing the product at this net."""
@@ -222,6 +226,21 @@ class SyntheticInternet:
     def add_response(self, host: str, path: str, response: Response) -> str:
         """Any Response, e.g. one of hostile.oversized(), hostile.gzip_bomb(), hostile.trickle()."""
         self.farm.put(host, path, response)
+        return self.url(host, path)
+
+    def add_disguised(self, host: str, path: str, html: str, decoy_html: str, referer_prefix: str | None = None,
+                      user_agent_contains: str | None = None) -> str:
+        """A page that shows `html` only to visitors with the right Referer / User-Agent, else the decoy."""
+
+        def choose(request: RequestRecord) -> Response:
+            headers = {name.lower(): value for name, value in request.headers.items()}
+            referer_ok = referer_prefix is None or headers.get("referer", "").startswith(referer_prefix)
+            agent_ok = user_agent_contains is None or user_agent_contains in headers.get("user-agent", "")
+            chosen = html if referer_ok and agent_ok else decoy_html
+            return Response(200, {"Content-Type": "text/html; charset=utf-8", "Vary": "Referer, User-Agent"},
+                            chosen.encode())
+
+        self.farm.put(host, path, Response(choose=choose))
         return self.url(host, path)
 
     def remove(self, host: str, path: str, status: int = 404) -> None:

@@ -25,6 +25,8 @@ class Response:
     body: bytes = b""
     # A writer sends everything itself (status line included); used for behaviours a static body can't show.
     writer: Callable[[Exchange], None] | None = None
+    # Picks the real response from the request (disguised sites that depend on Referer or User-Agent).
+    choose: Callable[[RequestRecord], Response] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,11 @@ class FarmHandler(BaseHTTPRequestHandler):
         farm: Farm = self.server.context["farm"]  # type: ignore[attr-defined]
         stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
         host, path = self._target()
-        farm.record(RequestRecord(host, path, self.command, dict(self.headers.items())))
+        record = RequestRecord(host, path, self.command, dict(self.headers.items()))
+        farm.record(record)
         response = farm.lookup(host, path)
+        if response.choose is not None:
+            response = response.choose(record)
         if response.writer is not None:
             response.writer(Exchange(self, stopping))
             self.close_connection = True
