@@ -70,7 +70,7 @@ def make_resolver(nameservers: list[str] | None, timeout: float) -> dns.resolver
 
 
 def _cnames_of(response: dns.message.Message | None) -> list[str]:
-    if response is None:
+    if not isinstance(response, dns.message.QueryMessage):
         return []
     try:
         chain = response.resolve_chaining()
@@ -80,7 +80,7 @@ def _cnames_of(response: dns.message.Message | None) -> list[str]:
 
 
 def _nxdomain_cnames(exc: dns.resolver.NXDOMAIN) -> list[str]:
-    for response in exc.responses().values():
+    for response in exc.responses().values():  # type: ignore[no-untyped-call]
         return _cnames_of(response)
     return []
 

@@ -114,7 +114,8 @@ def _fill_owner_fields(record: HostingRecord, facts: IpFacts) -> None:
 def _apply_cdn(record: HostingRecord, cdns: CdnDirectory) -> None:
     chain = record.dns.cname_chain if record.dns else []
     match = None
-    for ip in record.ips or [None]:
+    candidates: list[str | None] = list(record.ips) or [None]  # no IP: the CNAME alone can tell
+    for ip in candidates:
         match = cdns.match(ip, chain, record.asn)
         if match:
             break

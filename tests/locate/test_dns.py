@@ -78,3 +78,10 @@ def test_dead_nameserver_is_a_timeout() -> None:
 ])
 def test_nameserver_specs(spec: str, expected: tuple[str, int]) -> None:
     assert parse_nameserver(spec) == expected
+
+
+def test_dangling_cname_is_nxdomain_with_its_chain(net: SyntheticInternet) -> None:
+    net.add_cname("dangling.example-synth.ro", "deleted-origin.example-synth.ro")
+    answer = resolve_host("dangling.example-synth.ro", [net.dns_nameserver], timeout=1.0)
+    assert answer.status == "nxdomain"
+    assert answer.cname_chain == ["deleted-origin.example-synth.ro"]
