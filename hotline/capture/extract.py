@@ -25,12 +25,24 @@ _SRCSET_XPATHS = ["//img/@srcset", "//img/@data-srcset", "//picture/source/@srcs
 
 
 def parse_srcset(value: str) -> list[str]:
-    """Candidate URLs of a srcset attribute ("a.jpg 1x, b.jpg 2x"); commas inside URLs are kept."""
-    urls = []
-    for candidate in re.split(r",\s+|,(?=\S+\s)", value.strip()):
-        url = candidate.strip().split()[0] if candidate.strip() else ""
+    """Candidate URLs of a srcset attribute, split as the HTML standard does (commas may be in URLs)."""
+    urls, pos, n = [], 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:  # skip the descriptors up to the next comma outside parentheses
+            depth = 0
+            while pos < n and (value[pos] != "," or depth):
+                depth += {"(": 1, ")": -1}.get(value[pos], 0)
+                pos += 1
         if url:
-            urls.append(url.rstrip(","))
+            urls.append(url)
     return urls
 
 
