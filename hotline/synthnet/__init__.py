@@ -63,7 +63,7 @@ class SyntheticInternet:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> SyntheticInternet:
+    def start(self) -> Self:
         self._farm_server = start_farm(self.farm, self.address)
         self._servers.append(self._farm_server)
         private_address = PRIVATE_ADDRESS if is_loopback_bindable(PRIVATE_ADDRESS) else self.address

@@ -17,6 +17,7 @@ import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from hotline.synthnet.server import ServerThread, TrackingTCPServer
@@ -46,7 +47,7 @@ class ProxyHandler(socketserver.StreamRequestHandler):
     timeout = 120
 
     def handle(self) -> None:
-        head = self._read_head(self.rfile)
+        head = self._read_head(self.rfile)  # type: ignore[arg-type]
         if head is None:
             return
         request_line, headers = head
@@ -63,11 +64,11 @@ class ProxyHandler(socketserver.StreamRequestHandler):
     # -- parsing -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _read_head(stream: socketserver._SocketWriter | object) -> tuple[str, list[tuple[str, str]]] | None:
+    def _read_head(stream: BinaryIO) -> tuple[str, list[tuple[str, str]]] | None:
         lines: list[str] = []
         size = 0
         while True:
-            line = stream.readline(MAX_HEAD + 1)  # type: ignore[attr-defined]
+            line = stream.readline(MAX_HEAD + 1)
             if not line:
                 return None
             size += len(line)

@@ -28,6 +28,7 @@ class RdapData:
         self._raw: list[tuple[IPNetwork, dict[str, Any]]] = []
         self._rate_limited = 0
         self.retry_after = 1
+        self.base_url = "http://127.0.0.1/"  # set by RdapServer once its port is known (for self links)
         self.queries: list[str] = []  # request paths, in order
 
     def serve_raw(self, address_or_cidr: str, document: dict[str, Any]) -> None:
@@ -95,8 +96,7 @@ class RdapHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         data: RdapData = self.server.context["data"]  # type: ignore[attr-defined]
-        host, port = self.server.server_address[:2]  # type: ignore[misc]
-        status, document, headers = data.answer(self.path.split("?", 1)[0], f"http://{host}:{port}/")
+        status, document, headers = data.answer(self.path.split("?", 1)[0], data.base_url)
         body = json.dumps(document).encode()
         self.send_response(status)
         self.send_header("Content-Type", CONTENT_TYPE)
@@ -113,6 +113,7 @@ class RdapServer:
         self.data = RdapData()
         self._server = ServerThread(TrackingHTTPServer((address, 0), RdapHandler, data=self.data),
                                     name="synthnet-rdap")
+        self.data.base_url = self.url
 
     @property
     def url(self) -> str:
