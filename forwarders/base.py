@@ -97,3 +97,16 @@ class Forwarder(Protocol):
     """A destination kind. `send` is safe to call again with the same notice (idempotency key)."""
 
     def send(self, notice: Notice) -> Receipt: ...
+
+
+class Router:
+    """Sends each notice with the forwarder configured for its destination kind."""
+
+    def __init__(self, by_kind: Mapping[str, Forwarder]) -> None:
+        self._by_kind = dict(by_kind)
+
+    def send(self, notice: Notice) -> Receipt:
+        forwarder = self._by_kind.get(notice.destination_kind)
+        if forwarder is None:
+            raise PermanentFailure(f"no forwarder configured for destination kind {notice.destination_kind!r}")
+        return forwarder.send(notice)

@@ -42,6 +42,23 @@ def next_attempt_delay(
     return delay
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff settings plus the age after which a forward stops retrying and is shown as failed."""
+
+    base: float = DEFAULT_BASE_SECONDS
+    cap: float = DEFAULT_CAP_SECONDS
+    max_age: float = 3 * 24 * 3600.0
+
+    def next_delay(self, attempts: int, age: float, retry_after: float | None = None,
+                   rng: random.Random | None = None) -> float | None:
+        """Seconds until the next try after `attempts` failures, or None once `age` (seconds since the
+        forward was created) has reached max_age: then mark it failed for an analyst to see."""
+        if age >= self.max_age:
+            return None
+        return next_attempt_delay(attempts, retry_after, self.base, self.cap, rng)
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from an HTTP Retry-After header (delta-seconds or HTTP-date); None when absent/garbled."""
     if value is None or not value.strip():

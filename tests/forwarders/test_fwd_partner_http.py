@@ -143,3 +143,11 @@ def test_recovers_after_failures_without_duplicates(partner_endpoint: PartnerEnd
     # Then the partner holds exactly one copy
     assert len(partner_endpoint.stored) == 1
     assert [r.duplicate for r in receipts] == [False, True]
+
+
+def test_router_sends_by_destination_kind(partner_endpoint: PartnerEndpoint, make_notice) -> None:
+    from forwarders.base import Router
+    router = Router({"partner": forwarder()})
+    assert router.send(make_notice(address=partner_endpoint.url)).id == "NL-0001"
+    with pytest.raises(PermanentFailure, match="no forwarder configured for destination kind 'police'"):
+        router.send(make_notice(kind="police", address="p@police-synth.ro"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forwarders.retry import Rate, RateLimiter, next_attempt_delay, parse_retry_after
+from forwarders.retry import Rate, RateLimiter, RetryPolicy, next_attempt_delay, parse_retry_after
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3, 8, 30, 500])
@@ -102,3 +102,11 @@ def test_tokens_are_never_handed_out_twice_across_threads() -> None:
         t.join()
     # Then exactly the burst was granted among 160 attempts
     assert len(granted) == 50
+
+
+def test_policy_gives_up_at_max_age() -> None:
+    policy = RetryPolicy(base=10, cap=100, max_age=3600)
+    rng = random.Random(3)
+    delay = policy.next_delay(attempts=2, age=3599, rng=rng)
+    assert delay is not None and 0 <= delay <= 20
+    assert policy.next_delay(attempts=2, age=3600, retry_after=5) is None
