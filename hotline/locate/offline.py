@@ -21,6 +21,7 @@ MMDB_SOURCE = "offline:mmdb"
 _GEOIP2FAST_FILE = "geoip2fast-asn-ipv6.dat.gz"  # country + AS name, IPv4 and IPv6
 
 _load_lock = threading.Lock()
+_geoip2fast_instance: Any = None
 
 
 class OfflineInfo(BaseModel):
@@ -33,13 +34,16 @@ class OfflineInfo(BaseModel):
     sources: dict[str, str] = Field(default_factory=dict)  # field -> "offline:geoip2fast" | "offline:mmdb"
 
 
-@lru_cache(maxsize=1)
 def _geoip2fast() -> Any:
-    # Loading the bundled data takes a noticeable moment: once per process, under a lock.
-    with _load_lock:
-        from geoip2fast import GeoIP2Fast
+    # Loading the bundled data takes a noticeable moment (~0.3 s): once per process.
+    global _geoip2fast_instance
+    if _geoip2fast_instance is None:
+        with _load_lock:
+            if _geoip2fast_instance is None:
+                from geoip2fast import GeoIP2Fast
 
-        return GeoIP2Fast(geoip2fast_data_file=_GEOIP2FAST_FILE, verbose=False)
+                _geoip2fast_instance = GeoIP2Fast(geoip2fast_data_file=_GEOIP2FAST_FILE, verbose=False)
+    return _geoip2fast_instance
 
 
 @lru_cache(maxsize=8)

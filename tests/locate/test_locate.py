@@ -45,6 +45,8 @@ def test_hosting_record_in_each_registry_style(net: SyntheticInternet, key: str)
     assert not record.behind_cdn and record.platform is None
     assert record.errors == []
     assert record.dns is not None and record.dns.ns  # NS of the registrable domain
+    if network.registry == "arin":  # ARIN's origin-AS extension carries the AS number
+        assert (record.asn, record.sources["asn"]) == (network.asn, "rdap")
 
 
 def test_capture_addresses_are_preferred_to_the_resolvers(net: SyntheticInternet) -> None:

@@ -98,6 +98,15 @@ def test_many_lookups_on_one_network_cost_one_query(rdap_samples: dict[str, Any]
     assert owners[1].cached and not owners[0].cached
 
 
+def test_ipv6_network_cache_covers_its_neighbours(rdap_samples: dict[str, Any], rdap_server: Any) -> None:
+    rdap_server.add(rdap_samples["2a00:2381:ffff::1"]["response"])
+    client = RdapClient(rdap_server.url)
+    client.lookup_ip("2a00:2381:ffff::1")
+    owner = client.lookup_ip("2a00:2381:ffff::dead:beef")
+    assert owner.cached and owner.ip == "2a00:2381:ffff::dead:beef"
+    assert len(rdap_server.queries) == 1
+
+
 def test_cache_is_shared_between_clients_and_expires(rdap_samples: dict[str, Any], rdap_server: Any) -> None:
     now = [0.0]
     cache = MemoryRdapCache(clock=lambda: now[0])
