@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline.config import SettingsError, load_settings
+from hotline.commands import state
+from hotline.config import SettingsError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,16 +28,6 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
-class State:
-    config: Path | None = None
-
-    def hotline(self) -> Any:
-        from hotline.app import Hotline
-
-        return Hotline(load_settings(self.config))
-
-
-state = State()
 
 
 @app.callback()

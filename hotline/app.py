@@ -42,10 +42,10 @@ class Hotline:
 
     @functools.cached_property
     def master_key(self) -> bytes:
-        from hotline.evidence import load_or_create_master_key, parse_master_key
+        from hotline.evidence import load_or_create_master_key
 
         if self.settings.master_key:
-            return parse_master_key(self.settings.master_key)
+            return _decode_master_key(self.settings.master_key)
         return load_or_create_master_key(self.settings.data_dir)
 
     @functools.cached_property
@@ -109,3 +109,18 @@ class Hotline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _decode_master_key(text: str) -> bytes:
+    import base64
+    import binascii
+
+    from hotline.config import SettingsError
+
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise SettingsError("setting HOTLINE_MASTER_KEY is invalid: it must be 32 bytes in base64")
+    return key

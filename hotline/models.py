@@ -309,6 +309,8 @@ class Proposal(Base):
     destination_kind: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(32))  # partner-api | email | ...; None: unknown yet
+    address: Mapped[str | None] = mapped_column(Text)  # endpoint or e-mail; None: an analyst must supply it
     condition: Mapped[str | None] = mapped_column(String(100))  # e.g. "after police clearance"
     not_before: Mapped[datetime | None] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|superseded

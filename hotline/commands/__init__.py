@@ -1,1 +1,25 @@
-"""Command groups mounted by cli.py: each module exposes `app` (a Typer group) and/or `COMMANDS`."""
+"""Command groups mounted by cli.py: each module exposes `app` (a Typer group) and/or `COMMANDS`.
+
+`state.hotline()` builds the application from the global --config option; every command uses it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+
+class State:
+    config: Path | None = None
+
+    def hotline(self) -> Hotline:
+        from hotline.app import Hotline
+        from hotline.config import load_settings
+
+        return Hotline(load_settings(self.config))
+
+
+state = State()

@@ -56,6 +56,8 @@ def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
                 destination_kind=str(out.destination_kind),
                 rule=out.rule_id,
                 reason=reason,
+                channel=str(out.channel) if out.channel else None,
+                address=out.endpoint,
                 condition=out.hold,
                 not_before=now + out.not_before if out.not_before else None,
             )
@@ -64,6 +66,17 @@ def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
         row.state_reason = evaluation.no_forward_reason
     session.flush()
     return evaluation
+
+
+POLICIES_PAUSED = "auto_forward_paused"
+
+
+def policies_paused(session: Session) -> bool:
+    """The supervisors' one switch that stops every auto-forward policy."""
+    from hotline.models import Setting
+
+    setting = session.get(Setting, POLICIES_PAUSED)
+    return bool(setting and setting.value.get("paused"))
 
 
 def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts, bool]:
@@ -102,7 +115,8 @@ def hosting_facts(row: ReportedUrl) -> HostingFacts:
         cdn=hosting.cdn_name,
         platform=hosting.platform,
         site_type=platform.get("site_type"),
-        reporting_channel=platform.get("reporting_channel") or platform.get("channel"),
+        reporting_channel=platform.get("reporting_channel"),
+        cdn_abuse_channel=(hosting.record.get("cdn_match") or {}).get("abuse_email"),
         abuse_email=hosting.abuse_email,
         provider=hosting.provider,
     )

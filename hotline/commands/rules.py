@@ -1,0 +1,67 @@
+"""`hotline rules check FILE` and `hotline rules explain REF`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Check rule files and explain routing decisions.")
+
+
+@app.command()
+def check(
+    file: Path,
+    directory: Annotated[list[Path] | None, typer.Option(help="Directory files the rules may name.")] = None,
+) -> None:
+    """Validate a rule file (or a partner-directory file); each problem names file, line, rule and key."""
+    from hotline.rules import check_file
+
+    if not file.exists():
+        typer.echo(f"error: {file} does not exist", err=True)
+        raise typer.Exit(2)
+    problems = check_file(file, directory or ())
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{file}: ok")
+
+
+@app.command()
+def explain(reference: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """For each URL of a report: every rule considered and why it matched or not."""
+    from hotline.commands import state
+    from hotline.pipeline.triage import build_facts, policies_paused
+    from hotline.rules import evaluate, evaluate_policies, evaluation_json, explain_policies
+    from hotline.rules import explain as explain_text
+    from hotline.views import UnknownReference, find_report
+
+    with state.hotline() as hl, hl.db.sessions() as session:
+        try:
+            report = find_report(session, reference)
+        except UnknownReference as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        paused = policies_paused(session)
+        results = []
+        for n, link in enumerate(report.urls, start=1):
+            row = link.reported_url
+            facts, provisional = build_facts(hl, session, row)
+            evaluation = evaluate(facts, hl.ruleset, hl.directory)
+            decisions = evaluate_policies(facts, hl.ruleset, paused=paused)
+            results.append((n, row, facts, provisional, evaluation, decisions))
+    if as_json:
+        print(json.dumps([
+            {"url": row.url, "provisional": provisional, "facts": facts.model_dump(mode="json"),
+             **evaluation_json(evaluation), "policies": [d.model_dump(mode="json") for d in decisions]}
+            for _, row, facts, provisional, evaluation, decisions in results
+        ], indent=2))
+        return
+    for n, row, _, provisional, evaluation, decisions in results:
+        note = " (provisional: reporter's category, not yet assessed)" if provisional else ""
+        typer.echo(explain_text(evaluation, title=f"URL {n}: {row.url}{note}"))
+        typer.echo(explain_policies(decisions))
+        typer.echo("")
