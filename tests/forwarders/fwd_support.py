@@ -118,10 +118,7 @@ class PartnerEndpoint:
         handler.wfile.write(body)
 
 
-@pytest.fixture
-def partner_endpoint() -> Iterator[PartnerEndpoint]:
-    endpoint = PartnerEndpoint()
-
+def _serve(endpoint: PartnerEndpoint, tls: ssl.SSLContext | None = None) -> Iterator[PartnerEndpoint]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             endpoint.handle(self)
@@ -131,7 +128,10 @@ def partner_endpoint() -> Iterator[PartnerEndpoint]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/reports"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls else "http"
+    endpoint.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/api/v1/reports"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield endpoint
@@ -139,6 +139,16 @@ def partner_endpoint() -> Iterator[PartnerEndpoint]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def partner_endpoint() -> Iterator[PartnerEndpoint]:
+    yield from _serve(PartnerEndpoint())
+
+
+@pytest.fixture
+def https_partner_endpoint(tls_files: TlsFiles) -> Iterator[PartnerEndpoint]:
+    yield from _serve(PartnerEndpoint(), tls_files.server_context())
 
 
 @pytest.fixture

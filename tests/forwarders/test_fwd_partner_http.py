@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from fwd_support import PARTNER_KEY_ID, PARTNER_SECRET, PartnerEndpoint, synthetic_item
+from fwd_support import PARTNER_KEY_ID, PARTNER_SECRET, PartnerEndpoint, TlsFiles, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
 from forwarders.partner import HttpOptions, PartnerForwarder, parse_partner_payload
 
 
-def forwarder(secret: bytes = PARTNER_SECRET, read_timeout: float = 5.0, **kw: object) -> PartnerForwarder:
-    return PartnerForwarder(sender_id="ro-safernet", key_id=PARTNER_KEY_ID, secret=secret,
-                            http=HttpOptions(connect_timeout=2.0, read_timeout=read_timeout), **kw)  # type: ignore[arg-type]
+def forwarder(secret: bytes = PARTNER_SECRET, read_timeout: float = 5.0, http_verify: bool | str = True,
+              **kw: object) -> PartnerForwarder:
+    http = HttpOptions(connect_timeout=2.0, read_timeout=read_timeout, verify=http_verify)
+    return PartnerForwarder(sender_id="ro-safernet", key_id=PARTNER_KEY_ID, secret=secret, http=http,
+                            **kw)  # type: ignore[arg-type]
 
 
 def test_delivers_signed_notice_and_records_receipt(partner_endpoint: PartnerEndpoint, make_notice) -> None:
@@ -151,3 +153,16 @@ def test_router_sends_by_destination_kind(partner_endpoint: PartnerEndpoint, mak
     assert router.send(make_notice(address=partner_endpoint.url)).id == "NL-0001"
     with pytest.raises(PermanentFailure, match="no forwarder configured for destination kind 'police'"):
         router.send(make_notice(kind="police", address="p@police-synth.ro"))
+
+
+def test_delivers_over_https_with_a_trusted_certificate(https_partner_endpoint: PartnerEndpoint,
+                                                        tls_files: TlsFiles, make_notice) -> None:
+    receipt = forwarder(http_verify=tls_files.cert).send(make_notice(address=https_partner_endpoint.url))
+    assert receipt.id == "NL-0001" and https_partner_endpoint.errors == []
+
+
+def test_untrusted_certificate_is_temporary_and_nothing_is_sent(https_partner_endpoint: PartnerEndpoint,
+                                                                make_notice) -> None:
+    with pytest.raises(TemporaryFailure, match="(?i)certificate"):
+        forwarder().send(make_notice(address=https_partner_endpoint.url))
+    assert https_partner_endpoint.received == []
