@@ -8,7 +8,7 @@ CDN check (CNAME, ranges, ASN) -> platform check (domain). Every field says wher
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -54,6 +54,26 @@ class HostingRecord(BaseModel):
     platform: PlatformMatch | None = None
     sources: dict[str, str] = Field(default_factory=dict)  # field -> "rdap" | "offline:..." | "dns" | ...
     errors: list[str] = Field(default_factory=list)
+
+    def hosting_columns(self) -> dict[str, Any]:
+        """The summary fields as the Hosting table names them, plus the whole record as JSON."""
+        return {
+            "host": self.host,
+            "registrable_domain": self.registrable_domain,
+            "ips": list(self.ips),
+            "country": self.country,
+            "country_status": self.country_status,
+            "asn": self.asn,
+            "provider": self.provider,
+            "network_name": self.network_name,
+            "cidr": self.cidr,
+            "abuse_email": self.abuse_email,
+            "behind_cdn": self.behind_cdn,
+            "cdn_name": self.cdn,
+            "platform": self.platform.name if self.platform else None,
+            "sources": dict(self.sources),
+            "record": self.model_dump(mode="json"),
+        }
 
 
 @lru_cache(maxsize=1)

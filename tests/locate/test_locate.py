@@ -157,6 +157,16 @@ def test_record_is_plain_json(net: SyntheticInternet) -> None:
     assert HostingRecord.model_validate(data) == record
 
 
+def test_hosting_columns_summarise_the_record(net: SyntheticInternet) -> None:
+    net.add_host("cols.example-synth.ro.cdn.cloudflare.net", country="CLOUDFLARE")
+    net.add_cname("cols.example-synth.ro", "cols.example-synth.ro.cdn.cloudflare.net")
+    columns = _locate(net, "http://cols.example-synth.ro/").hosting_columns()
+    assert (columns["cdn_name"], columns["behind_cdn"], columns["country"]) == ("Cloudflare", True, None)
+    assert columns["country_status"] == "unknown-behind-cdn"
+    assert columns["record"]["cdn_match"]["abuse_email"] == "abuse@cloudflare.com"
+    json.dumps(columns)  # storable as JSON as it is
+
+
 def test_url_without_host_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no host"):
         locate("http:///nothing", rdap=None)
