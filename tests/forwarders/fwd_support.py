@@ -63,7 +63,9 @@ class PartnerEndpoint:
     """A partner's intake that can behave well (verify, record, dedupe) or fail like real ones do."""
 
     url: str = ""
-    mode: str = "accept"  # accept (verify, dedupe) | plain (202, no checks) | status | hang | drop
+    # accept (verify, dedupe) | store_then_drop (accept, but the connection dies before the answer)
+    # | plain (202, no checks) | status | hang | drop
+    mode: str = "accept"
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     received: list[bytes] = field(default_factory=list)  # every body that reached the handler
@@ -105,6 +107,10 @@ class PartnerEndpoint:
         with self.lock:
             seen = payload.idempotency_key in self.stored
             receipt = self.stored.setdefault(payload.idempotency_key, f"NL-{len(self.stored) + 1:04d}")
+        if self.mode == "store_then_drop":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         answer = receipt_response_body(receipt, payload.reference, datetime.now(UTC), duplicate=seen)
         self._answer(handler, 409 if seen else 201, answer)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -166,3 +167,27 @@ def test_untrusted_certificate_is_temporary_and_nothing_is_sent(https_partner_en
     with pytest.raises(TemporaryFailure, match="(?i)certificate"):
         forwarder().send(make_notice(address=https_partner_endpoint.url))
     assert https_partner_endpoint.received == []
+
+
+def test_every_notice_lands_exactly_once_through_random_failures(partner_endpoint: PartnerEndpoint,
+                                                                 make_notice) -> None:
+    # Given a partner that fails at random, sometimes after it has already stored the notice
+    rng = random.Random(20261125)
+    modes = ["accept", "store_then_drop", "drop", "status"]
+    partner_endpoint.status = 503
+    notices = [make_notice(address=partner_endpoint.url, key=f"fwd-{n:06d}-loop", items=1) for n in range(25)]
+    receipts = {}
+    # When each notice is retried (same idempotency key) until the partner answers
+    for notice in notices:
+        for _attempt in range(50):
+            partner_endpoint.mode = rng.choice(modes)
+            try:
+                receipts[notice.idempotency_key] = forwarder().send(notice)
+                break
+            except TemporaryFailure:
+                continue
+    # Then every notice was delivered, and the partner stored each exactly once
+    assert set(receipts) == {n.idempotency_key for n in notices}
+    assert set(partner_endpoint.stored) == set(receipts)
+    assert {r.id for r in receipts.values()} == set(partner_endpoint.stored.values())
+    assert any(r.duplicate for r in receipts.values())  # some landed on an earlier, unanswered try

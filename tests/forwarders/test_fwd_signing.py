@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from fwd_support import synthetic_item
 
 from forwarders.base import Notice
@@ -136,3 +138,15 @@ def test_not_json_and_oversized_bodies_are_rejected() -> None:
         parse_partner_payload(b"<html>")
     with pytest.raises(PayloadError, match="more than"):
         parse_partner_payload(b" " * 2048, max_bytes=1024)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.binary(max_size=300), secret=st.binary(min_size=1, max_size=64), flip=st.integers(0, 10_000))
+def test_any_body_round_trips_and_any_changed_byte_is_caught(body: bytes, secret: bytes, flip: int) -> None:
+    headers = signed_headers(body, "k", secret, "fwd-00000001", NOW)
+    assert verify(headers, body, {"k": secret}.get, now=NOW) == "k"
+    if body:
+        changed = bytearray(body)
+        changed[flip % len(body)] ^= 0x01
+        with pytest.raises(SignatureError):
+            verify(headers, bytes(changed), {"k": secret}.get, now=NOW)
