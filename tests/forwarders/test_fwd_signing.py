@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fwd_support import synthetic_item
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from fwd_support import synthetic_item
 
 from forwarders.base import Notice
 from forwarders.partner import (
