@@ -32,7 +32,7 @@ from typing import Self
 from hotline.synthnet import hostile
 from hotline.synthnet.dns import DnsServer, Zone, is_loopback_bindable, normalise_name
 from hotline.synthnet.farm import Farm, RequestRecord, Response, start_farm, status_page
-from hotline.synthnet.images import animated_gif_bytes, content_type, image_bytes
+from hotline.synthnet.images import animated_gif_bytes, content_type, image_bytes, tagged_png
 from hotline.synthnet.networks import AddressPool, find_network, is_public
 from hotline.synthnet.proxy import EgressProxy, ProxyRecord, Route
 from hotline.synthnet.rdap import RdapData, RdapServer
@@ -216,6 +216,27 @@ class SyntheticInternet:
         """A Pillow-drawn image, identical for the same (seed, fmt, size); animated=True gives a GIF."""
         body = animated_gif_bytes(seed, size=size) if animated else image_bytes(seed, fmt, size)
         return self.add_bytes(host, path, body, content_type("GIF" if animated else fmt))
+
+    def add_bulk_pages(self, host: str, count: int, images_per_page: int = 3, size: tuple[int, int] = (64, 64),
+                       distinct_pixels: bool = False) -> list[str]:
+        """`count` pages /bulk/N.html, each embedding its own images /bulk/N-K.png; returns page URLs.
+
+        Every image file is distinct (own sha256). With distinct_pixels=False they reuse 16 drawings and
+        differ by a PNG text chunk, which makes 10,000 images cheap to set up (benchmarks).
+        """
+        urls = []
+        for page_number in range(count):
+            tags = []
+            for k in range(images_per_page):
+                path = f"/bulk/{page_number}-{k}.png"
+                seed = page_number * images_per_page + k
+                body = (image_bytes(seed + 10_000, "PNG", size) if distinct_pixels
+                        else tagged_png(seed % 16 + 10_000, f"{host}{path}", size))
+                self.add_bytes(host, path, body, "image/png")
+                tags.append(f'<img src="{path}">')
+            html = f"<html><body><h1>Page {page_number}</h1>{''.join(tags)}</body></html>"
+            urls.append(self.add_page(host, f"/bulk/{page_number}.html", html))
+        return urls
 
     def add_redirect(self, host: str, path: str, location: str, status: int = 302) -> str:
         if status not in REDIRECT_STATUSES:

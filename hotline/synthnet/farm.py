@@ -167,6 +167,7 @@ def status_page(status: int, text: str | None = None) -> Response:
 
 
 class FarmHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # header and body go out in separate writes: no 40 ms stalls
     protocol_version = "HTTP/1.1"
     server_version = "synthnet"
     timeout = 120  # an idle keep-alive connection ends eventually even if nobody stops the net

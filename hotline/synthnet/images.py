@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import random
+import struct
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -64,3 +66,15 @@ def animated_gif_bytes(seed: int, frames: int = 4, size: tuple[int, int] = (128,
     buffer = io.BytesIO()
     pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=200, loop=0)
     return buffer.getvalue()
+
+
+def tagged_png(seed: int, tag: str, size: tuple[int, int] = (64, 64)) -> bytes:
+    """The PNG of `seed` with a tEXt chunk carrying `tag`: same pixels, different bytes (and sha256).
+
+    Lets a benchmark serve thousands of distinct files without drawing thousands of pictures.
+    """
+    base = image_bytes(seed, "PNG", size)
+    data = b"synthnet\x00" + tag.encode("latin-1")
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    iend = base.rindex(b"IEND") - 4  # the IEND chunk starts with its 4-byte length
+    return base[:iend] + chunk + base[iend:]

@@ -44,22 +44,26 @@ class ProxyRecord:
 
 
 class ProxyHandler(socketserver.StreamRequestHandler):
+    disable_nagle_algorithm = True  # header and body go out in separate writes: no 40 ms stalls
     timeout = 120
 
     def handle(self) -> None:
-        head = self._read_head(self.rfile)  # type: ignore[arg-type]
-        if head is None:
-            return
-        request_line, headers = head
-        try:
-            method, target, _version = request_line.split(" ", 2)
-        except ValueError:
-            self._reply(400, "malformed request line")
-            return
-        if method.upper() == "CONNECT":
-            self._tunnel(target)
-        else:
-            self._forward(method, target, headers)
+        """One request after another on a kept-alive client connection, until one needs a close."""
+        while not self.server.stopping.is_set():  # type: ignore[attr-defined]
+            head = self._read_head(self.rfile)  # type: ignore[arg-type]
+            if head is None:
+                return
+            request_line, headers = head
+            try:
+                method, target, version = request_line.split(" ", 2)
+            except ValueError:
+                self._reply(400, "malformed request line")
+                return
+            if method.upper() == "CONNECT":
+                self._tunnel(target)
+                return
+            if not self._forward(method, target, headers) or not _client_keeps_alive(version, headers):
+                return
 
     # -- parsing -----------------------------------------------------------------------------------
 
@@ -116,15 +120,16 @@ class ProxyHandler(socketserver.StreamRequestHandler):
 
     # -- absolute-URI requests ---------------------------------------------------------------------
 
-    def _forward(self, method: str, target: str, headers: list[tuple[str, str]]) -> None:
+    def _forward(self, method: str, target: str, headers: list[tuple[str, str]]) -> bool:
+        """Relay one request; True when the client connection can carry another one."""
         parts = urlsplit(target)
         if parts.scheme != "http" or not parts.hostname:
             self._reply(400, "only absolute http:// URIs (use CONNECT for https)")
-            return
+            return False
         route = self._route(method, target, parts.hostname, parts.port or 80)
         if route is None:
             self._reply(502, f"unknown host {parts.hostname!r}")
-            return
+            return False
         kept = [(n, v) for n, v in headers if n.lower() not in HOP_BY_HOP]
         if not _is_ip_literal(parts.hostname) or not any(n.lower() == "host" for n, _ in kept):
             kept = [(n, v) for n, v in kept if n.lower() != "host"] + [("Host", parts.netloc.rsplit("@", 1)[-1])]
@@ -135,33 +140,54 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         body = self.rfile.read(length) if length else b""
         with socket.create_connection(route.address, timeout=10) as upstream:
             upstream.sendall(head.encode("latin-1") + body)
-            self._relay_response(upstream)
+            return self._relay_response(upstream, method)
 
-    def _relay_response(self, upstream: socket.socket) -> None:
-        """Copy the upstream head with `Connection: close` (we close after one response), then the body."""
+    def _relay_response(self, upstream: socket.socket, method: str) -> bool:
+        """Pass the response on as it arrives. A body of known length keeps the client connection open;
+        anything else (no length, chunked, endless headers) is relayed until the farm closes."""
         buffer = b""
         while b"\r\n\r\n" not in buffer:
             chunk = self._recv(upstream)
             if not chunk:
                 self.wfile.write(buffer)  # e.g. slow headers cut by the net stopping
-                return
+                return False
             buffer += chunk
             if len(buffer) > MAX_HEAD:
                 self.wfile.write(buffer)  # a never-ending header block is passed on as it comes
                 self._pipe(upstream, both_ways=False)
-                return
+                return False
         head, _, rest = buffer.partition(b"\r\n\r\n")
-        lines = [line for line in head.split(b"\r\n")
-                 if line.split(b":", 1)[0].strip().lower() not in (b"connection", b"keep-alive")]
-        self.wfile.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + rest)
-        self._pipe(upstream, both_ways=False)
+        lines = head.split(b"\r\n")
+        fields = {line.split(b":", 1)[0].strip().lower(): line.split(b":", 1)[-1].strip() for line in lines[1:]}
+        status = int(lines[0].split(b" ", 2)[1]) if len(lines[0].split(b" ")) > 1 else 0
+        remaining = _body_length(method, status, fields)
+        lines = [line for line in lines if line.split(b":", 1)[0].strip().lower() not in (b"connection", b"keep-alive")]
+        connection = b"keep-alive" if remaining is not None else b"close"
+        self.wfile.write(b"\r\n".join(lines) + b"\r\nConnection: " + connection + b"\r\n\r\n")
+        if remaining is None:
+            self.wfile.write(rest)
+            self._pipe(upstream, both_ways=False)
+            return False
+        while True:
+            piece = rest[:remaining]
+            self.wfile.write(piece)
+            remaining -= len(piece)
+            if remaining == 0:
+                return True
+            rest = self._recv(upstream)
+            if not rest:
+                return False  # farm or client gone mid-body
 
     def _recv(self, upstream: socket.socket) -> bytes:
+        """Next bytes from the farm; b"" when it closed, the client hung up or the net is stopping."""
         stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
+        watched = [upstream, self.connection]
         while not stopping.is_set():
-            readable, _, _ = select.select([upstream, self.connection], [], [], 0.2)
-            if self.connection in readable and self.connection.recv(1, socket.MSG_PEEK) == b"":
-                return b""  # client hung up while we waited for the farm
+            readable, _, _ = select.select(watched, [], [], 0.2)
+            if self.connection in readable:
+                if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                    return b""  # client hung up while we waited for the farm
+                watched = [upstream]  # a pipelined request is waiting: stop polling the client
             if upstream in readable:
                 return upstream.recv(65536)
         return b""
@@ -188,6 +214,23 @@ class ProxyHandler(socketserver.StreamRequestHandler):
                     client.sendall(data)
         except OSError:
             return
+
+
+def _body_length(method: str, status: int, fields: dict[bytes, bytes]) -> int | None:
+    """Bytes of body that follow the head, or None when only the connection close ends it."""
+    if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return 0
+    if b"transfer-encoding" in fields or not fields.get(b"content-length", b"").isdigit():
+        return None
+    return int(fields[b"content-length"])
+
+
+def _client_keeps_alive(version: str, headers: list[tuple[str, str]]) -> bool:
+    tokens = {v.strip().lower() for n, v in headers if n.lower() in ("connection", "proxy-connection")
+              for v in v.split(",")}
+    if version.strip().upper() == "HTTP/1.0":
+        return "keep-alive" in tokens
+    return "close" not in tokens
 
 
 def _is_ip_literal(host: str) -> bool:

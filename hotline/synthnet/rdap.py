@@ -85,6 +85,7 @@ class RdapData:
 
 
 class RdapHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # header and body go out in separate writes: no 40 ms stalls
     protocol_version = "HTTP/1.1"
     server_version = "synthnet-rdap"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 
 import pytest
 import requests
 
-from hotline.synthnet import SyntheticInternet
+from hotline.synthnet import SyntheticInternet, hostile
 
 HOST = "forum.example-synth.nl"
 
@@ -106,3 +107,28 @@ def test_connect_to_unknown_host_is_502(net: SyntheticInternet) -> None:
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(b"CONNECT nowhere.example-synth.nl:443 HTTP/1.1\r\n\r\n")
         assert sock.recv(1024).startswith(b"HTTP/1.1 502")
+
+
+def test_client_connection_is_kept_alive_between_responses_of_known_length(net: SyntheticInternet,
+                                                                           site: str) -> None:
+    host, port = net.proxy_url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.request("GET", f"http://{site}/thread/1")
+    first = connection.getresponse()
+    first.read()
+    sock = connection.sock
+    connection.request("GET", f"http://{site}/thread/1")
+    second = connection.getresponse()
+
+    assert not first.will_close and connection.sock is sock
+    assert second.read() == b"<p>forum</p>"
+    connection.close()
+
+
+def test_response_without_length_is_relayed_until_close(net: SyntheticInternet, site: str,
+                                                        proxies: dict[str, str]) -> None:
+    net.add_response(site, "/blob", hostile.oversized(size=100_000, declare_length=False))
+
+    response = requests.get(f"http://{site}/blob", proxies=proxies, timeout=5)
+
+    assert len(response.content) == 100_000 and response.headers["Connection"] == "close"
