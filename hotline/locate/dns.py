@@ -6,12 +6,12 @@ NXDOMAIN (the name does not exist), SERVFAIL (its servers are broken), timeout (
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 import dns.exception
 import dns.message
 import dns.nameserver
-import dns.rdatatype
 import dns.resolver
 from pydantic import BaseModel, Field
 
@@ -44,15 +44,26 @@ class _Outcome(BaseModel):
 
 
 def parse_nameserver(spec: str) -> tuple[str, int]:
-    """Split "host:port", "[v6]:port", "v6" or "host" into (address, port); port 53 by default."""
+    """Split "ip:port", "[v6]:port", "v6" or "ip" into (address, port); port 53 by default.
+
+    Raises ValueError for anything but an IP address ("localhost" is taken as 127.0.0.1).
+    """
     spec = spec.strip()
     if spec.startswith("["):
         address, _, rest = spec[1:].partition("]")
-        return address, int(rest.lstrip(":") or 53)
-    if spec.count(":") == 1:
-        address, port = spec.split(":")
-        return address, int(port)
-    return spec, 53
+        port = int(rest.lstrip(":") or 53)
+    elif spec.count(":") == 1:
+        address, port_text = spec.split(":")
+        port = int(port_text)
+    else:
+        address, port = spec, 53
+    if address == "localhost":
+        address = "127.0.0.1"
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"nameserver {spec!r} is not an IP address with an optional port") from None
+    return address, port
 
 
 def make_resolver(nameservers: list[str] | None, timeout: float) -> dns.resolver.Resolver:
@@ -136,7 +147,12 @@ def resolve_host(
     Never raises for DNS failures: the answer's `status` and `error` say what happened.
     """
     parts = registrable_domain(host, extra_suffixes)
-    resolver = make_resolver(nameservers, timeout)
+    try:
+        resolver = make_resolver(nameservers, timeout)
+    except (dns.resolver.NoResolverConfiguration, ValueError) as exc:
+        return DnsAnswer(host=parts.host, status="error", registrable_domain=parts.registrable,
+                         nameservers=list(nameservers or []),
+                         error=f"no usable nameserver ({exc}); set HOTLINE_DNS_NAMESERVERS")
     a = _query(resolver, parts.host, "A", retries)
     # After a timeout or NXDOMAIN the AAAA query can only repeat it: skip the wait.
     aaaa = None if a.status in ("timeout", "nxdomain") else _query(resolver, parts.host, "AAAA", retries)

@@ -85,3 +85,9 @@ def test_dangling_cname_is_nxdomain_with_its_chain(net: SyntheticInternet) -> No
     answer = resolve_host("dangling.example-synth.ro", [net.dns_nameserver], timeout=1.0)
     assert answer.status == "nxdomain"
     assert answer.cname_chain == ["deleted-origin.example-synth.ro"]
+
+
+def test_unusable_nameserver_setting_is_one_clear_error() -> None:
+    answer = resolve_host("gallery-ro.example-synth.ro", ["not-an-address:53"], timeout=0.2)
+    assert answer.status == "error"
+    assert "HOTLINE_DNS_NAMESERVERS" in (answer.error or "")
