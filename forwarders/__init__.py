@@ -7,6 +7,9 @@ recipient recognises a resend after a crash.
 
 Interface (forwarders.base)
     Notice(reference, idempotency_key, destination_kind, destination_address, items, language="ro", note="")
+        idempotency_key: 8-200 of A-Z a-z 0-9 . _ : - (e.g. "fwd-<uuid4>"), the same on every resend
+        destination_kind: "partner" | "police" | "ancom" | "hosting" | "content_owner" | "platform"
+        destination_address: partner/platform URL, or comma-separated e-mail addresses
     NoticeItem(url, hosting={}, classification={}, hashes={}, captured_at=None, media=None, media_type=None)
         hosting: ips, country, asn, provider, abuse_email
         classification: category ("csam" | "csem" | "grooming" | "adult_unprotected" | "other"),

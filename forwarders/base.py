@@ -8,6 +8,7 @@ record, classification, hashes). A `Forwarder` turns a notice into a `Receipt` o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,9 @@ Classification = Mapping[str, Any]
 Hashes = Mapping[str, str]
 
 HASH_KINDS: tuple[str, ...] = ("md5", "sha1", "sha256", "phash", "dhash", "pdq")
+
+# Idempotency keys go into JSON, HTTP headers and Message-IDs unchanged: keep them plain.
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +53,15 @@ class Notice:
 
     reference: str
     idempotency_key: str
-    destination_kind: DestinationKind
+    destination_kind: str  # one of DestinationKind
     destination_address: str
     items: Sequence[NoticeItem]
     language: str = "ro"
     note: str = ""  # free text from the analyst, shown in e-mail notices
 
     def __post_init__(self) -> None:
-        if not self.idempotency_key:
-            raise ValueError("a notice needs an idempotency key")
+        if not IDEMPOTENCY_KEY.match(self.idempotency_key):
+            raise ValueError(f"idempotency key must be 8-200 of A-Z a-z 0-9 . _ : -, got {self.idempotency_key!r}")
         if not self.items:
             raise ValueError(f"notice {self.reference} has no items")
 

@@ -57,7 +57,7 @@ class PartnerForwarder:
 
     sender_id: str
     key_id: str
-    secret: bytes | str
+    secret: bytes | str = field(repr=False)
     endpoint: str | None = None
     allow_media: bool = False
     http: HttpOptions = field(default_factory=HttpOptions)

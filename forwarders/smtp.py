@@ -12,7 +12,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Literal
@@ -35,7 +35,7 @@ class SmtpOptions:
     tls: TlsMode = "opportunistic"
     ssl_context: ssl.SSLContext | None = None  # None: the system's trusted CAs
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     timeout: float = 30.0
     local_hostname: str | None = None  # name sent in EHLO
 

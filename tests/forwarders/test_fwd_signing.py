@@ -150,3 +150,10 @@ def test_any_body_round_trips_and_any_changed_byte_is_caught(body: bytes, secret
         changed[flip % len(body)] ^= 0x01
         with pytest.raises(SignatureError):
             verify(headers, bytes(changed), {"k": secret}.get, now=NOW)
+
+
+@pytest.mark.parametrize("key", ["", "short", "has space-123", "x-123456\r\nBcc: a@b.ro"])
+def test_notice_refuses_keys_that_cannot_travel_in_headers(key: str) -> None:
+    with pytest.raises(ValueError, match="idempotency key"):
+        Notice(reference="RO-1", idempotency_key=key, destination_kind="partner",
+               destination_address="http://127.0.0.1:9/", items=[synthetic_item(1)])
