@@ -7,6 +7,7 @@ CDN check (CNAME, ranges, ASN) -> platform check (domain). Every field says wher
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -94,6 +95,20 @@ def host_of(url: str) -> str:
     return parsed.hostname
 
 
+def _valid_ips(ips: list[str], errors: list[str]) -> list[str]:
+    """Canonical, de-duplicated addresses; anything else is reported and dropped."""
+    valid: list[str] = []
+    for ip in ips:
+        try:
+            canonical = str(ipaddress.ip_address(ip.strip().strip("[]")))
+        except ValueError:
+            errors.append(f"capture: {ip!r} is not an IP address")
+            continue
+        if canonical not in valid:
+            valid.append(canonical)
+    return valid
+
+
 def _ip_facts(ip: str, rdap: RdapClient | None, offline: OfflineIpData) -> IpFacts:
     facts = IpFacts(ip=ip, offline=offline.lookup(ip))
     if rdap is not None:
@@ -177,8 +192,9 @@ def locate(
         record.dns = resolve_host(parts.host, nameservers, dns_timeout, dns_retries, extra_suffixes)
         if record.dns.error:
             record.errors.append(f"dns: {record.dns.error}")
-        if connected_ips:
-            record.ips, record.sources["ips"] = list(dict.fromkeys(connected_ips)), "capture"
+        captured = _valid_ips(connected_ips or [], record.errors)
+        if captured:
+            record.ips, record.sources["ips"] = captured, "capture"
         elif record.dns.addresses:
             record.ips, record.sources["ips"] = record.dns.addresses, "dns"
     if not record.ips:

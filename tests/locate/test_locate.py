@@ -57,6 +57,13 @@ def test_capture_addresses_are_preferred_to_the_resolvers(net: SyntheticInternet
     assert record.country == "DE"
 
 
+def test_capture_addresses_are_checked(net: SyntheticInternet) -> None:
+    [ip] = net.add_host("checked.example-synth.ro", country="RO")
+    record = _locate(net, "http://checked.example-synth.ro/", connected_ips=["not-an-ip", ip, ip])
+    assert record.ips == [ip]
+    assert "capture: 'not-an-ip' is not an IP address" in record.errors
+
+
 def test_cdn_fronted_host_is_flagged_with_the_cdns_abuse_channel(net: SyntheticInternet) -> None:
     # Given a site whose name is a CNAME into Cloudflare, answering with a Cloudflare edge address
     edge = "shop-ro.example-synth.ro.cdn.cloudflare.net"
