@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError
+from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import Response
 from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
@@ -236,10 +236,11 @@ class CaptureSpider(scrapy.Spider):
         if isinstance(exc, LimitExceeded | LookupFailed):
             return "failed", str(exc)
         if isinstance(exc, DownloadTimeoutError | TwistedTimeoutError):
-            return "failed", f"time limit reached: {exc}"
+            return "failed", f"time limit of {self.options.max_seconds:g} s reached"
         if isinstance(exc, DownloadCancelledError):
-            return "failed", f"size limit reached: {exc}"
-        if isinstance(exc, DNSLookupError):
+            limit = request.meta.get("download_maxsize", self.options.max_bytes)
+            return "failed", f"size limit reached: body larger than {limit} bytes"
+        if isinstance(exc, DNSLookupError | CannotResolveHostError):
             host = urlsplit(request.meta["hl_url"]).hostname or ""
             noted = self.guard.refusals.get(host)
             return ("refused", noted) if noted else ("failed", f"DNS lookup failed for {host}")
