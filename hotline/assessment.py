@@ -1,0 +1,353 @@
+"""Assessing and approving a reported URL: the one service behind the workspace, the CLI and the API.
+
+- `assess` records an analyst's classification, regenerates the proposals (triage) and, when asked,
+  approves them in the same transaction.
+- `approve` turns pending proposals into Forward rows (the outbox) in the caller's transaction, so an
+  approval and its forwards commit together or not at all.
+- Four-eyes: supervisors name legal classifications (a runtime Setting) whose approval needs a second
+  person; the assessor cannot approve their own assessment of such a classification.
+- Claims keep two analysts from working the same item; a claim older than `CLAIM_STALE_AFTER` lapses.
+
+Every action writes an AuditEvent in the same transaction. Functions raise `Refused` with a one-line
+message for anything a user can get wrong.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.auth import has_role
+from hotline.models import (
+    Assessment,
+    Capture,
+    Forward,
+    Hosting,
+    Match,
+    MediaItem,
+    Proposal,
+    Report,
+    ReportedUrl,
+    ReportSource,
+    ReportUrl,
+    Setting,
+    UrlState,
+    User,
+    utcnow,
+)
+from hotline.rules.directory import Directory
+from hotline.rules.taxonomy import Classification, LegalAssessment
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+FOUR_EYES_SETTING = "four_eyes"
+CLAIM_STALE_AFTER = timedelta(hours=2)
+ASSESSABLE = (UrlState.TRIAGED, UrlState.ASSESSED)
+REVIEW_STATES = (UrlState.TRIAGED, UrlState.ASSESSED)
+# Queue priority: partner reports and known-list matches go first (added to ReportedUrl.priority).
+PARTNER_BOOST = 10
+KNOWN_LIST_BOOST = 20
+
+
+class Refused(Exception):
+    """The action is not allowed as asked; the message says why in one line."""
+
+
+@dataclass
+class ApproveResult:
+    forwards: list[Forward] = field(default_factory=list)
+
+
+@dataclass
+class AssessResult:
+    assessment: Assessment
+    forwards: list[Forward] = field(default_factory=list)
+
+
+# -- four-eyes -------------------------------------------------------------------------------------
+def four_eyes_classifications(session: Session) -> set[str]:
+    row = session.get(Setting, FOUR_EYES_SETTING)
+    return set(row.value.get("legal", [])) if row else set()
+
+
+def set_four_eyes(session: Session, actor: User, legal_values: Iterable[str]) -> set[str]:
+    if not has_role(actor, "supervisor"):
+        raise Refused("only a supervisor can choose which classifications need a second analyst")
+    chosen = sorted({LegalAssessment(v).value for v in legal_values})
+    row = session.get(Setting, FOUR_EYES_SETTING)
+    if row is None:
+        session.add(Setting(name=FOUR_EYES_SETTING, value={"legal": chosen}))
+    else:
+        row.value = {"legal": chosen}
+    audit.record(session, actor.name, "setting.four_eyes", "setting", FOUR_EYES_SETTING, legal=chosen)
+    return set(chosen)
+
+
+# -- claims ----------------------------------------------------------------------------------------
+def _row(session: Session, url_id: int, lock: bool = False) -> ReportedUrl:
+    stmt = select(ReportedUrl).where(ReportedUrl.id == url_id)
+    if lock:
+        stmt = stmt.with_for_update()  # PostgreSQL serialises concurrent claims; SQLite has one writer
+    row = session.scalar(stmt)
+    if row is None:
+        raise Refused(f"there is no reported URL {url_id}")
+    return row
+
+
+def claim_holder(row: ReportedUrl) -> int | None:
+    """The user holding a live claim on the row, if any."""
+    if row.claimed_by_id is None or row.claimed_at is None:
+        return None
+    if utcnow() - row.claimed_at > CLAIM_STALE_AFTER:
+        return None
+    return row.claimed_by_id
+
+
+def _check_not_claimed_by_other(session: Session, row: ReportedUrl, actor: User) -> None:
+    holder = claim_holder(row)
+    if holder is not None and holder != actor.id:
+        other = session.get(User, holder)
+        raise Refused(f"URL {row.id} is claimed by {other.name if other else holder}; ask them to release it")
+
+
+def claim(session: Session, url_id: int, actor: User) -> ReportedUrl:
+    row = _row(session, url_id, lock=True)
+    _check_not_claimed_by_other(session, row, actor)
+    row.claimed_by_id, row.claimed_at = actor.id, utcnow()
+    audit.record(session, actor.name, "url.claim", "reported_url", row.id)
+    return row
+
+
+def release(session: Session, url_id: int, actor: User) -> ReportedUrl:
+    row = _row(session, url_id, lock=True)
+    holder = claim_holder(row)
+    if holder is not None and holder != actor.id and not has_role(actor, "supervisor"):
+        raise Refused(f"URL {row.id} is claimed by someone else; only they or a supervisor can release it")
+    row.claimed_by_id, row.claimed_at = None, None
+    audit.record(session, actor.name, "url.release", "reported_url", row.id)
+    return row
+
+
+# -- assess and approve ----------------------------------------------------------------------------
+def parse_classification(fields: Mapping[str, Any] | Classification) -> Classification:
+    """Build a Classification from form or CLI fields (empty strings mean "not given")."""
+    if isinstance(fields, Classification):
+        return fields
+    cleaned = {k: v for k, v in fields.items() if v not in (None, "")}
+    try:
+        return Classification(**cleaned)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise Refused(f"{where}: {message}" if where else message) from None
+
+
+def assess(
+    app: Hotline,
+    session: Session,
+    url_id: int,
+    actor: User,
+    classification: Mapping[str, Any] | Classification,
+    *,
+    media_item_id: int | None = None,
+    approve: bool = False,
+    directory: Directory | None = None,
+) -> AssessResult:
+    """Record `actor`'s classification of the URL (or one of its media items) and re-run triage."""
+    from hotline.pipeline.triage import propose
+
+    chosen = parse_classification(classification)
+    row = _row(session, url_id, lock=True)
+    if row.state not in ASSESSABLE:
+        raise Refused(f"URL {row.id} is {row.state.value}, not waiting for assessment")
+    _check_not_claimed_by_other(session, row, actor)
+    if media_item_id is not None:
+        _check_media_belongs(session, row, media_item_id)
+    if approve and chosen.legal.value in four_eyes_classifications(session):
+        raise Refused(f"'{chosen.legal.value}' needs a second analyst: someone else must approve it")
+    assessment = Assessment(
+        reported_url_id=row.id,
+        media_item_id=media_item_id,
+        assessor_id=actor.id,
+        legal=chosen.legal.value,
+        content_type=_value(chosen.content_type),
+        site_type=_value(chosen.site_type),
+        age_group=_value(chosen.age_group),
+        gender=_value(chosen.gender),
+        notes=chosen.notes or None,
+    )
+    row.assessments.append(assessment)
+    session.flush()
+    audit.record(session, actor.name, "assessment.create", "reported_url", row.id,
+                 assessment_id=assessment.id, media_item_id=media_item_id, **chosen.model_dump(mode="json"))
+    propose(app, session, row)
+    session.flush()
+    session.expire(row, ["proposals"])  # triage may have written proposal rows without the relationship
+    if row.state in ASSESSABLE:
+        row.state = UrlState.ASSESSED
+    result = AssessResult(assessment)
+    if approve and _pending(row):
+        result.forwards = approve_url(app, session, row.id, actor, directory=directory).forwards
+    return result
+
+
+def approve_url(
+    app: Hotline,
+    session: Session,
+    url_id: int,
+    actor: User,
+    destination: str | None = None,
+    *,
+    directory: Directory | None = None,
+) -> ApproveResult:
+    """Approve the URL's pending proposals (or only those to `destination`) and queue their forwards."""
+    row = _row(session, url_id, lock=True)
+    if row.state not in (UrlState.ASSESSED, UrlState.FORWARDED):
+        raise Refused(f"URL {row.id} is {row.state.value}; it must be assessed before approval")
+    _check_not_claimed_by_other(session, row, actor)
+    latest = row.assessments[-1] if row.assessments else None
+    if latest is None:
+        raise Refused(f"URL {row.id} has no assessment to approve")
+    if latest.legal in four_eyes_classifications(session) and latest.policy is None:
+        if latest.assessor_id == actor.id:
+            raise Refused(f"'{latest.legal}' needs a second analyst: someone other than its assessor must approve")
+        latest.confirmed_by_id = actor.id
+    pending = [p for p in _pending(row) if destination is None or p.destination == destination]
+    if not pending:
+        wanted = f" to {destination}" if destination else ""
+        raise Refused(f"URL {row.id} has no pending proposals{wanted} to approve")
+    directory = directory or load_directory(app)
+    hosting = row.hostings[-1] if row.hostings else None
+    now = utcnow()
+    result = ApproveResult()
+    for proposal in pending:
+        proposal.state, proposal.decided_by_id, proposal.decided_at = "approved", actor.id, now
+        channel, address = _contact(proposal, directory, hosting)
+        forward = Forward(
+            reported_url_id=row.id,
+            proposal_id=proposal.id,
+            destination=proposal.destination,
+            destination_kind=proposal.destination_kind,
+            channel=channel,
+            address=address,
+            idempotency_key=f"hotline-url{row.id}-proposal{proposal.id}",
+            state="queued",
+            next_attempt_at=proposal.not_before or now,
+            payload={"assessment_id": latest.id, "rule": proposal.rule, "hold": proposal.condition},
+        )
+        session.add(forward)
+        session.flush()
+        audit.record(session, actor.name, "proposal.approve", "reported_url", row.id, proposal_id=proposal.id,
+                     forward_id=forward.id, destination=proposal.destination, channel=channel)
+        result.forwards.append(forward)
+    row.state = UrlState.FORWARDED
+    row.first_forwarded_at = row.first_forwarded_at or now
+    row.claimed_by_id, row.claimed_at = None, None
+    return result
+
+
+def _pending(row: ReportedUrl) -> list[Proposal]:
+    return [p for p in row.proposals if p.state == "pending"]
+
+
+def _value(member: Any) -> str | None:
+    return None if member is None else str(member.value)
+
+
+def _check_media_belongs(session: Session, row: ReportedUrl, media_item_id: int) -> None:
+    owner = session.scalar(
+        select(Capture.reported_url_id).join(MediaItem, MediaItem.capture_id == Capture.id)
+        .where(MediaItem.id == media_item_id)
+    )
+    if owner != row.id:
+        raise Refused(f"media item {media_item_id} does not belong to URL {row.id}")
+
+
+def _contact(proposal: Proposal, directory: Directory, hosting: Hosting | None) -> tuple[str, str | None]:
+    """Channel and address for a forward: as triage proposed them, else from the directory or hosting."""
+    channel, address = getattr(proposal, "channel", None), getattr(proposal, "address", None)
+    if channel:
+        return channel, address
+    known = directory.get(proposal.destination)
+    if known is not None:
+        return known.channel.value, known.endpoint
+    if proposal.destination_kind == "hosting-provider" and hosting and hosting.abuse_email:
+        return "x-arf", hosting.abuse_email
+    # No contact known: the delivery worker leaves it for a person to send by hand.
+    return "manual", None
+
+
+def load_directory(app: Hotline) -> Directory:
+    directory: Directory | None = getattr(app, "directory", None)
+    return directory if directory is not None else _directory_from(tuple(app.settings.directory_files))
+
+
+@functools.lru_cache(maxsize=8)
+def _directory_from(paths: tuple[Path, ...]) -> Directory:
+    return Directory.load(paths)
+
+
+# -- the review queue ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = None
+    category: str | None = None
+    country: str | None = None
+    source: str | None = None
+    limit: int = 200
+
+
+def queue_rank() -> Any:
+    """Partner reports and known-list matches first; the column expression both orderings share."""
+    from_partner = exists().where(
+        and_(ReportUrl.reported_url_id == ReportedUrl.id, ReportUrl.report_id == Report.id,
+             Report.source == ReportSource.PARTNER)
+    )
+    known_match = exists().where(
+        and_(Capture.reported_url_id == ReportedUrl.id, MediaItem.capture_id == Capture.id,
+             Match.media_item_id == MediaItem.id, Match.hash_list_id.is_not(None))
+    )
+    return (
+        ReportedUrl.priority
+        + func.coalesce(select(PARTNER_BOOST).where(from_partner).scalar_subquery(), 0)
+        + func.coalesce(select(KNOWN_LIST_BOOST).where(known_match).scalar_subquery(), 0)
+    )
+
+
+def review_queue(session: Session, wanted: QueueFilter = QueueFilter()) -> list[tuple[ReportedUrl, int]]:
+    """URLs waiting for assessment or approval with their rank, highest rank then newest first."""
+    rank = queue_rank().label("rank")
+    states = [UrlState(wanted.state)] if wanted.state else list(REVIEW_STATES)
+    stmt = select(ReportedUrl, rank).where(ReportedUrl.state.in_(states))
+    if wanted.category or wanted.source:
+        report_match = [ReportUrl.reported_url_id == ReportedUrl.id, ReportUrl.report_id == Report.id]
+        if wanted.category:
+            report_match.append(Report.category_claimed == wanted.category)
+        if wanted.source:
+            report_match.append(Report.source == ReportSource(wanted.source))
+        stmt = stmt.where(exists().where(and_(*report_match)))
+    if wanted.country:
+        latest_hosting = (
+            select(func.max(Hosting.id)).where(Hosting.reported_url_id == ReportedUrl.id).scalar_subquery()
+        )
+        stmt = stmt.where(
+            exists().where(and_(Hosting.id == latest_hosting,
+                                Hosting.country == wanted.country.upper()))
+        )
+    stmt = stmt.order_by(rank.desc(), ReportedUrl.first_reported_at.desc(), ReportedUrl.id.desc())
+    return [(row, int(r)) for row, r in session.execute(stmt.limit(wanted.limit)).all()]
+
+
+# The name the CLI and API use; `approve_url` inside this module, where `approve` is also a flag.
+approve = approve_url

@@ -1,0 +1,241 @@
+"""Accounts for analysts: argon2 password hashes, roles, signed session cookies, throttling and TOTP.
+
+A session cookie carries the user id, the user's `session_version` and a random nonce. "Log out
+everywhere" bumps the version, so every cookie issued before stops working at once; the nonce binds
+CSRF tokens to one login.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.models import User
+
+ROLES = ("analyst", "supervisor", "admin")
+_RANK = {"analyst": 1, "supervisor": 2, "admin": 3}
+SESSION_MAX_AGE = 12 * 3600
+MIN_PASSWORD_LENGTH = 10
+TOTP_ISSUER = "hotline"
+
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    """A refusal a person can read: one line, no secrets."""
+
+
+class LoginFailed(AuthError):
+    pass
+
+
+class LoginThrottled(AuthError):
+    pass
+
+
+# -- passwords and users ---------------------------------------------------------------------------
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def has_role(user: User, minimum: str) -> bool:
+    """Roles are ranked: an admin may do what a supervisor may, a supervisor what an analyst may."""
+    return _RANK.get(user.role, 0) >= _RANK[minimum]
+
+
+def find_user(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name.strip()))
+
+
+def create_user(session: Session, name: str, role: str, password: str, actor: str = "cli") -> User:
+    name = name.strip()
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not name or len(name) > 100 or any(c.isspace() for c in name):
+        raise AuthError("a user name is 1 to 100 characters without spaces")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if find_user(session, name) is not None:
+        raise AuthError(f"a user named {name!r} already exists")
+    user = User(name=name, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.create", "user", user.id, name=name, role=role)
+    return user
+
+
+def enrol_totp(session: Session, user: User, actor: str = "cli") -> str:
+    """Give the user a new TOTP secret; returns the otpauth:// URI for an authenticator app."""
+    user.totp_secret = pyotp.random_base32()
+    audit.record(session, actor, "user.totp_enrol", "user", user.id, name=user.name)
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.name, issuer_name=TOTP_ISSUER)
+
+
+def verify_totp(user: User, code: str | None, at: float | None = None) -> bool:
+    if not user.totp_secret:
+        return True
+    if not code:
+        return False
+    # One step of clock drift either way is the usual allowance for phone authenticators.
+    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), for_time=at, valid_window=1)
+
+
+def logout_everywhere(session: Session, user: User) -> None:
+    user.session_version += 1
+    audit.record(session, user.name, "user.logout_everywhere", "user", user.id)
+
+
+# -- throttling ------------------------------------------------------------------------------------
+class LoginThrottle:
+    """Counts failed logins per key (user name, client address) in a sliding window, in memory.
+
+    In memory is enough for the embedded single-process server; behind several web processes each
+    keeps its own count, which still bounds guessing to a small multiple of the limit.
+    """
+
+    def __init__(
+        self,
+        max_failures: int = 5,
+        window_seconds: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> deque[float]:
+        now = self.clock()
+        stamps = self._failures.setdefault(key, deque())
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        return stamps
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until the key may try again; 0 when it may try now."""
+        with self._lock:
+            stamps = self._recent(key)
+            if len(stamps) < self.max_failures:
+                return 0.0
+            return max(0.0, self.window - (self.clock() - stamps[-self.max_failures]))
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._recent(key).append(self.clock())
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+@dataclass
+class Throttles:
+    per_user: LoginThrottle
+    per_client: LoginThrottle
+
+    @classmethod
+    def default(cls, clock: Callable[[], float] = time.monotonic) -> Throttles:
+        return cls(LoginThrottle(5, 900.0, clock), LoginThrottle(20, 900.0, clock))
+
+
+def authenticate(
+    session: Session,
+    throttles: Throttles,
+    name: str,
+    password: str,
+    totp_code: str | None,
+    client: str,
+) -> User:
+    """The active user with this name, password and (when enrolled) TOTP code; raises AuthError."""
+    user_key, client_key = f"user:{name.strip().lower()}", f"client:{client}"
+    wait = max(throttles.per_user.retry_after(user_key), throttles.per_client.retry_after(client_key))
+    if wait > 0:
+        raise LoginThrottled(f"too many failed logins; try again in {int(wait // 60) + 1} minutes")
+    user = find_user(session, name)
+    password_ok = verify_password(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not password_ok or not verify_totp(user, totp_code):
+        throttles.per_user.failed(user_key)
+        throttles.per_client.failed(client_key)
+        audit.record(session, name.strip()[:100] or "?", "login.failed", "user", user.id if user else None,
+                     client=client)
+        raise LoginFailed("wrong user name, password or one-time code")
+    throttles.per_user.reset(user_key)
+    audit.record(session, user.name, "login", "user", user.id, client=client)
+    return user
+
+
+_dummies: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """Verifying against a dummy hash for unknown names keeps the timing the same as for known ones."""
+    key = id(_hasher)
+    if key not in _dummies:
+        _dummies[key] = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummies[key]
+
+
+# -- session cookies -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionData:
+    user_id: int
+    version: int
+    nonce: str
+
+
+class SessionCodec:
+    """Signs and checks the session cookie's value (the cookie flags are the web layer's job)."""
+
+    def __init__(self, secret: bytes, max_age: int = SESSION_MAX_AGE) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="hotline-session")
+        self.max_age = max_age
+
+    def issue(self, user: User) -> tuple[str, SessionData]:
+        data = SessionData(user.id, user.session_version, secrets.token_urlsafe(16))
+        return self._serializer.dumps([data.user_id, data.version, data.nonce]), data
+
+    def read(self, value: str | None) -> SessionData | None:
+        if not value:
+            return None
+        try:
+            raw = self._serializer.loads(value, max_age=self.max_age)
+        except (BadSignature, SignatureExpired):
+            return None
+        if not (isinstance(raw, list) and len(raw) == 3):
+            return None
+        user_id, version, nonce = raw
+        if not (isinstance(user_id, int) and isinstance(version, int) and isinstance(nonce, str)):
+            return None
+        return SessionData(user_id, version, nonce)
+
+    @staticmethod
+    def user_for(session: Session, data: SessionData | None) -> User | None:
+        """The logged-in user, unless disabled or logged out everywhere since the cookie was issued."""
+        if data is None:
+            return None
+        user = session.get(User, data.user_id)
+        if user is None or not user.active or user.session_version != data.version:
+            return None
+        return user

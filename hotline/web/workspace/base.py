@@ -1,0 +1,187 @@
+"""What every workspace route shares: the login, CSRF on every state change, no-store, error pages.
+
+`WorkspaceRoute` wraps each handler, so a new POST route cannot forget its CSRF check and no page is
+ever kept in a browser or proxy cache.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from hotline.assessment import Refused
+from hotline.auth import SessionCodec, SessionData, Throttles, has_role
+from hotline.models import User
+from hotline.web.csrf import check_token, issue_token
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+PREFIX = "/workspace"
+SESSION_COOKIE = "hotline_session"
+PRELOGIN_COOKIE = "hotline_prelogin"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+REVEAL_MAX_AGE = 30 * 60
+_HERE = Path(__file__).parent
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class NotLoggedIn(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    """The user is logged in but their role does not allow this."""
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass
+class Workspace:
+    """The workspace's shared services, kept on `web.state.workspace`."""
+
+    hotline: Hotline
+    codec: SessionCodec
+    throttles: Throttles
+    templates: Jinja2Templates
+    reveal_signer: URLSafeTimedSerializer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, hotline: Hotline) -> Workspace:
+        templates = Jinja2Templates(directory=str(_HERE / "templates"))
+        templates.env.autoescape = True  # every .html is escaped anyway; no template may turn it off
+        templates.env.globals["has_role"] = has_role
+        return cls(
+            hotline=hotline,
+            codec=SessionCodec(hotline.secret_key),
+            throttles=Throttles.default(),
+            templates=templates,
+            reveal_signer=URLSafeTimedSerializer(hotline.secret_key, salt="hotline-reveal"),
+        )
+
+    # -- who is asking ---------------------------------------------------------------------------
+    def session_data(self, request: Request) -> SessionData | None:
+        return self.codec.read(request.cookies.get(SESSION_COOKIE))
+
+    def require(self, request: Request, session: Session, role: str = "analyst") -> User:
+        user = self.codec.user_for(session, self.session_data(request))
+        if user is None:
+            raise NotLoggedIn()
+        if not has_role(user, role):
+            raise Forbidden(f"this needs the {role} role")
+        request.state.user = user
+        return user
+
+    # -- CSRF ------------------------------------------------------------------------------------
+    def csrf_binding(self, request: Request) -> str | None:
+        """The login's nonce, or before login the random pre-login cookie (double submit)."""
+        data = self.session_data(request)
+        if data is not None:
+            return data.nonce
+        return getattr(request.state, "new_prelogin", None) or request.cookies.get(PRELOGIN_COOKIE)
+
+    def csrf_token(self, request: Request) -> str:
+        binding = self.csrf_binding(request)
+        if binding is None:
+            binding = secrets.token_urlsafe(16)
+            request.state.new_prelogin = binding  # set as a cookie by the route wrapper
+        return issue_token(self.hotline.secret_key, binding)
+
+    # -- reveal tokens (which previews this user uncovered) ----------------------------------------
+    def reveal_state(self, request: Request, user: User, token: str | None) -> dict[str, set[int]]:
+        empty: dict[str, set[int]] = {"shown": set(), "known": set()}
+        if not token:
+            return empty
+        try:
+            raw = self.reveal_signer.loads(token, max_age=REVEAL_MAX_AGE)
+        except (BadSignature, SignatureExpired):
+            return empty
+        if not isinstance(raw, dict) or raw.get("u") != user.id:
+            return empty
+        return {"shown": set(raw.get("shown", [])), "known": set(raw.get("known", []))}
+
+    def reveal_token(self, user: User, state: dict[str, set[int]]) -> str:
+        return self.reveal_signer.dumps(
+            {"u": user.id, "shown": sorted(state["shown"]), "known": sorted(state["known"])}
+        )
+
+    # -- rendering -------------------------------------------------------------------------------
+    def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("user", getattr(request.state, "user", None))
+        context["csrf_token"] = self.csrf_token(request)
+        context["csrf_field"] = CSRF_FIELD
+        return self.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def workspace_of(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+async def _csrf_ok(request: Request, ws: Workspace) -> bool:
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # cached by Starlette: the handler reads the same form
+            value = form.get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+    return check_token(ws.hotline.secret_key, token, ws.csrf_binding(request))
+
+
+class WorkspaceRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            ws = workspace_of(request)
+            try:
+                if request.method not in SAFE_METHODS and not await _csrf_ok(request, ws):
+                    response: Response = ws.page(
+                        request, "error.html", 403,
+                        message="This form has expired or did not come from this workspace; reload the page and try again.",
+                    )
+                else:
+                    response = await handler(request)
+            except NotLoggedIn:
+                target = request.url.path if request.method == "GET" else PREFIX
+                response = redirect(f"{PREFIX}/login?next={target}")
+            except Forbidden as exc:
+                response = ws.page(request, "error.html", 403, message=f"Not allowed: {exc}.")
+            except NotFound as exc:
+                response = ws.page(request, "error.html", 404, message=str(exc) or "Not found.")
+            except Refused as exc:
+                response = ws.page(request, "error.html", 409, message=str(exc))
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Pragma", "no-cache")
+            new_prelogin = getattr(request.state, "new_prelogin", None)
+            if new_prelogin is not None:
+                set_cookie(request, response, PRELOGIN_COOKIE, new_prelogin, max_age=3600)
+            return response
+
+        return guarded
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path=PREFIX, httponly=True, samesite="strict",
+        secure=request.url.scheme == "https",
+    )

@@ -1,0 +1,154 @@
+"""One reported URL: everything known about it, the assessment form, approval and evidence download."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.assessment import (
+    Refused,
+    approve_url,
+    assess,
+    claim_holder,
+    four_eyes_classifications,
+)
+from hotline.evidence import EvidenceNotFound
+from hotline.models import AuditEvent, MediaItem, ReportedUrl, User
+from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.views import latest_capture, url_view
+from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, workspace_of
+
+TAXONOMY = {
+    "legal": list(LegalAssessment),
+    "content_type": list(ContentType),
+    "site_type": list(SiteType),
+    "age_group": list(AgeGroup),
+    "gender": list(Gender),
+}
+
+
+def is_known_match(media: MediaItem) -> bool:
+    """Matched a hash list that carries a verdict: hidden from analysts unless a supervisor asks."""
+    return any(m.hash_list_id is not None and m.verdict for m in media.matches)
+
+
+def load_row(session: Session, url_id: int) -> ReportedUrl:
+    row = session.get(ReportedUrl, url_id)
+    if row is None:
+        raise NotFound(f"There is no reported URL {url_id}.")
+    return row
+
+
+def _history(session: Session, row: ReportedUrl, media_ids: list[int]) -> list[AuditEvent]:
+    about_media = and_(AuditEvent.subject_type == "media_item",
+                       AuditEvent.subject_id.in_([str(i) for i in media_ids]))
+    about_url = and_(AuditEvent.subject_type == "reported_url", AuditEvent.subject_id == str(row.id))
+    return list(session.scalars(
+        select(AuditEvent).where(or_(about_url, about_media)).order_by(AuditEvent.id.desc()).limit(200)
+    ))
+
+
+def item_context(ws: Workspace, request: Request, session: Session, row: ReportedUrl, user: User,
+                 view_token: str | None) -> dict[str, Any]:
+    view = url_view(session, row)
+    capture = latest_capture(row)
+    revealed = ws.reveal_state(request, user, view_token)
+    media_rows = {m.id: m for m in capture.media} if capture else {}
+    hidden = 0
+    media = []
+    for item in view["media"]:
+        known = is_known_match(media_rows[item["id"]])
+        if known and item["id"] not in revealed["known"]:
+            hidden += 1
+            item["hidden"] = True
+        item["known"] = known
+        item["revealed"] = item["id"] in revealed["shown"]
+        media.append(item)
+    holder = claim_holder(row)
+    names = {u.id: u.name for u in session.scalars(select(User))}
+    latest = row.assessments[-1] if row.assessments else None
+    return {
+        "row": row,
+        "view": view,
+        "media": media,
+        "hidden_count": hidden,
+        "view_token": ws.reveal_token(user, revealed),
+        "claimed_by": names.get(holder) if holder else None,
+        "mine": holder == user.id,
+        "names": names,
+        "history": _history(session, row, list(media_rows)),
+        "taxonomy": TAXONOMY,
+        "four_eyes": sorted(four_eyes_classifications(session)),
+        "needs_second": bool(latest and latest.legal in four_eyes_classifications(session)
+                             and latest.assessor_id == user.id),
+        "latest": latest,
+    }
+
+
+def register(router: APIRouter) -> None:
+    @router.get("/items/{url_id}")
+    def item(request: Request, url_id: int, view: str | None = None) -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            row = load_row(session, url_id)
+            context = item_context(ws, request, session, row, user, view)
+            return ws.page(request, "item.html", **context)
+
+    @router.post("/items/{url_id}/assess")
+    def assess_item(
+        request: Request,
+        url_id: int,
+        legal: Annotated[str, Form()] = "",
+        content_type: Annotated[str, Form()] = "",
+        site_type: Annotated[str, Form()] = "",
+        age_group: Annotated[str, Form()] = "",
+        gender: Annotated[str, Form()] = "",
+        notes: Annotated[str, Form()] = "",
+        media_item_id: Annotated[str, Form()] = "",
+        and_approve: Annotated[str, Form()] = "",
+    ) -> Response:
+        ws = workspace_of(request)
+        if not legal:
+            raise Refused("choose a legal assessment")
+        fields = {"legal": legal, "content_type": content_type, "site_type": site_type,
+                  "age_group": age_group, "gender": gender, "notes": notes}
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            assess(ws.hotline, session, url_id, user, fields,
+                   media_item_id=int(media_item_id) if media_item_id.isdigit() else None,
+                   approve=bool(and_approve))
+        return redirect(f"{PREFIX}/items/{url_id}")
+
+    @router.post("/items/{url_id}/approve")
+    def approve_item(request: Request, url_id: int, destination: Annotated[str, Form()] = "") -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            approve_url(ws.hotline, session, url_id, user, destination or None)
+        return redirect(f"{PREFIX}/items/{url_id}")
+
+    @router.post("/items/{url_id}/evidence")
+    def evidence(request: Request, url_id: int) -> Response:
+        """The capture's WARC, decrypted, as a download; every download is audited."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            row = load_row(session, url_id)
+            capture = latest_capture(row)
+            if capture is None or not capture.warc_path:
+                raise NotFound(f"URL {url_id} has no captured evidence yet.")
+            try:
+                body = ws.hotline.evidence.open_warc(capture.warc_path)
+            except EvidenceNotFound as exc:
+                raise NotFound(f"The evidence file is missing: {exc}.") from None
+            audit.record(session, user.name, "evidence.download", "reported_url", row.id,
+                         capture_id=capture.id, size=len(body))
+        return Response(
+            body, media_type="application/warc",
+            headers={"Content-Disposition": f'attachment; filename="hotline-url{url_id}-capture{capture.id}.warc"'},
+        )

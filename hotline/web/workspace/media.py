@@ -1,0 +1,151 @@
+"""Protected previews of captured media, served from the encrypted blob store.
+
+Wellbeing first: a preview is a small, greyscale, heavily blurred thumbnail made on the server, so
+nothing recognisable ever reaches the browser until the analyst asks. Revealing is a POST (CSRF) and
+an AuditEvent; the reveal lives in a signed, short-lived token in the page's URL, bound to the user.
+Items matched to a list with a verdict are not served at all unless a supervisor asks (audited too).
+Captured pages are never served as HTML: only as escaped text.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.evidence import EvidenceNotFound
+from hotline.models import MediaItem, User
+from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, workspace_of
+from hotline.web.workspace.item import is_known_match
+
+PREVIEW_SIZE = 360
+BLUR_GRID = 24  # the blurred preview keeps only a 24-pixel sketch of the image, scaled up and blurred
+MAX_PREVIEW_PIXELS = 64_000_000
+MAX_TEXT_BYTES = 512_000
+# For the raw media route: the browser may show the bytes but never run or frame anything.
+RAW_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+
+
+def _media(session: Session, media_id: int) -> MediaItem:
+    media = session.get(MediaItem, media_id)
+    if media is None:
+        raise NotFound(f"There is no media item {media_id}.")
+    return media
+
+
+def _visible(ws: Workspace, request: Request, user: User, media: MediaItem, view: str | None) -> set[int]:
+    """The revealed ids; raises NotFound for a known-list item no supervisor asked to show."""
+    state = ws.reveal_state(request, user, view)
+    if is_known_match(media) and media.id not in state["known"]:
+        raise NotFound("This item matched a known list and is hidden.")
+    return state["shown"]
+
+
+def _blob(ws: Workspace, media: MediaItem) -> bytes:
+    if not media.blob:
+        raise NotFound("Nothing was stored for this item.")
+    try:
+        return ws.hotline.evidence.get_blob(media.blob)
+    except EvidenceNotFound:
+        raise NotFound("The stored evidence for this item is missing.") from None
+
+
+def render_preview(data: bytes, revealed: bool) -> bytes:
+    """A PNG thumbnail: in colour when revealed, otherwise greyscale, pixelated and blurred."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.width * image.height > MAX_PREVIEW_PIXELS:
+            raise ValueError("image too large to preview")
+        image.draft("RGB", (PREVIEW_SIZE, PREVIEW_SIZE))  # JPEG decodes at a reduced size: faster
+        frame = ImageOps.exif_transpose(image).convert("RGB")
+    frame.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
+    if not revealed:
+        size = frame.size
+        sketch = ImageOps.grayscale(frame)
+        sketch.thumbnail((BLUR_GRID, BLUR_GRID))
+        frame = sketch.resize(size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(8))
+    out = io.BytesIO()
+    frame.save(out, "PNG")
+    return out.getvalue()
+
+
+def _no_preview(text: str) -> Response:
+    return Response(text, status_code=415, media_type="text/plain; charset=utf-8")
+
+
+def register(router: APIRouter) -> None:
+    @router.get("/media/{media_id}/preview")
+    def preview(request: Request, media_id: int, view: str | None = None) -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            media = _media(session, media_id)
+            shown = _visible(ws, request, user, media, view)
+            data = _blob(ws, media)
+        try:
+            body = render_preview(data, revealed=media_id in shown)
+        except (UnidentifiedImageError, ValueError, OSError, Image.DecompressionBombError):
+            return _no_preview("no preview for this item")
+        return Response(body, media_type="image/png")
+
+    @router.get("/media/{media_id}/raw")
+    def raw(request: Request, media_id: int, view: str | None = None) -> Response:
+        """The stored bytes of a revealed image or video (for the video player's controls)."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            media = _media(session, media_id)
+            if media_id not in _visible(ws, request, user, media, view):
+                raise NotFound("Reveal this item first.")
+            data = _blob(ws, media)
+        content_type = (media.content_type or "").split(";")[0].strip().lower()
+        if not content_type.startswith(("image/", "video/")) or content_type == "image/svg+xml":
+            return _no_preview("only images and videos are shown")
+        return Response(data, media_type=content_type, headers={"Content-Security-Policy": RAW_CSP})
+
+    @router.get("/media/{media_id}/text")
+    def text(request: Request, media_id: int) -> Response:
+        """A captured page's source as escaped text: never rendered as HTML."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            media = _media(session, media_id)
+            _visible(ws, request, user, media, None)
+            data = _blob(ws, media)
+            url_id = media.capture.reported_url_id
+            return ws.page(
+                request, "text.html", media=media, url_id=url_id,
+                source=data[:MAX_TEXT_BYTES].decode("utf-8", errors="replace"),
+                truncated=len(data) > MAX_TEXT_BYTES,
+            )
+
+    @router.post("/media/{media_id}/reveal")
+    def reveal(request: Request, media_id: int, view: Annotated[str, Form()] = "") -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            media = _media(session, media_id)
+            _visible(ws, request, user, media, view or None)
+            state = ws.reveal_state(request, user, view or None)
+            state["shown"].add(media.id)
+            url_id = media.capture.reported_url_id
+            audit.record(session, user.name, "media.reveal", "media_item", media.id, reported_url_id=url_id)
+        return redirect(f"{PREFIX}/items/{url_id}?view={ws.reveal_token(user, state)}#media-{media_id}")
+
+    @router.post("/media/{media_id}/show-known")
+    def show_known(
+        request: Request, media_id: int, view: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""
+    ) -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session, role="supervisor")
+            media = _media(session, media_id)
+            state = ws.reveal_state(request, user, view or None)
+            state["known"].add(media.id)
+            url_id = media.capture.reported_url_id
+            audit.record(session, user.name, "media.show_known", "media_item", media.id,
+                         reported_url_id=url_id, reason=reason.strip()[:500] or None)
+        return redirect(f"{PREFIX}/items/{url_id}?view={ws.reveal_token(user, state)}#media-{media_id}")

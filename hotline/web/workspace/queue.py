@@ -1,0 +1,77 @@
+"""The review queue: what waits for an analyst, highest priority then newest first; claim and release."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from hotline.assessment import REVIEW_STATES, QueueFilter, claim, claim_holder, release, review_queue
+from hotline.models import Report, ReportSource, User
+from hotline.views import latest_hosting
+from hotline.web.workspace.base import PREFIX, redirect, workspace_of
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+def register(router: APIRouter) -> None:
+    @router.get("")
+    def home() -> Response:
+        return redirect(f"{PREFIX}/queue")
+
+    @router.get("/queue")
+    def queue(
+        request: Request,
+        state: str | None = None,
+        category: str | None = None,
+        country: str | None = None,
+        source: str | None = None,
+    ) -> Response:
+        ws = workspace_of(request)
+        wanted = QueueFilter(
+            state=_blank_to_none(state) if state in {s.value for s in REVIEW_STATES} else None,
+            category=_blank_to_none(category),
+            country=_blank_to_none(country),
+            source=_blank_to_none(source) if source in {s.value for s in ReportSource} else None,
+        )
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            rows = review_queue(session, wanted)
+            holders = {u.id: u.name for u in session.scalars(select(User))}
+            categories = sorted(c for c in session.scalars(select(Report.category_claimed).distinct()) if c)
+            items = []
+            for row, rank in rows:
+                hosting = latest_hosting(row)
+                holder = claim_holder(row)
+                sources = sorted({str(link.report.source) for link in row.report_links})
+                items.append({
+                    "id": row.id,
+                    "url": row.url,
+                    "state": row.state.value,
+                    "rank": rank,
+                    "country": hosting.country if hosting else None,
+                    "sources": sources,
+                    "categories": sorted({c for link in row.report_links if (c := link.report.category_claimed)}),
+                    "reported": row.first_reported_at,
+                    "claimed_by": holders.get(holder) if holder else None,
+                    "mine": holder == user.id,
+                })
+            return ws.page(
+                request, "queue.html", items=items, wanted=wanted, categories=categories,
+                states=[s.value for s in REVIEW_STATES], sources=[s.value for s in ReportSource],
+            )
+
+    @router.post("/items/{url_id}/claim")
+    def claim_item(request: Request, url_id: int) -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            claim(session, url_id, ws.require(request, session))
+        return redirect(f"{PREFIX}/items/{url_id}")
+
+    @router.post("/items/{url_id}/release")
+    def release_item(request: Request, url_id: int) -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            release(session, url_id, ws.require(request, session))
+        return redirect(f"{PREFIX}/queue")

@@ -1,0 +1,150 @@
+"""Logging in: cookies, throttling, TOTP, logging out (everywhere) and roles, over HTTP."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+
+from hotline.auth import SessionCodec, Throttles, enrol_totp, find_user
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(web) -> FakeClock:  # type: ignore[no-untyped-def]
+    fake = FakeClock()
+    web.state.workspace.throttles = Throttles.default(clock=fake)
+    return fake
+
+
+def test_login_sets_a_strict_httponly_session_cookie(client_for) -> None:
+    # given a person on the login page
+    person = client_for()
+    # when they log in with the right password
+    response = person.login("ana")
+    # then they land on the queue with a signed session cookie the page's scripts cannot read
+    assert response.status_code == 303
+    assert response.headers["location"] == "/workspace/queue"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("hotline_session="))
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/workspace" in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback
+    queue = person.get("/workspace/queue")
+    assert queue.status_code == 200 and "ana (analyst)" in queue.text
+    assert queue.headers["cache-control"] == "no-store"
+    assert queue.headers["x-frame-options"] == "DENY"
+
+
+def test_the_session_cookie_is_secure_on_https(client_for) -> None:
+    person = client_for(base_url="https://testserver")
+    response = person.login("ana")
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("hotline_session="))
+    assert "Secure" in cookie
+
+
+def test_a_wrong_password_is_refused_without_a_session(client_for) -> None:
+    person = client_for()
+    response = person.login("ana", password="wrong password!")
+    assert response.status_code == 401
+    assert "wrong user name, password or one-time code" in response.text
+    assert "hotline_session" not in person.client.cookies
+    assert person.get("/workspace/queue", follow_redirects=False).status_code == 303
+
+
+def test_pages_need_a_login(client_for) -> None:
+    response = client_for().get("/workspace/items/1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/workspace/login?next=/workspace/items/1"
+
+
+def test_login_goes_back_only_to_workspace_pages(client_for) -> None:
+    person = client_for()
+    person.get("/workspace/login")
+    response = person.post("/workspace/login", {"name": "ana", "password": "correct horse battery",
+                                                "next": "https://evil.example/"})
+    assert response.headers["location"] == "/workspace/queue"
+
+
+def test_a_forged_session_cookie_is_ignored(app, client_for) -> None:
+    # given a cookie signed with another key for the admin
+    with app.db.sessions() as session:
+        admin = find_user(session, "adam")
+        forged, _ = SessionCodec(b"not-the-secret").issue(admin)
+    person = client_for()
+    person.client.cookies.set("hotline_session", forged, path="/workspace")
+    # then it does not log anyone in
+    assert person.get("/workspace/audit", follow_redirects=False).status_code == 303
+
+
+def test_five_failures_lock_the_user_for_a_while(client_for, clock) -> None:
+    attacker = client_for()
+    for _ in range(5):
+        assert attacker.login("ana", password="guess guess guess").status_code == 401
+    # even the right password is refused while locked, from any client
+    assert client_for().login("ana").status_code == 429
+    # after the window the user may log in again
+    clock.now += 901
+    assert client_for().login("ana").status_code == 303
+
+
+def test_one_client_guessing_many_names_is_throttled(client_for, clock) -> None:
+    attacker = client_for()
+    for n in range(20):
+        attacker.login(f"someone{n}", password="guess guess guess")
+    response = attacker.login("bob")
+    assert response.status_code == 429
+    assert "too many failed logins" in response.text
+
+
+def test_totp_is_required_once_enrolled(app, client_for) -> None:
+    with app.db.session() as session:
+        enrol_totp(session, find_user(session, "sue"))
+        secret = find_user(session, "sue").totp_secret
+    assert client_for().login("sue").status_code == 401
+    assert client_for().login("sue", code="000000" if pyotp.TOTP(secret).now() != "000000" else "111111"
+                              ).status_code == 401
+    assert client_for().login("sue", code=pyotp.TOTP(secret).now()).status_code == 303
+
+
+def test_logout_ends_this_session(client_for) -> None:
+    ana = client_for("ana")
+    response = ana.post("/workspace/logout")
+    assert response.status_code == 303
+    assert ana.get("/workspace/queue", follow_redirects=False).status_code == 303
+
+
+def test_logout_everywhere_ends_every_session_of_the_user(client_for) -> None:
+    # given ana logged in on two machines, and bob on a third
+    laptop, desktop, bob = client_for("ana"), client_for("ana"), client_for("bob")
+    stolen_cookie = desktop.client.cookies.get("hotline_session")
+    # when she logs out everywhere from the laptop
+    assert laptop.post("/workspace/logout-everywhere").status_code == 303
+    # then the desktop session (and any copy of its cookie) is dead; bob is unaffected
+    assert desktop.get("/workspace/queue", follow_redirects=False).status_code == 303
+    replay = client_for()
+    replay.client.cookies.set("hotline_session", stolen_cookie, path="/workspace")
+    assert replay.get("/workspace/queue", follow_redirects=False).status_code == 303
+    assert bob.get("/workspace/queue").status_code == 200
+    # and she can log in again
+    assert client_for().login("ana").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "allowed"),
+    [
+        ("ana", "/workspace/audit", False),
+        ("sue", "/workspace/audit", False),
+        ("adam", "/workspace/audit", True),
+        ("ana", "/workspace/settings", False),
+        ("sue", "/workspace/settings", True),
+        ("adam", "/workspace/settings", True),
+    ],
+)
+def test_roles_guard_supervisor_and_admin_pages(client_for, name: str, path: str, allowed: bool) -> None:
+    response = client_for(name).get(path)
+    assert response.status_code == (200 if allowed else 403)
