@@ -1,0 +1,108 @@
+"""Who is calling the API: a partner proven by a request signature or by its API key.
+
+Requests with a body must be signed (forwarders.partner.verify: HMAC-SHA256 over timestamp and body with
+the partner's signing secret, five minutes' clock skew at most). Reads may use the API key instead.
+The functions here touch the database: call them from a worker thread (run_in_threadpool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from forwarders.partner import HEADER_SIGNATURE, SignatureError, verify
+from hotline.app import Hotline
+from hotline.models import Partner
+from hotline.partners import find_partner, partner_for_api_key
+from hotline.web.api.errors import ApiProblem
+
+MAX_SKEW_SECONDS = 300
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hotline", HotlineSignature realm="hotline"'}
+
+# Declared for the OpenAPI document (and clients generated from it); checked by the functions below.
+api_key_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey",
+                            description="The partner's API key: `Authorization: Bearer hlk.<key id>.<secret>`.")
+signature_scheme = APIKeyHeader(
+    name=HEADER_SIGNATURE, auto_error=False, scheme_name="signature",
+    description="`sha256=` + hex HMAC-SHA256(signing secret, `<X-Hotline-Timestamp>.<body>`), sent with "
+                "X-Hotline-Key-Id and X-Hotline-Timestamp.",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    partner_id: int
+    name: str
+    key_id: str
+    roles: frozenset[str]
+    endpoint: str | None
+
+    @classmethod
+    def of(cls, partner: Partner) -> Caller:
+        return cls(partner.id, partner.name, partner.key_id, frozenset(partner.roles or ()), partner.endpoint)
+
+    def require(self, role: str) -> Caller:
+        if role not in self.roles:
+            raise ApiProblem(403, f"partner {self.name!r} does not have the {role!r} role")
+        return self
+
+
+def signed_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes) -> Caller:
+    """The partner whose signing secret signed this body recently; 401 otherwise."""
+    found: dict[str, Partner] = {}
+
+    with hotline.db.sessions() as session:
+
+        def secret_for(key_id: str) -> bytes | None:
+            partner = find_partner(session, key_id)
+            if partner is None or not partner.signing_secret:
+                return None
+            found[key_id] = partner
+            return partner.signing_secret
+
+        try:
+            key_id = verify(headers, body, secret_for, max_skew_seconds=MAX_SKEW_SECONDS)
+        except SignatureError as exc:
+            raise ApiProblem(401, f"signature refused: {exc}", headers=_CHALLENGE) from None
+        caller = Caller.of(found[key_id])
+        bearer = _bearer(headers)
+        if bearer is not None:
+            # Optional on signed requests, but if sent it must be the same partner's key.
+            other = partner_for_api_key(session, bearer)
+            if other is None or other.id != caller.partner_id:
+                raise ApiProblem(401, "the API key does not belong to the partner that signed the request",
+                                 headers=_CHALLENGE)
+    return caller
+
+
+def reading_caller(hotline: Hotline, headers: Mapping[str, str]) -> Caller:
+    """A read: signed over an empty body, or the API key."""
+    if _header(headers, HEADER_SIGNATURE) is not None:
+        return signed_caller(hotline, headers, b"")
+    bearer = _bearer(headers)
+    if bearer is None:
+        raise ApiProblem(401, "authentication required: an API key (Authorization: Bearer) or a signature",
+                         headers=_CHALLENGE)
+    with hotline.db.sessions() as session:
+        partner = partner_for_api_key(session, bearer)
+        if partner is None:
+            raise ApiProblem(401, "the API key is not valid", headers=_CHALLENGE)
+        return Caller.of(partner)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    value = _header(headers, "authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
