@@ -32,6 +32,12 @@ Retries and pacing (forwarders.retry)
         .try_acquire(key) -> 0.0 if a token was taken, else seconds to wait;
         .acquire(key, timeout=None, sleep=time.sleep) -> bool
 
+One attempt, decided (forwarders.delivery): what the outbox worker stores after each try
+    attempt(forwarder, notice, failures_so_far, age, policy=None, limiter=None, rng=None) -> Outcome
+    Outcome(status="delivered"|"retry"|"deferred"|"failed", receipt=None, delay=None, error="")
+        deferred = rate-limited, nothing sent, not counted (Outcome.counts_as_attempt is False)
+    destination_key(notice) -> "kind:address" (the rate limiter's key)
+
 Partner hotlines (forwarders.partner; schema in forwarders.partner_schema, signature in forwarders.signing)
     PartnerForwarder(sender_id, key_id, secret, endpoint=None, allow_media=False,
                      http=HttpOptions(connect_timeout=5, read_timeout=30, verify=True, proxies=None))

@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from forwarders.base import Notice, NoticeItem
-from forwarders.partner import SignatureError, parse_partner_payload, receipt_response_body, verify
+from forwarders.partner import (
+    HttpOptions,
+    PartnerForwarder,
+    SignatureError,
+    parse_partner_payload,
+    receipt_response_body,
+    verify,
+)
 
 PARTNER_KEY_ID = "ro-safernet-2026"
 PARTNER_SECRET = b"synthetic-shared-secret-for-tests"
@@ -57,6 +64,14 @@ def make_notice() -> Callable[..., Notice]:
 
 
 # --- partner HTTP endpoint -------------------------------------------------------------------------
+
+def partner_forwarder(secret: bytes = PARTNER_SECRET, read_timeout: float = 5.0, http_verify: bool | str = True,
+                      **kw: object) -> PartnerForwarder:
+    """Our side of the partner channel, with short timeouts for tests."""
+    http = HttpOptions(connect_timeout=2.0, read_timeout=read_timeout, verify=http_verify)
+    return PartnerForwarder(sender_id="ro-safernet", key_id=PARTNER_KEY_ID, secret=secret, http=http,
+                            **kw)  # type: ignore[arg-type]
+
 
 @dataclass
 class PartnerEndpoint:

@@ -6,17 +6,12 @@ import random
 import time
 
 import pytest
-from fwd_support import PARTNER_KEY_ID, PARTNER_SECRET, PartnerEndpoint, TlsFiles, synthetic_item
+from fwd_support import PartnerEndpoint, TlsFiles, partner_forwarder, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
-from forwarders.partner import HttpOptions, PartnerForwarder, parse_partner_payload
+from forwarders.partner import parse_partner_payload
 
-
-def forwarder(secret: bytes = PARTNER_SECRET, read_timeout: float = 5.0, http_verify: bool | str = True,
-              **kw: object) -> PartnerForwarder:
-    http = HttpOptions(connect_timeout=2.0, read_timeout=read_timeout, verify=http_verify)
-    return PartnerForwarder(sender_id="ro-safernet", key_id=PARTNER_KEY_ID, secret=secret, http=http,
-                            **kw)  # type: ignore[arg-type]
+forwarder = partner_forwarder
 
 
 def test_delivers_signed_notice_and_records_receipt(partner_endpoint: PartnerEndpoint, make_notice) -> None:
