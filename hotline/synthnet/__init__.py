@@ -38,6 +38,7 @@ from hotline.synthnet.proxy import EgressProxy, ProxyRecord, Route
 from hotline.synthnet.rdap import RdapData, RdapServer
 from hotline.synthnet.server import ServerThread
 from hotline.synthnet.sites import DefaultSites, install_default_sites
+from hotline.synthnet.tls import CertificateAuthority, start_tls_farm
 
 __all__ = ["DefaultSites", "ProxyRecord", "RequestRecord", "Response", "SyntheticInternet", "hostile"]
 
@@ -69,6 +70,9 @@ class SyntheticInternet:
         private_address = PRIVATE_ADDRESS if is_loopback_bindable(PRIVATE_ADDRESS) else self.address
         self._private_server = start_farm(self._private_farm, private_address)
         self._servers.append(self._private_server)
+        self._authority = CertificateAuthority()
+        self._tls_server = start_tls_farm(self.farm, self._authority, self.address)
+        self._servers.append(self._tls_server)
         self._dns = DnsServer(self.zone, self.address).start()
         self._proxy = EgressProxy(self._route, self.address).start()
         self._rdap = RdapServer(self.address).start()
@@ -86,6 +90,7 @@ class SyntheticInternet:
         self._dns.stop()
         for server in reversed(self._servers):
             server.stop()
+        self._authority.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -99,6 +104,16 @@ class SyntheticInternet:
     @property
     def farm_port(self) -> int:
         return self._farm_server.port
+
+    @property
+    def farm_tls_port(self) -> int:
+        """The farm over HTTPS (certificates per host by SNI, issued by `ca_pem`); CONNECT host:443 lands here."""
+        return self._tls_server.port
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The throw-away CA certificate, for clients that verify TLS."""
+        return self._authority.pem
 
     @property
     def private_address(self) -> str:
@@ -280,9 +295,11 @@ class SyntheticInternet:
 
     # -- proxy routing ---------------------------------------------------------------------------
 
-    def _route(self, host: str, port: int) -> Route | None:
+    def _route(self, host: str, port: int, tunnel: bool = False) -> Route | None:
         """Where the proxy may connect for `host`; None means 502 and no connection at all."""
         farm = Route("farm", (self._farm_server.host, self._farm_server.port))
+        if tunnel and port == 443:
+            farm = Route("tls-farm", (self._tls_server.host, self._tls_server.port))
         private = Route("private", (self._private_server.host, self._private_server.port))
         literal = _parse_ip_literal(host)
         if literal is not None:

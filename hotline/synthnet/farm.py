@@ -83,6 +83,8 @@ class Exchange:
         try:
             readable, _, _ = select.select([sock], [], [], 0)
             return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except ValueError:
+            return False  # TLS sockets cannot peek: a failing write tells instead
         except OSError:
             return True
 

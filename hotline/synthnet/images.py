@@ -53,7 +53,7 @@ def image_bytes(seed: int, fmt: str = "PNG", size: tuple[int, int] = (256, 256))
     if fmt == "JPEG":
         image.save(buffer, "JPEG", quality=85)
     elif fmt == "GIF":
-        image.convert("P", palette=Image.Palette.ADAPTIVE).save(buffer, "GIF")
+        image.convert("P", palette=Image.Palette.WEB).save(buffer, "GIF")
     else:
         image.save(buffer, fmt)
     return buffer.getvalue()
@@ -62,7 +62,7 @@ def image_bytes(seed: int, fmt: str = "PNG", size: tuple[int, int] = (256, 256))
 @lru_cache(maxsize=64)
 def animated_gif_bytes(seed: int, frames: int = 4, size: tuple[int, int] = (128, 128)) -> bytes:
     """An animated GIF whose frames are consecutive seeds (frame duration 200 ms, loops forever)."""
-    pictures = [draw_image(seed + i, size).convert("P", palette=Image.Palette.ADAPTIVE) for i in range(frames)]
+    pictures = [draw_image(seed + i, size).convert("P", palette=Image.Palette.WEB) for i in range(frames)]
     buffer = io.BytesIO()
     pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=200, loop=0)
     return buffer.getvalue()

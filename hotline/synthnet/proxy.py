@@ -33,7 +33,7 @@ class Route:
     address: tuple[str, int]
 
 
-Router = Callable[[str, int], Route | None]
+Router = Callable[[str, int, bool], Route | None]  # (host, port, is_tunnel) -> where to connect
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class ProxyHandler(socketserver.StreamRequestHandler):
     def _route(self, method: str, target: str, host: str, port: int) -> Route | None:
         router: Router = self.server.context["router"]  # type: ignore[attr-defined]
         log: list[ProxyRecord] = self.server.context["log"]  # type: ignore[attr-defined]
-        route = router(host, port) if host else None
+        route = router(host, port, method == "CONNECT") if host else None
         log.append(ProxyRecord(method, target, route.kind if route else "refused"))
         return route
 

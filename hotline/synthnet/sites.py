@@ -13,6 +13,7 @@ in this net's DNS; nothing ever connects to the public-looking addresses.
 | platform_us    | an album on imgur.com (US address): a content platform                         |
 | cdn_site       | RO news site behind Cloudflare (CNAME to *.cdn.cloudflare.net, 104.16.0.0/13)  |
 | removable      | a page whose image monitoring tests take down (remove/restore)                 |
+| https_gallery  | gallery_ro over HTTPS (per-host certificate from the net's throw-away CA)      |
 | redirect_chain | 301 -> 302 (to another host) -> 303 (relative) -> gallery page                 |
 | disguised      | shows the gallery only with a Referer from the forum, else a decoy             |
 | hostile_*      | oversized, gzip bomb, trickle, slow headers, hang, redirect loops, redirects   |
@@ -58,6 +59,7 @@ class DefaultSites:
     redirect_chain: str = ""
     disguised: str = ""
     disguised_referer: str = ""
+    https_gallery: str = ""  # the gallery over HTTPS (CONNECT :443 through the proxy)
     hostile: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -67,7 +69,7 @@ class DefaultSites:
     def urls(self) -> dict[str, str]:
         benign = {"gallery_ro": self.gallery_ro, "forum_nl": self.forum_nl, "platform_us": self.platform_us,
                   "cdn_site": self.cdn_site, "removable": self.removable, "redirect_chain": self.redirect_chain,
-                  "disguised": self.disguised}
+                  "disguised": self.disguised, "https_gallery": self.https_gallery}
         return benign | {f"hostile_{name}": url for name, url in self.hostile.items()}
 
 
@@ -114,6 +116,7 @@ def _gallery(net: SyntheticInternet, sites: DefaultSites) -> None:
             f'<a href="/album/2">next</a>')
     head = f'<meta property="og:image" content="http://{GALLERY}/media/101.png">'
     sites.gallery_ro = net.add_page(GALLERY, "/album/1", page("Galerie sintetica", body, head))
+    sites.https_gallery = sites.gallery_ro.replace("http://", "https://", 1)
     sites.gallery_images = [png, jpg, webp, jpg2, background, static, animated]
     net.add_page(GALLERY, "/", page("Galerie", '<a href="/album/1">album</a>'))
     net.add_redirect(GALLERY, "/go", f"http://www.{GALLERY}/go2", status=301)
