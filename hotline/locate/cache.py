@@ -11,6 +11,12 @@ from typing import Any, Protocol
 
 
 class RdapCache(Protocol):
+    """What RdapClient needs from a cache.
+
+    A cache may also offer `get_many(keys) -> {key: value}` (present, unexpired keys only): the
+    client then asks for an address and all its containing networks in one call.
+    """
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored value, or None when absent or expired."""
 
@@ -36,6 +42,10 @@ class MemoryRdapCache:
                 del self._entries[key]
                 return None
             return value
+
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        found = {key: self.get(key) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
         with self._lock:

@@ -158,12 +158,17 @@ class RdapClient:
             raise RdapLookupError("invalid", f"RDAP {url}: unusable answer ({exc})") from None
 
     def _from_cache(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> dict[str, Any] | None:
+        """The entry for the address itself, else for the most specific cached network holding it."""
         entry = self.cache.get(_ip_key(address))
         if entry is not None:
             return entry
-        for prefix_length in range(address.max_prefixlen, -1, -1):
-            network = ipaddress.ip_network(f"{address}/{prefix_length}", strict=False)
-            entry = self.cache.get(_net_key(str(network)))
+        keys = [_net_key(f"{address}/{length}") for length in range(address.max_prefixlen, -1, -1)]
+        get_many = getattr(self.cache, "get_many", None)
+        if get_many is not None:  # one round trip for a database-backed cache
+            found: dict[str, dict[str, Any]] = get_many(keys)
+            return next((found[key] for key in keys if key in found), None)
+        for key in keys:
+            entry = self.cache.get(key)
             if entry is not None:
                 return entry
         return None

@@ -107,6 +107,33 @@ def test_ipv6_network_cache_covers_its_neighbours(rdap_samples: dict[str, Any], 
     assert len(rdap_server.queries) == 1
 
 
+class _GetPutOnlyCache:
+    """The minimal protocol: get and put, no get_many."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.gets = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        self.gets += 1
+        return self.entries.get(key)
+
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
+        self.entries[key] = value
+
+
+def test_a_get_put_only_cache_also_covers_the_network(rdap_samples: dict[str, Any], rdap_server: Any) -> None:
+    cache = _GetPutOnlyCache()
+    rdap_server.add(rdap_samples["196.11.240.215"]["response"])
+    client = RdapClient(rdap_server.url, cache=cache)
+    client.lookup_ip("196.11.240.215")
+    # The range 196.11.239.0 - 196.11.246.255 is four CIDRs; an address in another of them is covered too
+    owner = client.lookup_ip("196.11.239.7")
+    assert owner.cached and owner.network_name == "ORG-VSA1-AFRINIC"
+    assert len(rdap_server.queries) == 1
+    assert "rdap:net:196.11.239.0/24" in cache.entries
+
+
 def test_cache_is_shared_between_clients_and_expires(rdap_samples: dict[str, Any], rdap_server: Any) -> None:
     now = [0.0]
     cache = MemoryRdapCache(clock=lambda: now[0])
