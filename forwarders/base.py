@@ -33,6 +33,12 @@ HASH_KINDS: tuple[str, ...] = ("md5", "sha1", "sha256", "phash", "dhash", "pdq")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 
 
+def asn_number(value: object) -> int | None:
+    """8708, "8708" and "AS8708" all mean AS number 8708; anything else is None."""
+    text = str(value).strip().upper().removeprefix("AS") if value is not None else ""
+    return int(text) if text.isdigit() and 0 < int(text) <= 4294967295 else None
+
+
 @dataclass(frozen=True, slots=True)
 class NoticeItem:
     """One reported URL as we assessed it."""

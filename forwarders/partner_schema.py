@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .base import HASH_KINDS, Notice
+from .base import HASH_KINDS, Notice, asn_number
 
 SCHEMA_VERSION: Literal[1] = 1
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -68,6 +68,11 @@ class PartnerHosting(_Model):
     asn: int | None = Field(default=None, ge=0, le=4294967295)
     provider: str | None = Field(default=None, max_length=300)
     abuse_email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @field_validator("asn", mode="before")
+    @classmethod
+    def _asn_number(cls, value: object) -> object:
+        return asn_number(value) if isinstance(value, str) else value
 
     @field_validator("ips")
     @classmethod

@@ -35,7 +35,7 @@ from referencing.jsonschema import DRAFT202012
 
 from . import _http
 from ._http import HttpOptions
-from .base import Notice, NoticeItem, PermanentFailure, Receipt
+from .base import Notice, NoticeItem, PermanentFailure, Receipt, asn_number
 from .smtp import SmtpOptions, deliver, message_id_for, parse_recipients
 
 XARF_VERSION = "4.2.0"
@@ -137,8 +137,9 @@ def _type_fields(classification: Mapping[str, Any]) -> dict[str, Any]:
 def _add_hosting(report: dict[str, Any], hosting: Mapping[str, Any]) -> None:
     if hosting.get("provider"):
         report["hosting_provider"] = str(hosting["provider"])
-    if isinstance(hosting.get("asn"), int) and hosting["asn"] > 0:
-        report["asn"] = hosting["asn"]
+    asn = asn_number(hosting.get("asn"))
+    if asn is not None:
+        report["asn"] = asn
     country = str(hosting.get("country") or "").upper()
     if re.fullmatch(r"[A-Z]{2}", country):
         report["country_code"] = country

@@ -157,3 +157,11 @@ def test_notice_refuses_keys_that_cannot_travel_in_headers(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency key"):
         Notice(reference="RO-1", idempotency_key=key, destination_kind="partner",
                destination_address="http://127.0.0.1:9/", items=[synthetic_item(1)])
+
+
+def test_asn_written_as_text_is_accepted() -> None:
+    notice = Notice(reference="RO-1", idempotency_key="fwd-00000002", destination_kind="partner",
+                    destination_address="http://127.0.0.1:9/",
+                    items=[synthetic_item(1, hosting={"asn": "AS8708", "ips": ["2001:db8::1"]})])
+    hosting = payload_from_notice(notice, "ro-safernet").items[0].hosting
+    assert (hosting.asn, hosting.ips) == (8708, ["2001:db8::1"])
