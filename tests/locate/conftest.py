@@ -69,6 +69,7 @@ class LoopbackRdap:
         self.networks: list[tuple[Any, Any, dict[str, Any]]] = []
         self.queries: list[str] = []
         self.silent = False  # accept but never answer (for timeout tests)
+        self.redirect_to: str | None = None  # answer every query with a 301 to this base URL
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -101,6 +102,12 @@ class LoopbackRdap:
                 rdap.queries.append(self.path)
                 if rdap.silent:
                     rdap._release.wait(10)
+                    return
+                if rdap.redirect_to:
+                    self.send_response(301)
+                    self.send_header("Location", rdap.redirect_to.rstrip("/") + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 prefix = "/ip/"
                 body = rdap.answer_for(self.path[len(prefix):]) if self.path.startswith(prefix) else None

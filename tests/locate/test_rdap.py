@@ -158,6 +158,31 @@ def test_unknown_network_is_a_clear_not_found_and_is_remembered(rdap_server: Any
     assert rdap_server.queries == ["/ip/5.2.130.10"]
 
 
+def test_registry_redirect_is_followed(rdap_samples: dict[str, Any], rdap_server: Any) -> None:
+    # Given a registry that sends the client to the one holding the space (as the RIRs do)
+    from .conftest import LoopbackRdap
+
+    with LoopbackRdap() as holder:
+        holder.add(rdap_samples["62.239.237.1"]["response"])
+        rdap_server.redirect_to = holder.url
+        owner = RdapClient(rdap_server.url).lookup_ip("62.239.237.1")
+    assert owner.network_name == "BT-CORPORATE"
+    assert owner.url == f"{holder.url}ip/62.239.237.1"  # where the answer really came from
+    assert len(rdap_server.queries) == len(holder.queries) == 1
+
+
+def test_environment_proxies_are_not_used(
+    rdap_samples: dict[str, Any], rdap_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy variable meant for something else must not divert (or break) registry queries
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    rdap_server.add(rdap_samples["62.239.237.1"]["response"])
+    assert RdapClient(rdap_server.url).lookup_ip("62.239.237.1").country == "GB"
+
+
 def test_silent_server_times_out_quickly(rdap_server: Any) -> None:
     rdap_server.silent = True
     client = RdapClient(rdap_server.url, timeout=0.3)
