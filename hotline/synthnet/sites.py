@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -65,6 +66,10 @@ class DefaultSites:
     @property
     def demo_urls(self) -> list[str]:
         return [self.gallery_ro, self.forum_nl, self.platform_us]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterating gives the three demo URLs, so `list(net.sites)` is what a demo submits."""
+        return iter(self.demo_urls)
 
     def urls(self) -> dict[str, str]:
         benign = {"gallery_ro": self.gallery_ro, "forum_nl": self.forum_nl, "platform_us": self.platform_us,

@@ -130,3 +130,7 @@ def test_image_bomb_is_refused_by_pillow(sites: DefaultSites, via: dict[str, str
 def test_demo_urls_are_three_benign_pages(world: SyntheticInternet, sites: DefaultSites) -> None:
     assert len(sites.demo_urls) == 3
     assert set(sites.demo_urls) <= set(world.default_urls().values())
+
+
+def test_iterating_the_catalogue_gives_the_demo_urls(sites: DefaultSites) -> None:
+    assert list(sites) == sites.demo_urls
