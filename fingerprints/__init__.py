@@ -43,7 +43,7 @@ Signal types are plug-ins (``fingerprints.signals``): a class per kind with ``no
 or ``compute_frame``, ``index_class``; add a kind with one class and one ``register()`` line.
 """
 
-from fingerprints.bits import hamming
+from fingerprints.bits import hamming_distance
 from fingerprints.hashlist import HashListEntry, HashListError, ParsedList, parse_hash_list
 from fingerprints.imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
 from fingerprints.index import Match, MatchIndex
@@ -67,7 +67,7 @@ __all__ = [
     "SignalType",
     "SignalValue",
     "fingerprint_bytes",
-    "hamming",
+    "hamming_distance",
     "parse_hash_list",
     "register",
     "signal_for",

@@ -43,7 +43,7 @@ def words_to_hex(words: Words) -> str:
     return words.astype(">u8").tobytes().hex()
 
 
-def hamming(a_hex: str, b_hex: str) -> int:
+def hamming_distance(a_hex: str, b_hex: str) -> int:
     """Hamming distance between two equal-length hex hashes."""
     if len(a_hex) != len(b_hex):
         raise ValueError("hashes of different lengths cannot be compared")

@@ -57,7 +57,11 @@ def plan_chunks(bits: int, size: int, radius_hint: int) -> tuple[Chunk, ...]:
     words = words_per_hash(bits)
     candidate_cost = 0.35 if words == 1 else 0.6  # one-word hashes are verified from contiguous copies
     best: tuple[float, list[int]] | None = None
+    # Bucket tables cost 2**width entries: keep them within a few times the segment size.
+    widest = max(8, math.ceil(math.log2(max(size, 2))) + 2)
     for per_word in _word_splits():
+        if max(per_word) > widest:
+            continue
         widths = sorted(per_word * words, reverse=True)
         radii = chunk_radii(radius_hint, len(widths))
         cost = sum(

@@ -136,7 +136,7 @@ def _collect(rows: Iterator[Row]) -> ParsedList:
             errors.append((line, entry))
             continue
         entries.append(entry)
-        kinds.update(entry.hashes)
+        kinds.update(entry.hashes.keys())
     counts = {"rows": total, "entries": len(entries), "errors": len(errors), **dict(sorted(kinds.items()))}
     return ParsedList(entries, errors, counts)
 
