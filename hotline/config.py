@@ -104,6 +104,20 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "hotline@localhost"
+    smtp_tls: str = "opportunistic"  # opportunistic | required | implicit | off
+
+    # Who we are, in notices and X-ARF reports.
+    organisation: str = "Hotline"
+    organisation_contact: str = "hotline@localhost"
+    organisation_domain: str = "localhost"
+    sender_id: str = "hotline"  # our id in partner payloads
+
+    forward_retry_base_seconds: float = 30.0
+    forward_retry_cap_seconds: float = 6 * 3600
+    forward_max_age_hours: float = 72.0
+    forward_rate_per_second: float = 1.0  # per destination
+    forward_rate_burst: int = 5
+    lease_seconds: float = 600.0  # how long a worker may hold a row before others may take it
 
     rules_file: Path | None = None  # None: the shipped Romanian rule set
     directory_files: list[Path] = Field(default_factory=list)

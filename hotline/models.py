@@ -399,6 +399,12 @@ class Partner(Base):
     signing_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     endpoint: Mapped[str | None] = mapped_column(Text)
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # What the partner issued to us, for forwarding to them (the signing secret above is shared both ways).
+    outbound_key_id: Mapped[str | None] = mapped_column(String(100))
+    outbound_api_key: Mapped[str | None] = mapped_column(String(200))
+    outbound_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    share_media: Mapped[bool] = mapped_column(Boolean, default=False)  # per the partner agreement
+    directory_id: Mapped[str | None] = mapped_column(String(100))  # the rules directory entry it serves
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 class RdapCacheEntry(Base):

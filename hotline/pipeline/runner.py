@@ -6,6 +6,7 @@ The scale-out executor (Celery) calls the very same stage functions, one item or
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,7 +45,8 @@ STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
 def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> int:
     """Lease one batch waiting for `stage`, run it, and return how many rows it took."""
     with app.db.sessions() as session:
-        token, taken = claim(session, stage.waits_in, limit=stage.batch, ids=ids)
+        lease = timedelta(seconds=app.settings.lease_seconds)
+        token, taken = claim(session, stage.waits_in, limit=stage.batch, lease=lease, ids=ids)
     if not taken:
         return 0
     try:

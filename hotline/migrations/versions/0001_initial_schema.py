@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 17:03:19.839774
+Create Date: 2026-11-25 17:08:05.036311
 """
 
 from collections.abc import Sequence
@@ -60,6 +60,11 @@ def upgrade() -> None:
         sa.Column("signing_secret", sa.LargeBinary(), nullable=True),
         sa.Column("endpoint", sa.Text(), nullable=True),
         sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("outbound_key_id", sa.String(length=100), nullable=True),
+        sa.Column("outbound_api_key", sa.String(length=200), nullable=True),
+        sa.Column("outbound_secret", sa.LargeBinary(), nullable=True),
+        sa.Column("share_media", sa.Boolean(), nullable=False),
+        sa.Column("directory_id", sa.String(length=100), nullable=True),
         sa.Column("created_at", hotline.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key_id"),
