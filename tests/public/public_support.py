@@ -1,0 +1,64 @@
+"""Helpers for the public-form tests: a uvicorn server for a given app, and the form's fields."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+UA_MARKER = "UniqueTestAgent/7.3 (marker-5f1c)"
+
+
+@contextmanager
+def serving(web: FastAPI) -> Iterator[str]:
+    """Serve `web` on a free loopback port until the block ends; yields the base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the web server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the form has no CSRF token"
+    return found.group(1)
+
+
+def fresh_form(client: httpx.Client, path: str = "/en/report") -> dict[str, str]:
+    """GET the form (which sets the cookie) and return valid fields for a POST."""
+    page = client.get(path)
+    assert page.status_code == 200
+    return {
+        "csrf_token": csrf_token(page.text),
+        "urls": "https://gallery.example-synth.ro/p/1\nexample-synth.ro/p/2",
+        "category": "csam",
+        "description": "Found via a link in a forum.",
+        "contact": "",
+        "consent": "yes",
+        "website": "",
+    }
+
+
+def done_codes(html: str) -> tuple[str, str]:
+    reference = re.search(r'id="reference">([^<]+)<', html)
+    secret = re.search(r'id="secret">([^<]+)<', html)
+    assert reference and secret, "the page shows no reference and secret"
+    return reference.group(1), secret.group(1)
