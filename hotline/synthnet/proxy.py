@@ -11,6 +11,7 @@ header is kept, so a capture can connect to the address it checked and still nam
 
 from __future__ import annotations
 
+import ipaddress
 import select
 import socket
 import socketserver
@@ -96,6 +97,8 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         router: Router = self.server.context["router"]  # type: ignore[attr-defined]
         log: list[ProxyRecord] = self.server.context["log"]  # type: ignore[attr-defined]
         route = router(host, port, method == "CONNECT") if host else None
+        if route is not None and not ipaddress.ip_address(route.address[0]).is_loopback:
+            route = None  # belt and braces: this proxy never connects beyond loopback, whatever the router says
         log.append(ProxyRecord(method, target, route.kind if route else "refused"))
         return route
 
@@ -114,7 +117,7 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         if route is None:
             self._reply(502, f"unknown host {host!r}")
             return
-        with socket.create_connection(route.address, timeout=10) as upstream:
+        with _connect(route.address) as upstream:
             self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             self._pipe(upstream, both_ways=True)
 
@@ -138,7 +141,7 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         head += "Connection: close\r\n\r\n"
         length = int({n.lower(): v for n, v in kept}.get("content-length", "0") or 0)
         body = self.rfile.read(length) if length else b""
-        with socket.create_connection(route.address, timeout=10) as upstream:
+        with _connect(route.address) as upstream:
             upstream.sendall(head.encode("latin-1") + body)
             return self._relay_response(upstream, method)
 
@@ -214,6 +217,11 @@ class ProxyHandler(socketserver.StreamRequestHandler):
                     client.sendall(data)
         except OSError:
             return
+
+
+def _connect(address: tuple[str, int]) -> socket.socket:
+    """The proxy's only way out (tests replace it to prove what would have been dialled)."""
+    return socket.create_connection(address, timeout=10)
 
 
 def _body_length(method: str, status: int, fields: dict[bytes, bytes]) -> int | None:

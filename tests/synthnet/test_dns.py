@@ -117,3 +117,11 @@ def test_tcp_gives_the_same_answer(net: SyntheticInternet) -> None:
     reply = dns.query.tcp(dns.message.make_query("tcp.example-synth.ro", "A"), host, port=int(port), timeout=2)
 
     assert [r.address for r in reply.answer[0]] == ["5.2.140.1"]
+
+
+def test_soa_of_a_zone_apex(net: SyntheticInternet, resolver: dns.resolver.Resolver) -> None:
+    net.add_host("example-synth.ro")
+
+    answer = resolver.resolve("example-synth.ro", "SOA")
+
+    assert str(answer[0].mname) == "ns1.dns-example-synth.ro."

@@ -132,3 +132,32 @@ def test_response_without_length_is_relayed_until_close(net: SyntheticInternet, 
     response = requests.get(f"http://{site}/blob", proxies=proxies, timeout=5)
 
     assert len(response.content) == 100_000 and response.headers["Connection"] == "close"
+
+
+def test_post_and_head_pass_through(net: SyntheticInternet, site: str, proxies: dict[str, str]) -> None:
+    posted = requests.post(f"http://{site}/thread/1", data={"q": "x"}, proxies=proxies, timeout=5)
+    head = requests.head(f"http://{site}/thread/1", proxies=proxies, timeout=5)
+
+    assert posted.text == "<p>forum</p>" and head.content == b""
+    assert [request.method for request in net.requests] == ["POST", "HEAD"]
+
+
+def test_proxy_refuses_a_route_that_leaves_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a wrong router cannot make the proxy connect outside loopback."""
+    from hotline.synthnet import proxy as proxy_module
+
+    dialled: list[tuple[str, int]] = []
+
+    def record_instead_of_connecting(address: tuple[str, int]) -> socket.socket:
+        dialled.append(address)
+        raise OSError("the test never lets this proxy dial")
+
+    monkeypatch.setattr(proxy_module, "_connect", record_instead_of_connecting)
+    proxy = proxy_module.EgressProxy(lambda host, port, tunnel: proxy_module.Route("farm", ("192.0.2.1", 80)))
+    proxy.start()
+    try:
+        response = requests.get("http://anything.example-synth.nl/", proxies={"http": proxy.url}, timeout=5)
+    finally:
+        proxy.stop()
+
+    assert response.status_code == 502 and proxy.log[0].route == "refused" and dialled == []
