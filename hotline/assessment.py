@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -320,8 +320,8 @@ def queue_rank() -> Any:
     )
     return (
         ReportedUrl.priority
-        + func.coalesce(select(PARTNER_BOOST).where(from_partner).scalar_subquery(), 0)
-        + func.coalesce(select(KNOWN_LIST_BOOST).where(known_match).scalar_subquery(), 0)
+        + case((from_partner, PARTNER_BOOST), else_=0)
+        + case((known_match, KNOWN_LIST_BOOST), else_=0)
     )
 
 
@@ -338,13 +338,11 @@ def review_queue(session: Session, wanted: QueueFilter = QueueFilter()) -> list[
             report_match.append(Report.source == ReportSource(wanted.source))
         stmt = stmt.where(exists().where(and_(*report_match)))
     if wanted.country:
-        latest_hosting = (
-            select(func.max(Hosting.id)).where(Hosting.reported_url_id == ReportedUrl.id).scalar_subquery()
+        latest_country = (
+            select(Hosting.country).where(Hosting.reported_url_id == ReportedUrl.id)
+            .order_by(Hosting.id.desc()).limit(1).scalar_subquery()
         )
-        stmt = stmt.where(
-            exists().where(and_(Hosting.id == latest_hosting,
-                                Hosting.country == wanted.country.upper()))
-        )
+        stmt = stmt.where(latest_country == wanted.country.upper())
     stmt = stmt.order_by(rank.desc(), ReportedUrl.first_reported_at.desc(), ReportedUrl.id.desc())
     return [(row, int(r)) for row, r in session.execute(stmt.limit(wanted.limit)).all()]
 

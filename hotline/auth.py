@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyotp
 from argon2 import PasswordHasher
@@ -59,7 +60,12 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def has_role(user: User, minimum: str) -> bool:
+class HasRole(Protocol):
+    @property
+    def role(self) -> str: ...
+
+
+def has_role(user: HasRole, minimum: str) -> bool:
     """Roles are ranked: an admin may do what a supervisor may, a supervisor what an analyst may."""
     return _RANK.get(user.role, 0) >= _RANK[minimum]
 

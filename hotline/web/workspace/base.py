@@ -49,6 +49,13 @@ class NotFound(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Viewer:
+    id: int
+    name: str
+    role: str
+
+
 @dataclass
 class Workspace:
     """The workspace's shared services, kept on `web.state.workspace`."""
@@ -83,7 +90,8 @@ class Workspace:
             raise NotLoggedIn()
         if not has_role(user, role):
             raise Forbidden(f"this needs the {role} role")
-        request.state.user = user
+        # A plain copy for the page templates: error pages render after the session rolled back.
+        request.state.user = Viewer(user.id, user.name, user.role)
         return user
 
     # -- CSRF ------------------------------------------------------------------------------------

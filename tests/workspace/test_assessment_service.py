@@ -1,0 +1,150 @@
+"""The assessment service shared by the workspace, the CLI and the API (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hotline.assessment import Refused, approve, assess, claim, release, set_four_eyes
+from hotline.auth import create_user, find_user
+from hotline.models import Assessment, AuditEvent, Forward, Proposal, ReportedUrl, UrlState
+from tests.workspace.conftest import PASSWORD, seed_url
+
+BASELINE = {"legal": "baseline", "age_group": "pre-pubescent", "gender": "female", "content_type": "image"}
+
+
+@pytest.fixture
+def db_app(hotline_db):  # type: ignore[no-untyped-def]
+    with hotline_db.db.session() as session:
+        for name, role in {"ana": "analyst", "bob": "analyst", "sue": "supervisor"}.items():
+            create_user(session, name, role, PASSWORD)
+    return hotline_db
+
+
+def _user(session, name):  # type: ignore[no-untyped-def]
+    return find_user(session, name)
+
+
+def _actions(session, url_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == str(url_id))
+                                .order_by(AuditEvent.id)))
+
+
+def test_assessing_records_the_classification_and_regenerates_proposals(db_app) -> None:
+    seeded = seed_url(db_app, country="NL")
+    with db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
+    with db_app.db.sessions() as session:
+        row = session.get(ReportedUrl, seeded.url_id)
+        assert row.state is UrlState.ASSESSED
+        assessment = row.assessments[-1]
+        assert (assessment.legal, assessment.age_group, assessment.assessor_id) == (
+            "baseline", "pre-pubescent", _user(session, "ana").id)
+        pending = [p for p in row.proposals if p.state == "pending"]
+        # the provisional proposal made from the reporter's category was replaced by a confirmed one
+        assert pending and not any(p.reason.startswith("Provisional") for p in pending)
+        assert any(p.state == "superseded" for p in row.proposals)
+        assert "assessment.create" in _actions(session, seeded.url_id)
+
+
+def test_approving_writes_forwards_in_the_same_transaction(db_app) -> None:
+    seeded = seed_url(db_app, country="NL")
+    with db_app.db.session() as session:
+        result = assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE, approve=True)
+        assert result.forwards
+    with db_app.db.sessions() as session:
+        row = session.get(ReportedUrl, seeded.url_id)
+        assert row.state is UrlState.FORWARDED and row.first_forwarded_at is not None
+        forwards = session.scalars(select(Forward).where(Forward.reported_url_id == row.id)).all()
+        approved = [p for p in row.proposals if p.state == "approved"]
+        assert {f.proposal_id for f in forwards} == {p.id for p in approved}
+        assert all(f.state == "queued" and f.idempotency_key for f in forwards)
+        partner = next(f for f in forwards if f.destination_kind == "hotline")
+        assert partner.channel == "partner-api"
+        assert _actions(session, seeded.url_id).count("proposal.approve") == len(forwards)
+
+
+def test_a_failed_approval_leaves_nothing_behind(db_app) -> None:
+    # given an assessed URL whose forward's idempotency key is somehow already taken
+    seeded = seed_url(db_app)
+    with db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
+    with db_app.db.session() as session:
+        pending = session.scalars(select(Proposal).where(Proposal.reported_url_id == seeded.url_id,
+                                                         Proposal.state == "pending")).first()
+        session.add(Forward(reported_url_id=seeded.url_id, destination="x", destination_kind="hotline",
+                            channel="email", idempotency_key=f"hotline-url{seeded.url_id}-proposal{pending.id}"))
+    # when the approval fails half-way
+    with pytest.raises(IntegrityError), db_app.db.session() as session:
+        approve(db_app, session, seeded.url_id, _user(session, "bob"))
+    # then no proposal is approved, the state did not move and no approval was audited
+    with db_app.db.sessions() as session:
+        row = session.get(ReportedUrl, seeded.url_id)
+        assert row.state is UrlState.ASSESSED
+        assert not [p for p in row.proposals if p.state == "approved"]
+        assert "proposal.approve" not in _actions(session, seeded.url_id)
+
+
+def test_missing_victim_fields_are_refused_with_one_line(db_app) -> None:
+    seeded = seed_url(db_app)
+    with pytest.raises(Refused, match="age_group and gender required"), db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), {"legal": "baseline"})
+    with pytest.raises(Refused, match="legal"), db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), {"legal": "dunno"})
+    with db_app.db.sessions() as session:
+        assert session.scalars(select(Assessment)).all() == []
+
+
+def test_four_eyes_needs_a_second_analyst(db_app) -> None:
+    seeded = seed_url(db_app)
+    with db_app.db.session() as session:
+        with pytest.raises(Refused, match="only a supervisor"):
+            set_four_eyes(session, _user(session, "ana"), ["baseline"])
+        set_four_eyes(session, _user(session, "sue"), ["baseline"])
+    # the assessor cannot approve in one go, nor afterwards
+    with pytest.raises(Refused, match="needs a second analyst"), db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE, approve=True)
+    with db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
+    with pytest.raises(Refused, match="someone other than its assessor"), db_app.db.session() as session:
+        approve(db_app, session, seeded.url_id, _user(session, "ana"))
+    # a second analyst can, and is recorded as the confirmation
+    with db_app.db.session() as session:
+        assert approve(db_app, session, seeded.url_id, _user(session, "bob")).forwards
+    with db_app.db.sessions() as session:
+        latest = session.get(ReportedUrl, seeded.url_id).assessments[-1]
+        assert latest.confirmed_by_id == _user(session, "bob").id
+
+
+def test_classifications_outside_four_eyes_are_approved_by_their_assessor(db_app) -> None:
+    seeded = seed_url(db_app)
+    with db_app.db.session() as session:
+        set_four_eyes(session, _user(session, "sue"), ["national"])
+        assert assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE, approve=True).forwards
+
+
+def test_a_claim_keeps_others_out_until_released(db_app) -> None:
+    seeded = seed_url(db_app)
+    with db_app.db.session() as session:
+        claim(session, seeded.url_id, _user(session, "ana"))
+    with pytest.raises(Refused, match="claimed by ana"), db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "bob"), BASELINE)
+    with pytest.raises(Refused, match="claimed by ana"), db_app.db.session() as session:
+        claim(session, seeded.url_id, _user(session, "bob"))
+    with pytest.raises(Refused, match="only they or a supervisor"), db_app.db.session() as session:
+        release(session, seeded.url_id, _user(session, "bob"))
+    with db_app.db.session() as session:
+        release(session, seeded.url_id, _user(session, "sue"))
+        claim(session, seeded.url_id, _user(session, "bob"))
+        assess(db_app, session, seeded.url_id, _user(session, "bob"), BASELINE)
+
+
+def test_only_waiting_urls_can_be_assessed_or_approved(db_app) -> None:
+    seeded = seed_url(db_app, state=UrlState.LOCATED, propose=False)
+    with pytest.raises(Refused, match="is located, not waiting"), db_app.db.session() as session:
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
+    with pytest.raises(Refused, match="must be assessed"), db_app.db.session() as session:
+        approve(db_app, session, seeded.url_id, _user(session, "ana"))
+    with pytest.raises(Refused, match="no reported URL 999"), db_app.db.session() as session:
+        approve(db_app, session, 999, _user(session, "ana"))

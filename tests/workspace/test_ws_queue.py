@@ -1,0 +1,58 @@
+"""The review queue over HTTP: order, filters, claim and release."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from hotline.models import ReportSource, UrlState
+from tests.workspace.conftest import seed_url
+
+
+def _queue_ids(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<td><a href="/workspace/items/(\d+)">', page)]
+
+
+def test_partner_reports_and_known_list_matches_come_first_then_newest(app, client_for) -> None:
+    old_public = seed_url(app, "http://a.example-synth.ro/1", reported_ago=timedelta(hours=5))
+    new_public = seed_url(app, "http://b.example-synth.ro/1", reported_ago=timedelta(hours=1))
+    partner = seed_url(app, "http://c.example-synth.ro/1", source=ReportSource.PARTNER,
+                       reported_ago=timedelta(hours=9))
+    known = seed_url(app, "http://d.example-synth.ro/1", known=True, reported_ago=timedelta(hours=9))
+    seed_url(app, "http://e.example-synth.ro/1", state=UrlState.FORWARDED)  # not waiting: not listed
+    page = client_for("ana").get("/workspace/queue").text
+    assert _queue_ids(page) == [known.url_id, partner.url_id, new_public.url_id, old_public.url_id]
+
+
+def test_the_queue_filters_by_state_category_country_and_source(app, client_for) -> None:
+    nl = seed_url(app, "http://a.example-synth.ro/1", country="NL", category="csam")
+    de = seed_url(app, "http://b.example-synth.ro/1", country="DE", category="grooming")
+    partner = seed_url(app, "http://c.example-synth.ro/1", country="US", source=ReportSource.PARTNER,
+                       category="csam")
+    assessed = seed_url(app, "http://d.example-synth.ro/1", state=UrlState.ASSESSED, country="NL")
+    ana = client_for("ana")
+    assert _queue_ids(ana.get("/workspace/queue?country=de").text) == [de.url_id]
+    assert set(_queue_ids(ana.get("/workspace/queue?category=csam").text)) == {nl.url_id, partner.url_id,
+                                                                               assessed.url_id}
+    assert _queue_ids(ana.get("/workspace/queue?source=partner").text) == [partner.url_id]
+    assert _queue_ids(ana.get("/workspace/queue?state=assessed").text) == [assessed.url_id]
+    assert _queue_ids(ana.get("/workspace/queue?state=triaged&country=NL").text) == [nl.url_id]
+
+
+def test_claiming_keeps_a_second_analyst_out(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana, bob, sue = client_for("ana"), client_for("bob"), client_for("sue")
+    # ana claims the item
+    assert ana.post(f"/workspace/items/{seeded.url_id}/claim").status_code == 303
+    assert "Release" in ana.get("/workspace/queue").text
+    # bob sees who holds it and cannot claim, assess or release it
+    assert "claimed by ana" in bob.get("/workspace/queue").text
+    refused = bob.post(f"/workspace/items/{seeded.url_id}/claim")
+    assert refused.status_code == 409 and "claimed by ana" in refused.text
+    assessed = bob.post(f"/workspace/items/{seeded.url_id}/assess", {"legal": "not-illegal"})
+    assert assessed.status_code == 409
+    assert bob.post(f"/workspace/items/{seeded.url_id}/release").status_code == 409
+    # a supervisor may release it; then bob can take it
+    assert sue.post(f"/workspace/items/{seeded.url_id}/release").status_code == 303
+    assert bob.post(f"/workspace/items/{seeded.url_id}/claim").status_code == 303
+    assert "claimed by bob" in ana.get("/workspace/queue").text
