@@ -33,7 +33,7 @@ from hotline.synthnet import hostile
 from hotline.synthnet.images import FORMATS
 
 if TYPE_CHECKING:
-    from hotline.synthnet import SyntheticInternet
+    from hotline.synthnet.net import SyntheticInternet
 
 GALLERY = "galerie-sintetica.ro"
 FORUM = "forum.sintetisch-forum.nl"
