@@ -1,0 +1,20 @@
+"""The scale-out executor: the same stage functions as the embedded one, run as Celery tasks.
+
+    HOTLINE_DATABASE_URL=postgresql+psycopg://...  HOTLINE_BROKER_URL=redis://...  (or amqp://...)
+    hotline scheduler                     # once: queues work for waiting rows, runs periodic jobs
+    hotline worker --queues capture       # on egress hosts
+    hotline worker --queues fingerprint,locate,forward,monitor --concurrency 4
+
+Public API:
+    scale_options(settings) -> ScaleOptions        settings checked once (one-line SettingsError)
+    broker_configured(settings) -> bool            whether the Celery executor is asked for
+    make_celery(settings, app=None) -> Celery      tasks hotline.stage.<stage>, hotline.job.<job>
+    run_leased(app, stage, limit=, lease=, ids=)   lease rows, run one stage, renew the lease meanwhile
+    dispatch(app, celery, options) -> dict         queue tasks for waiting rows (what the scheduler does)
+    run_worker(app, queues, concurrency, pool)     `hotline worker`
+    run_scheduler(app)                             `hotline scheduler`
+"""
+
+from hotline.scale.options import QUEUES, ScaleOptions, broker_configured, scale_options
+
+__all__ = ["QUEUES", "ScaleOptions", "broker_configured", "scale_options"]

@@ -1,0 +1,64 @@
+"""The Celery application, configured from the hotline settings.
+
+Delivery is at-least-once (late acks, requeue when a worker dies); leases in the database make each
+item's work happen once at a time, and the stages' idempotence makes a repeat harmless.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from hotline.scale.jobs import JOBS
+from hotline.scale.options import QUEUE_OF, QUEUES, ScaleOptions, scale_options
+from hotline.scale.tasks import AppPerProcess, job_task_name, register_tasks, stage_task_name
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+    from hotline.config import Settings
+
+
+def make_celery(settings: Settings, app: Hotline | None = None) -> Celery:
+    """A Celery app with hotline's tasks, routes and delivery guarantees; `app` is reused in this process."""
+    options = scale_options(settings)
+    celery = Celery("hotline", broker=options.broker_url, backend=options.result_backend, set_as_current=False)
+    celery.conf.update(celery_config(options))
+    register_tasks(celery, AppPerProcess(settings, app), options)
+    return celery
+
+
+def celery_config(options: ScaleOptions) -> dict[str, Any]:
+    routes = {stage_task_name(kind): {"queue": options.queue(queue)} for kind, queue in QUEUE_OF.items()
+              if kind not in JOBS}
+    routes.update({job_task_name(name): {"queue": options.queue(spec.queue)} for name, spec in JOBS.items()})
+    # A message may stay unacknowledged while its task runs; Redis hands it to another worker after this.
+    visibility = max(3600.0, options.task_time_limit * 1.5)
+    return {
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        # With late acks the broker redelivers a task whose worker lost its connection: stop the copy here.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "task_ignore_result": options.result_backend is None,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_routes": routes,
+        "task_queues": [_queue(options.queue(name)) for name in QUEUES],
+        "task_default_queue": options.queue("locate"),
+        "task_time_limit": options.task_time_limit + 60,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {"visibility_timeout": visibility},
+        "result_expires": 3600,
+        "enable_utc": True,
+        "timezone": "UTC",
+        "worker_hijack_root_logger": False,
+        "worker_redirect_stdouts": False,
+    }
+
+
+def _queue(name: str) -> Queue:
+    # Each queue gets its own exchange and key: on AMQP a shared default exchange would copy messages.
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)

@@ -1,0 +1,121 @@
+"""The scheduler: keeps enough stage tasks queued for the rows waiting in each state, and runs jobs.
+
+It enqueues one "take a batch" task per `task_batch` waiting rows, minus what is already queued, so a
+backlog never floods the broker. Rows whose lease ran out (their worker died) count as waiting again,
+which is how a killed worker's items are picked up. Two schedulers are harmless, merely wasteful.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+
+from hotline.models import ReportedUrl, UrlState, utcnow
+from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+from hotline.pipeline.runner import STAGES
+from hotline.scale.jobs import JOBS, resolve_job
+from hotline.scale.options import ScaleOptions
+from hotline.scale.tasks import job_task_name, stage_task_name
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from sqlalchemy.orm import Session
+
+    from hotline.app import Hotline
+
+log = logging.getLogger(__name__)
+
+# Never queue more than this many tasks for one stage in one round.
+MAX_QUEUED_PER_STAGE = 200
+
+
+def waiting_rows(session: Session) -> dict[UrlState, int]:
+    """Rows each stage could claim now: in its state, not leased (or lease ran out), attempts left."""
+    now = utcnow()
+    free = or_(ReportedUrl.lease_until.is_(None), ReportedUrl.lease_until < now)
+    states = [stage.waits_in for stage in STAGES]
+    query = (
+        select(ReportedUrl.state, func.count())
+        .where(ReportedUrl.state.in_(states), free, ReportedUrl.stage_attempts < MAX_STAGE_ATTEMPTS)
+        .group_by(ReportedUrl.state)
+    )
+    return {UrlState(state): int(count) for state, count in session.execute(query)}
+
+
+def queue_depth(celery: Celery, queue: str) -> int:
+    """Messages waiting in `queue` (not those a worker already holds); 0 when the queue does not exist."""
+    with celery.connection_for_write() as connection:
+        try:
+            return int(connection.default_channel.queue_declare(queue=queue, passive=True).message_count)
+        except Exception as exc:  # a missing queue is "empty"; each broker says so differently
+            if "NOT_FOUND" in str(exc) or "404" in str(exc):
+                return 0
+            raise
+
+
+def dispatch(app: Hotline, celery: Celery, options: ScaleOptions) -> dict[str, int]:
+    """Queue stage tasks for waiting rows; returns how many tasks were sent per stage."""
+    with app.db.sessions() as session:
+        waiting = waiting_rows(session)
+    sent: dict[str, int] = {}
+    depth_cache: dict[str, int] = {}
+    for stage in STAGES:
+        rows = waiting.get(stage.waits_in, 0)
+        if not rows:
+            continue
+        queue = options.queue_for_task(stage.name)
+        if queue not in depth_cache:
+            depth_cache[queue] = queue_depth(celery, queue)
+        batch = min(stage.batch, options.task_batch)
+        wanted = min(math.ceil(rows / batch), MAX_QUEUED_PER_STAGE) - depth_cache[queue]
+        for _ in range(max(wanted, 0)):
+            celery.send_task(stage_task_name(stage.name), kwargs={})
+        depth_cache[queue] += max(wanted, 0)
+        if wanted > 0:
+            sent[stage.name] = wanted
+    return sent
+
+
+class Scheduler:
+    """`hotline scheduler`: dispatch every `dispatch_seconds`, each installed job at its own interval."""
+
+    def __init__(self, app: Hotline, celery: Celery, options: ScaleOptions):
+        self.app = app
+        self.celery = celery
+        self.options = options
+        self.stopping = threading.Event()
+        self._next_job_run = {name: 0.0 for name in JOBS}
+
+    def run(self) -> None:
+        installed = [name for name in JOBS if resolve_job(name) is not None]
+        for name in JOBS:
+            if name not in installed:
+                log.info("job %s is not installed; the scheduler will not queue it", name)
+        while not self.stopping.is_set():
+            self.tick(installed)
+            self.stopping.wait(self.options.dispatch_seconds)
+
+    def tick(self, jobs: list[str]) -> None:
+        try:
+            sent = dispatch(self.app, self.celery, self.options)
+            if sent:
+                log.info("queued %s", ", ".join(f"{name}={count}" for name, count in sent.items()))
+        except Exception:  # a broker or database hiccup must not stop the scheduler; next tick retries
+            log.exception("dispatch failed")
+        now = time.monotonic()
+        for name in jobs:
+            if now >= self._next_job_run[name]:
+                self._next_job_run[name] = now + JOBS[name].every_seconds
+                try:
+                    if queue_depth(self.celery, self.options.queue(JOBS[name].queue)) == 0:
+                        self.celery.send_task(job_task_name(name))
+                except Exception:
+                    log.exception("could not queue job %s", name)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,77 @@
+"""Start a Celery worker (or the scheduler) in this process for the hotline tasks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hotline.config import SettingsError
+from hotline.scale.options import QUEUES, scale_options
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+POOLS = ("prefork", "solo", "threads")
+DEFAULT_QUEUES = QUEUES
+
+
+def parse_queues(text: str) -> list[str]:
+    """'capture,locate' -> ['capture', 'locate']; an unknown name is a one-line error."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        raise SettingsError(f"unknown queue {', '.join(unknown) or '(none)'}: choose from {','.join(QUEUES)}")
+    return names
+
+
+def worker_argv(
+    app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None, loglevel: str = "INFO"
+) -> list[str]:
+    options = scale_options(app.settings)
+    if pool is not None and pool not in POOLS:
+        raise SettingsError(f"unknown pool {pool}: choose from {', '.join(POOLS)}")
+    chosen = pool or ("solo" if concurrency == 1 else "prefork")
+    return [
+        "worker",
+        f"--queues={','.join(options.queue(name) for name in queues)}",
+        f"--concurrency={concurrency}",
+        f"--pool={chosen}",
+        f"--loglevel={loglevel}",
+        # Unique per process, so several workers on one host are told apart in logs and `celery inspect`.
+        f"--hostname=hotline-{os.getpid()}@{socket.gethostname()}",
+        # Workers need no chatter with each other: leases in the database coordinate them.
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def run_worker(app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None = None) -> None:
+    """Consume `queues` until stopped (SIGTERM: finish the running task, then exit)."""
+    from hotline.scale.celery_app import make_celery
+
+    argv = worker_argv(app, queues, concurrency, pool)
+    _log_to_stderr()
+    make_celery(app.settings, app).worker_main(argv)
+
+
+def run_scheduler(app: Hotline) -> None:
+    """Dispatch waiting rows and periodic jobs until SIGTERM or Ctrl-C."""
+    from hotline.scale.celery_app import make_celery
+    from hotline.scale.dispatch import Scheduler
+
+    options = scale_options(app.settings)
+    scheduler = Scheduler(app, make_celery(app.settings, app), options)
+    _log_to_stderr()
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        scheduler.stop()
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
