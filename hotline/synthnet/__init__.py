@@ -36,6 +36,7 @@ API of SyntheticInternet (net.py):
     add_host(host, ips=None, country="RO", ns=None) -> ips   (no ips: next free address in country:
         RO NL DE US JP BR ZA CLOUDFLARE FASTLY, see networks.py); add_cname(alias, target)
     add_servfail(host); add_dns_timeout(host); add_rebinding(host, public_ip=None); remove_host(host)
+    take_offline(host) / bring_online(host): server down (proxy 502 "connection refused", no connect)
     add_page(host, path, html="", status=200, headers=None) -> url
     add_image(host, path, seed=1, fmt="PNG"|"JPEG"|"GIF"|"WEBP", size=(256, 256), animated=False) -> url
     add_bytes(host, path, body, content_type, status=200, headers=None) -> url

@@ -106,6 +106,7 @@ class Farm:
         self._prefixes: dict[tuple[str, str], Callable[[str], Response]] = {}
         self._removed: dict[tuple[str, str], Response] = {}
         self._hosts: set[str] = set()
+        self.offline: set[str] = set()  # hosts whose server is down: connections end with no answer
         self.hits: list[tuple[str, str]] = []
         self.requests: list[RequestRecord] = []
 
@@ -203,6 +204,9 @@ class FarmHandler(BaseHTTPRequestHandler):
         farm: Farm = self.server.context["farm"]  # type: ignore[attr-defined]
         stopping: threading.Event = self.server.stopping  # type: ignore[attr-defined]
         host, path = self._target()
+        if host in farm.offline:
+            self.close_connection = True  # like a server that is down: no status line at all
+            return
         record = RequestRecord(host, path, self.command, dict(self.headers.items()))
         farm.record(record)
         response = farm.lookup(host, path)

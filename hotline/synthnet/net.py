@@ -188,6 +188,14 @@ class SyntheticInternet:
         """DNS gone: the name answers NXDOMAIN from now on."""
         self.zone.delete(host)
 
+    def take_offline(self, host: str) -> None:
+        """The host's server is down: the proxy answers 502 (connection refused) without connecting and
+        the farm drops direct connections for it unanswered. DNS still answers."""
+        self.farm.offline.add(normalise_name(host))
+
+    def bring_online(self, host: str) -> None:
+        self.farm.offline.discard(normalise_name(host))
+
     # -- content ---------------------------------------------------------------------------------
 
     def add_page(self, host: str, path: str, html: str = "", status: int = 200,
@@ -284,6 +292,8 @@ class SyntheticInternet:
         addresses = self.zone.resolve(host, "A").addresses or self.zone.resolve(host, "AAAA").addresses
         if not addresses:
             return None
+        if normalise_name(host) in self.farm.offline:
+            return Route("offline", farm.address)
         if any(not is_public(a) and not self._is_farm_address(a) for a in addresses):
             return private
         return farm

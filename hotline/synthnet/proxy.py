@@ -30,7 +30,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorizati
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # "farm" | "private" | "tls-farm"
+    kind: str  # "farm" | "private" | "tls-farm" | "offline" (answered 502 without connecting)
     address: tuple[str, int]
 
 
@@ -114,8 +114,8 @@ class ProxyHandler(socketserver.StreamRequestHandler):
         host, _, port_text = target.rpartition(":")
         host = host.strip("[]")
         route = self._route("CONNECT", target, host, int(port_text) if port_text.isdigit() else 443)
-        if route is None:
-            self._reply(502, f"unknown host {host!r}")
+        if route is None or route.kind == "offline":
+            self._reply(502, f"unknown host {host!r}" if route is None else f"connection refused by {host!r}")
             return
         with _connect(route.address) as upstream:
             self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -130,8 +130,9 @@ class ProxyHandler(socketserver.StreamRequestHandler):
             self._reply(400, "only absolute http:// URIs (use CONNECT for https)")
             return False
         route = self._route(method, target, parts.hostname, parts.port or 80)
-        if route is None:
-            self._reply(502, f"unknown host {parts.hostname!r}")
+        if route is None or route.kind == "offline":
+            self._reply(502, f"unknown host {parts.hostname!r}" if route is None
+                        else f"connection refused by {parts.hostname!r}")
             return False
         kept = [(n, v) for n, v in headers if n.lower() not in HOP_BY_HOP]
         if not _is_ip_literal(parts.hostname) or not any(n.lower() == "host" for n, _ in kept):

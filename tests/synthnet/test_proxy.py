@@ -161,3 +161,16 @@ def test_proxy_refuses_a_route_that_leaves_loopback(monkeypatch: pytest.MonkeyPa
         proxy.stop()
 
     assert response.status_code == 502 and proxy.log[0].route == "refused" and dialled == []
+
+
+def test_offline_host_is_connection_refused_until_back(net: SyntheticInternet, site: str,
+                                                       proxies: dict[str, str]) -> None:
+    net.take_offline(site)
+    through_proxy = requests.get(f"http://{site}/thread/1", proxies=proxies, timeout=5)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"http://127.0.0.1:{net.farm_port}/thread/1", headers={"Host": site}, timeout=5)
+    net.bring_online(site)
+
+    assert through_proxy.status_code == 502 and "connection refused" in through_proxy.text
+    assert net.proxy_log[0].route == "offline" and net.hits == []
+    assert requests.get(f"http://{site}/thread/1", proxies=proxies, timeout=5).status_code == 200
