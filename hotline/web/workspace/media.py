@@ -23,7 +23,7 @@ from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, wo
 from hotline.web.workspace.item import is_known_match
 
 PREVIEW_SIZE = 360
-BLUR_GRID = 24  # the blurred preview keeps only a 24-pixel sketch of the image, scaled up and blurred
+BLUR_GRID = 16  # the blurred preview keeps only a 16-pixel sketch of the image, scaled up and blurred
 MAX_PREVIEW_PIXELS = 64_000_000
 MAX_TEXT_BYTES = 512_000
 # For the raw media route: the browser may show the bytes but never run or frame anything.
@@ -66,7 +66,7 @@ def render_preview(data: bytes, revealed: bool) -> bytes:
         size = frame.size
         sketch = ImageOps.grayscale(frame)
         sketch.thumbnail((BLUR_GRID, BLUR_GRID))
-        frame = sketch.resize(size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(8))
+        frame = sketch.resize(size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(10))
     out = io.BytesIO()
     frame.save(out, "PNG")
     return out.getvalue()
