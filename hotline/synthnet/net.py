@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from hotline.synthnet.dns import DnsServer, Zone, is_loopback_bindable, normalise_name
 from hotline.synthnet.farm import Farm, RequestRecord, Response, start_farm, status_page
@@ -18,6 +18,7 @@ from hotline.synthnet.sites import DefaultSites, install_default_sites
 from hotline.synthnet.tls import CertificateAuthority, start_tls_farm
 
 PRIVATE_ADDRESS = "127.0.0.2"
+_Service = TypeVar("_Service", ServerThread, DnsServer, EgressProxy, RdapServer)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
@@ -31,41 +32,46 @@ class SyntheticInternet:
         self.pool = AddressPool()
         self._private_farm = Farm()
         self._private_farm.put_prefix("*", "/", lambda path: status_page(200, "internal service"))
-        self._servers: list[ServerThread] = []
+        self._stoppables: list[ServerThread | DnsServer | EgressProxy | RdapServer | CertificateAuthority] = []
         self._known_addresses: set[str] = set()
         self._default_sites = default_sites
         self.sites: DefaultSites | None = None  # the catalogue, once started with default_sites=True
-        self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._farm_server = start_farm(self.farm, self.address)
-        self._servers.append(self._farm_server)
-        private_address = PRIVATE_ADDRESS if is_loopback_bindable(PRIVATE_ADDRESS) else self.address
-        self._private_server = start_farm(self._private_farm, private_address)
-        self._servers.append(self._private_server)
-        self._authority = CertificateAuthority()
-        self._tls_server = start_tls_farm(self.farm, self._authority, self.address)
-        self._servers.append(self._tls_server)
-        self._dns = DnsServer(self.zone, self.address).start()
-        self._proxy = EgressProxy(self._route, self.address).start()
-        self._rdap = RdapServer(self.address).start()
-        self._started = True
+        try:
+            self._start_services()
+        except BaseException:
+            self.stop()  # whatever did start must not outlive a failed start
+            raise
         if self._default_sites:
             self.sites = install_default_sites(self)
         return self
 
+    def _start_services(self) -> None:
+        self._farm_server = self._keep(start_farm(self.farm, self.address))
+        private_address = PRIVATE_ADDRESS if is_loopback_bindable(PRIVATE_ADDRESS) else self.address
+        self._private_server = self._keep(start_farm(self._private_farm, private_address))
+        self._authority = CertificateAuthority()
+        self._stoppables.append(self._authority)
+        self._tls_server = self._keep(start_tls_farm(self.farm, self._authority, self.address))
+        self._dns = self._keep(DnsServer(self.zone, self.address).start())
+        self._proxy = self._keep(EgressProxy(self._route, self.address).start())
+        self._rdap = self._keep(RdapServer(self.address).start())
+
+    def _keep(self, service: _Service) -> _Service:
+        self._stoppables.append(service)
+        return service
+
     def stop(self) -> None:
-        if not self._started:
-            return
-        self._started = False
-        self._proxy.stop()
-        self._rdap.stop()
-        self._dns.stop()
-        for server in reversed(self._servers):
-            server.stop()
-        self._authority.close()
+        """Stop everything that started, newest first (the proxy before the farm it feeds); idempotent."""
+        while self._stoppables:
+            service = self._stoppables.pop()
+            if isinstance(service, CertificateAuthority):
+                service.close()
+            else:
+                service.stop()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -26,3 +26,29 @@ def test_every_port_is_closed_after_exit() -> None:
     for port in ports:
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_failed_start_stops_what_had_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.synthnet import net as net_module
+
+    started: list[tuple[str, int]] = []
+    real_start_farm = net_module.start_farm
+
+    def recording_start_farm(*args: object, **kwargs: object) -> object:
+        server = real_start_farm(*args, **kwargs)  # type: ignore[arg-type]
+        started.append((server.host, server.port))
+        return server
+
+    def failing_rdap(address: str) -> object:
+        raise OSError("no port for RDAP")
+
+    monkeypatch.setattr(net_module, "start_farm", recording_start_farm)
+    monkeypatch.setattr(net_module, "RdapServer", failing_rdap)
+
+    with pytest.raises(OSError, match="no port for RDAP"):
+        SyntheticInternet(default_sites=False).start()
+
+    assert len(started) == 2
+    for address in started:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(address, timeout=2).close()
