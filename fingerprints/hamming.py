@@ -151,7 +151,7 @@ class Segment:
     # Per chunk, per bucket key: start | end << 32 into ``orders`` (one gather per probe, not two).
     bounds: tuple[npt.NDArray[np.uint64], ...]
     # For one-word hashes, a copy of ``words`` in each chunk's order: candidates are read contiguously.
-    sorted_words: tuple[Words, ...] = ()
+    sorted_words: tuple[npt.NDArray[np.uint64], ...] = ()
     dead: frozenset[int] = field(default_factory=frozenset)
 
     @property
@@ -180,8 +180,7 @@ class Segment:
         bounds = tuple(_frozen(bucket_bounds(chunk.keys(words), chunk.width)) for chunk in chunks)
         frozen_orders = tuple(_frozen(np.asarray(order, dtype=np.uint32)) for order in orders)
         sorted_words = (
-            tuple(_frozen(np.take(words, order, axis=0)) for order in frozen_orders)
-            if words.shape[1] == 1 else ()
+            tuple(_frozen(np.take(words[:, 0], order)) for order in frozen_orders) if words.shape[1] == 1 else ()
         )
         return cls(words, keys, tuple(chunks), frozen_orders, bounds, sorted_words)
 
@@ -340,7 +339,6 @@ class HammingIndex:
             words, keys = segment.live_arrays()
             return _scan(words, keys, queries, radius)
         query_ids, rows, distances = [], [], []
-        all_queries = np.arange(len(queries), dtype=np.int64)
         for index, (chunk, chunk_radius) in enumerate(zip(segment.chunks, radii)):
             if chunk_radius < 0:
                 continue
@@ -351,20 +349,19 @@ class HammingIndex:
             lengths = (bounds >> np.uint64(32)).astype(np.int32) - low
             per_query = lengths.reshape(len(queries), len(masks)).sum(axis=1)
             positions = expand_ranges(low, lengths)
-            query = np.repeat(all_queries, per_query)
-            query_words = (np.repeat(queries[:, 0], per_query)[:, None] if queries.shape[1] == 1
-                           else np.repeat(queries, per_query, axis=0))
             if segment.sorted_words:
-                counts = popcount_pairs(np.take(segment.sorted_words[index], positions, axis=0), query_words)
+                candidates = np.take(segment.sorted_words[index], positions)
+                counts = np.bitwise_count(candidates ^ np.repeat(queries[:, 0], per_query))
                 close = np.flatnonzero(counts <= radius)
                 row = np.take(segment.orders[index], positions[close]).astype(np.int64)
             else:
                 row = np.take(segment.orders[index], positions).astype(np.int64)
-                counts = popcount_pairs(np.take(segment.words, row, axis=0), query_words)
+                counts = popcount_pairs(np.take(segment.words, row, axis=0), np.repeat(queries, per_query, axis=0))
                 close = np.flatnonzero(counts <= radius)
                 row = row[close]
             rows.append(row)
-            query_ids.append(query[close])
+            # Candidates are grouped by query: recover the query of each close one from the group ends.
+            query_ids.append(np.searchsorted(np.cumsum(per_query), close, side="right").astype(np.int64))
             distances.append(counts[close].astype(np.int64))
         if not rows:
             return _empty_result()

@@ -84,13 +84,17 @@ def test_exact_lookup_returns_every_reference_and_nothing_else() -> None:
     # given digests where one is listed twice (two lists carry it) and many others
     index = MatchIndex()
     digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(70_000)]
-    index.add_many("sha256", digests, list(range(70_000)))  # merged into sorted arrays
+    index.add_many("sha256", [*digests, digests[7]], [*range(70_000), 70_000])  # merged into sorted arrays
     index.add("sha256", digests[5].upper(), ref=5, namespace="item")  # pending, upper-case input
     # then lookups find both references of the shared digest, and unknown digests find nothing
     assert [(m.namespace, m.ref, m.distance) for m in index.match("sha256", digests[5])] == [
         ("item", 5, 0), ("list", 5, 0)
     ]
     assert [m.ref for m in index.match("sha256", digests[69_999])] == [69_999]
+    assert [m.ref for m in index.match("sha256", digests[7])] == [7, 70_000]
+    # and the batched form answers each query in order
+    batch = index.match_many("sha256", [digests[7], "0" * 64, digests[69_998], digests[5]])
+    assert [[m.ref for m in found] for found in batch] == [[7, 70_000], [], [69_998], [5, 5]]
     assert index.match("sha256", hashlib.sha256(b"unknown").hexdigest()) == []
     assert index.match("md5", "0" * 32) == []
 
