@@ -90,7 +90,7 @@ def decode_image(
         try:
             with Image.open(io.BytesIO(data)) as image:
                 check_pixel_budget(image.width, image.height, max_pixels)
-                return _decode_frames(image, max_frames)
+                return _decode_frames(image, max_frames, max_pixels)
         except DecompressionBombError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -101,14 +101,17 @@ def decode_image(
             raise ImageDecodeError(f"image could not be decoded: {exc}") from None
 
 
-def _decode_frames(image: Image.Image, max_frames: int) -> DecodedImage:
+def _decode_frames(image: Image.Image, max_frames: int, max_pixels: int) -> DecodedImage:
     frame_count = int(getattr(image, "n_frames", 1))
-    wanted = set(sample_indices(frame_count, max_frames))
-    frames = [
-        Frame(frame.copy(), index)
-        for index, frame in _enumerate_frames(image, frame_count)
-        if index in wanted
-    ]
+    # Kept frames share the pixel budget too: a huge animation yields fewer sampled frames, not 20 GiB.
+    affordable = max(1, max_pixels // max(1, image.width * image.height))
+    wanted = set(sample_indices(frame_count, min(max_frames, affordable)))
+    frames = []
+    for index, frame in _enumerate_frames(image, frame_count):
+        if index in wanted:
+            frames.append(Frame(frame.copy(), index))
+        if len(frames) == len(wanted):
+            break
     return DecodedImage(
         format=image.format or "unknown",
         width=image.width,

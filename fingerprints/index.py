@@ -43,7 +43,7 @@ class MatchIndex:
     """
 
     def __init__(self, radii: dict[str, int] | None = None) -> None:
-        self.radii = {k: r for k, r in (radii or {}).items()}
+        self.radii = {signal_for(k).name: int(r) for k, r in (radii or {}).items()}
         self._indexes: dict[str, SubIndex] = {}
         self._namespaces: list[str] = []
         self._lock = threading.Lock()

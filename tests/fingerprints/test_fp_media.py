@@ -55,6 +55,13 @@ def test_long_animation_is_sampled_evenly() -> None:
     assert [f.index for f in fp.frames] == [0, 2, 5, 7]
 
 
+def test_large_animation_keeps_only_the_frames_its_pixel_budget_allows() -> None:
+    frames = [Image.new("RGB", (100, 100), (i * 40, 0, 0)) for i in range(6)]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50)
+    fp = fingerprint_bytes(data, max_pixels=3 * 100 * 100)
+    assert fp.frame_count == 6 and [f.index for f in fp.frames] == [0, 2, 4]
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares a huge size: the header is all a bomb check may read."""
     def chunk(kind: bytes, body: bytes) -> bytes:
