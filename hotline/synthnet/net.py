@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -65,13 +66,17 @@ class SyntheticInternet:
         return service
 
     def stop(self) -> None:
-        """Stop everything that started, newest first (the proxy before the farm it feeds); idempotent."""
-        while self._stoppables:
-            service = self._stoppables.pop()
+        """Stop every service that started, all at once (each waits for its own poll); idempotent."""
+        services, self._stoppables = self._stoppables, []
+        servers = [service for service in services if not isinstance(service, CertificateAuthority)]
+        stoppers = [threading.Thread(target=server.stop, name="synthnet-stop") for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        for service in services:
             if isinstance(service, CertificateAuthority):
                 service.close()
-            else:
-                service.stop()
 
     def __enter__(self) -> Self:
         return self.start()
