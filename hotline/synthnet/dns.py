@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import idna
 from dnslib import AAAA, CNAME, NS, QTYPE, RCODE, RR, SOA, A, DNSRecord
 from dnslib.server import BaseResolver, DNSError, DNSServer
 
@@ -23,7 +24,11 @@ MAX_CHAIN = 16
 
 
 def normalise_name(name: str) -> str:
-    return name.strip().lower().rstrip(".")
+    """Lower case, no trailing dot, internationalised labels as punycode (what travels in DNS and Host)."""
+    name = name.strip().lower().rstrip(".")
+    if not name.isascii():
+        name = idna.encode(name, uts46=True).decode("ascii")
+    return name
 
 
 @dataclass

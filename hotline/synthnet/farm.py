@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+import idna
+
 from hotline.synthnet.server import ServerThread, TrackingHTTPServer
 
 
@@ -44,7 +46,10 @@ def normalise_host(host: str) -> str:
         host = host[1:].split("]", 1)[0]
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    return host.rstrip(".")
+    host = host.rstrip(".")
+    if not host.isascii():
+        host = idna.encode(host, uts46=True).decode("ascii")  # registered as Unicode, asked for as punycode
+    return host
 
 
 class Exchange:

@@ -125,3 +125,12 @@ def test_soa_of_a_zone_apex(net: SyntheticInternet, resolver: dns.resolver.Resol
     answer = resolver.resolve("example-synth.ro", "SOA")
 
     assert str(answer[0].mname) == "ns1.dns-example-synth.ro."
+
+
+def test_internationalised_name_is_served_as_punycode(net: SyntheticInternet,
+                                                      resolver: dns.resolver.Resolver) -> None:
+    net.add_host("știri-galerie.ro", ips=["5.2.150.1"])
+
+    answer = resolver.resolve("xn--tiri-galerie-6le.ro", "A")
+
+    assert [r.address for r in answer] == ["5.2.150.1"]

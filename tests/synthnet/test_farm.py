@@ -104,3 +104,9 @@ def test_head_has_headers_but_no_body(net: SyntheticInternet) -> None:
     response = requests.head(f"http://127.0.0.1:{net.farm_port}/i.png", headers={"Host": HOST}, timeout=5)
 
     assert int(response.headers["Content-Length"]) > 0 and response.content == b""
+
+
+def test_internationalised_host_is_matched_in_punycode(net: SyntheticInternet) -> None:
+    net.add_page("știri-galerie.ro", "/", html="idn")
+
+    assert fetch(net, "xn--tiri-galerie-6le.ro", "/").text == "idn"
