@@ -39,8 +39,9 @@ Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (3
 ``namespace`` + integer ``ref`` (0 <= ref < 2**47) name what a hash belongs to: e.g. namespace "list"
 with the hash-list entry id, "item" with the media item id. Readers are thread-safe while one thread writes.
 
-Signal types are plug-ins (``fingerprints.signals``): a class per kind with ``normalize``, ``compute_bytes``
-or ``compute_frame``, ``index_class``; add a kind with one class and one ``register()`` line.
+Signal types are plug-ins (``fingerprints.signals``): a class per kind with ``normalize``, ``is_valid``,
+``compute_bytes`` (all kinds), ``compute_image``/``compute_frame`` (image kinds), ``index_class``,
+``usable(quality)``; add a kind with one class and one ``register()`` line (``unregister`` removes it).
 """
 
 from fingerprints.bits import hamming_distance
@@ -49,7 +50,15 @@ from fingerprints.imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
 from fingerprints.index import Match, MatchIndex
 from fingerprints.media import FrameFingerprint, MediaFingerprint, fingerprint_bytes
 from fingerprints.persist import IndexFormatError
-from fingerprints.signals import SIGNAL_TYPES, InvalidHash, SignalType, SignalValue, register, signal_for
+from fingerprints.signals import (
+    SIGNAL_TYPES,
+    InvalidHash,
+    SignalType,
+    SignalValue,
+    register,
+    signal_for,
+    unregister,
+)
 
 __all__ = [
     "DEFAULT_MAX_FRAMES",
@@ -71,4 +80,5 @@ __all__ = [
     "parse_hash_list",
     "register",
     "signal_for",
+    "unregister",
 ]

@@ -15,8 +15,9 @@ from typing import ClassVar, Literal
 import imagehash
 import numpy as np
 import pdqhash
+from PIL import Image
 
-from fingerprints.imaging import Frame
+from fingerprints.imaging import Frame, decode_image
 
 IndexKind = Literal["exact", "hamming"]
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -97,6 +98,16 @@ class ImageSignal(SignalType):
     @classmethod
     @abstractmethod
     def compute_frame(cls, frame: Frame) -> SignalValue: ...
+
+    @classmethod
+    def compute_image(cls, image: Image.Image) -> SignalValue:
+        """Hash an already decoded Pillow image."""
+        return cls.compute_frame(Frame(image))
+
+    @classmethod
+    def compute_bytes(cls, data: bytes) -> SignalValue:
+        """Decode (first frame, bomb-guarded) and hash; fingerprint_bytes decodes once for all kinds."""
+        return cls.compute_frame(decode_image(data, max_frames=1).first)
 
 
 class MD5(BytesSignal):
@@ -180,6 +191,13 @@ def register(signal: type[SignalType]) -> type[SignalType]:
     for alias in (signal.name, *signal.aliases):
         _ALIASES[_alias_key(alias)] = signal.name
     return signal
+
+
+def unregister(name: str) -> None:
+    """Forget a signal type (for tests and for plug-ins that are switched off)."""
+    signal = SIGNAL_TYPES.pop(name)
+    for alias in (signal.name, *signal.aliases):
+        _ALIASES.pop(_alias_key(alias), None)
 
 
 def _alias_key(text: str) -> str:
