@@ -49,6 +49,8 @@ API of SyntheticInternet (net.py):
     hits [(host, path)], requests [RequestRecord(host, path, method, headers)], farm_open_connections
     sites: DefaultSites (sites.py; list(net.sites) == the three demo URLs), default_urls() -> {name: url}
 
+`python -m hotline.synthnet` runs it until Ctrl-C and prints the HOTLINE_* exports and the site URLs.
+
 Public addresses are strings from real allocated blocks (networks.py); nothing connects to them. For
 direct (proxy-less) loopback tests register names on 127.0.0.1 and allow only 127.0.0.1/32, never
 127.0.0.0/8 (the private listener lives on 127.0.0.2).
