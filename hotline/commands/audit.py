@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -61,7 +61,7 @@ def ls(
         if ident:
             stmt = stmt.where(AuditEvent.subject_id == ident)
     with state.hotline() as hl, hl.db.sessions() as session:
-        events = [
+        events: list[dict[str, Any]] = [
             {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
              "subject_type": e.subject_type, "subject_id": e.subject_id, "detail": e.detail}
             for e in session.scalars(stmt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,7 +62,7 @@ def ls(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = Fa
     from hotline.models import User
 
     with state.hotline() as hl, hl.db.sessions() as session:
-        users = [
+        users: list[dict[str, Any]] = [
             {"name": u.name, "role": u.role, "active": u.active, "totp": bool(u.totp_secret),
              "created_at": u.created_at.isoformat()}
             for u in session.scalars(select(User).order_by(User.name))

@@ -7,8 +7,9 @@ ever kept in a browser or proxy cache.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,7 @@ class Workspace:
         templates = Jinja2Templates(directory=str(_HERE / "templates"))
         templates.env.autoescape = True  # every .html is escaped anyway; no template may turn it off
         templates.env.globals["has_role"] = has_role
+        templates.env.filters["when"] = format_when
         return cls(
             hotline=hotline,
             codec=SessionCodec(hotline.secret_key),
@@ -135,6 +137,14 @@ class Workspace:
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
+def format_when(value: datetime | str | None) -> str:
+    """One way to show a moment everywhere: '2026-11-25 17:04:13 UTC'."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def workspace_of(request: Request) -> Workspace:
     ws: Workspace = request.app.state.workspace
     return ws
@@ -156,7 +166,7 @@ async def _csrf_ok(request: Request, ws: Workspace) -> bool:
 
 
 class WorkspaceRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
