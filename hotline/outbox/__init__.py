@@ -1,0 +1,36 @@
+"""The outbox: approved proposals become Forward rows; a delivery worker sends them exactly once.
+
+    enqueue(session, proposal, *, directory=None, hosting=None, assessment=None, actor="outbox",
+            now=None, idempotency_key=None) -> Forward
+        in the caller's transaction (the approval's); key "fwd-<uuid4>"; channel partner-api | email |
+        xarf-email | xarf-http | manual; state queued (or held: "after police clearance")
+    deliver_due(app, limit=20, *, options=None) -> int          one batch; forwards tried
+    forward_until_idle(app, *, options=None, limit=20, wait_up_to=2.0, on_progress=None) -> Summary
+    OutboxOptions.from_settings(settings)                       plain values the worker uses
+    list_forwards(session, state=None) / retry_forward(session, id, actor) / release_forward(...)
+    schedule_checks(session, reported_url, forwarded_at)        monitoring hook on first delivery
+
+Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed.
+Registers the background job "forward" for `hotline serve`.
+"""
+
+from hotline.background import register
+from hotline.outbox.channels import OutboxOptions
+from hotline.outbox.enqueue import enqueue, new_idempotency_key, resolve_contact
+from hotline.outbox.manage import ForwardRefused, list_forwards, release_forward, retry_forward
+from hotline.outbox.worker import (
+    Summary,
+    background_job,
+    deliver_due,
+    forward_until_idle,
+    lease_due,
+    schedule_checks,
+)
+
+register("forward", background_job)
+
+__all__ = [
+    "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "forward_until_idle",
+    "lease_due", "list_forwards", "new_idempotency_key", "release_forward", "resolve_contact", "retry_forward",
+    "schedule_checks",
+]

@@ -1,0 +1,141 @@
+"""Approved proposal -> Forward row (the outbox), in the caller's transaction.
+
+The delivery worker sends what this writes; nothing here touches the network. The channel and
+address are fixed now (from the proposal, the partner directory, the Partner table or the hosting
+record's abuse contact) so analysts see where a forward will go before it is sent; the worker
+resolves them again only when nothing usable was known at approval time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.models import Assessment, Forward, Hosting, Partner, Proposal, utcnow
+from hotline.rules.directory import PLACEHOLDER, Directory
+
+ACTOR = "outbox"
+
+# Channels the delivery worker sends by itself; anything else waits for a person.
+PARTNER_API = "partner-api"
+EMAIL = "email"
+XARF_EMAIL = "xarf-email"
+XARF_HTTP = "xarf-http"
+MANUAL = "manual"
+AUTOMATIC_CHANNELS = (PARTNER_API, EMAIL, XARF_EMAIL, XARF_HTTP)
+
+# Forward states. "held" waits for a person (police clearance) before it becomes "queued".
+QUEUED, SENDING, DELIVERED, FAILED, HELD = "queued", "sending", "delivered", "failed", "held"
+
+
+@dataclass(frozen=True)
+class Contact:
+    channel: str
+    address: str | None
+
+
+def new_idempotency_key() -> str:
+    """Random, so a reinstalled hotline (ids start again at 1) never repeats a key a partner has seen."""
+    return f"fwd-{uuid.uuid4()}"
+
+
+def enqueue(
+    session: Session,
+    proposal: Proposal,
+    *,
+    directory: Directory | None = None,
+    hosting: Hosting | None = None,
+    assessment: Assessment | None = None,
+    actor: str = ACTOR,
+    now: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> Forward:
+    """Write the Forward for an approved `proposal` (flushed, audited, not committed)."""
+    now = now or utcnow()
+    contact = resolve_contact(session, proposal.destination, proposal.destination_kind,
+                              proposal.channel, proposal.address, directory, hosting)
+    held = bool(proposal.condition) and proposal.not_before is None and "clearance" in proposal.condition
+    forward = Forward(
+        reported_url_id=proposal.reported_url_id,
+        proposal_id=proposal.id,
+        destination=proposal.destination,
+        destination_kind=proposal.destination_kind,
+        channel=contact.channel,
+        address=contact.address,
+        idempotency_key=idempotency_key or new_idempotency_key(),
+        # A hold with no time limit ("after police clearance") waits for `release`; one with a
+        # delay simply becomes due then ("whichever comes first": release makes it due earlier).
+        state=HELD if held else QUEUED,
+        attempts=0,
+        next_attempt_at=proposal.not_before or now,
+        payload={
+            "assessment_id": assessment.id if assessment is not None else None,
+            "rule": proposal.rule,
+            "hold": proposal.condition,
+        },
+        created_at=now,
+    )
+    session.add(forward)
+    session.flush()
+    audit.record(session, actor, "forward.queued", "forward", forward.id, reported_url_id=forward.reported_url_id,
+                 destination=forward.destination, channel=forward.channel, state=forward.state,
+                 idempotency_key=forward.idempotency_key)
+    return forward
+
+
+def resolve_contact(
+    session: Session,
+    destination: str,
+    destination_kind: str,
+    channel: str | None,
+    address: str | None,
+    directory: Directory | None = None,
+    hosting: Hosting | None = None,
+) -> Contact:
+    """The channel the worker will use and where to; MANUAL when no automatic route is known."""
+    address = _usable(address)
+    if address is None and directory is not None:
+        known = directory.get(destination)
+        if known is not None:
+            channel = channel or known.channel.value
+            address = _usable(known.endpoint)
+    if channel in (None, PARTNER_API) and destination_kind == "hotline":
+        partner = partner_for(session, destination, address)
+        if partner is not None:
+            return Contact(PARTNER_API, _usable(partner.endpoint) or address)
+    if address is None and destination_kind in ("hosting-provider", "cdn") and hosting and hosting.abuse_email:
+        channel, address = channel or "x-arf", hosting.abuse_email
+    return Contact(delivery_channel(channel, destination_kind, address), address)
+
+
+def delivery_channel(channel: str | None, destination_kind: str, address: str | None) -> str:
+    """Map the rules' channel kinds (partner-api, email, x-arf, web-form) to what the worker sends."""
+    if channel == PARTNER_API:
+        return PARTNER_API  # the endpoint may come from the Partner row when the worker sends
+    if not address:
+        return MANUAL
+    is_mail = "@" in address and "://" not in address
+    if channel in ("x-arf", XARF_EMAIL, XARF_HTTP):
+        return XARF_EMAIL if is_mail else XARF_HTTP
+    if channel in (EMAIL, None) and is_mail:
+        # Police and the regulator get the bilingual notice; abuse desks get X-ARF they can parse.
+        return EMAIL if destination_kind in ("police", "regulator") else XARF_EMAIL
+    return MANUAL  # web forms are filled in by a person
+
+
+def partner_for(session: Session, destination: str, address: str | None = None) -> Partner | None:
+    """The Partner row serving a directory destination (by directory_id, name, or endpoint)."""
+    clauses = [Partner.directory_id == destination, Partner.name == destination]
+    if address:
+        clauses.append(Partner.endpoint == address)
+    return session.scalars(select(Partner).where(or_(*clauses)).order_by(Partner.id)).first()
+
+
+def _usable(address: str | None) -> str | None:
+    address = (address or "").strip()
+    return address if address and address != PLACEHOLDER else None

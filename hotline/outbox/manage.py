@@ -1,0 +1,90 @@
+"""What people do with forwards: list them, re-queue a failed one, release a held one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.models import Forward, utcnow
+from hotline.outbox.enqueue import FAILED, HELD, QUEUED
+
+STATES = ("queued", "sending", "delivered", "failed", "held")
+
+
+class ForwardRefused(Exception):
+    """The action does not apply to this forward; the message says why in one line."""
+
+
+def list_forwards(session: Session, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    if state is not None and state not in STATES:
+        raise ForwardRefused(f"unknown state {state!r}; use one of {', '.join(STATES)}")
+    stmt = select(Forward).order_by(Forward.id.desc()).limit(limit)
+    if state is not None:
+        stmt = stmt.where(Forward.state == state)
+    return [forward_view(f) for f in session.scalars(stmt)]
+
+
+def forward_view(forward: Forward) -> dict[str, Any]:
+    receipt = _receipt(forward.receipt)
+    return {
+        "id": forward.id,
+        "reported_url_id": forward.reported_url_id,
+        "destination": forward.destination,
+        "destination_kind": forward.destination_kind,
+        "channel": forward.channel,
+        "address": forward.address,
+        "state": forward.state,
+        "attempts": forward.attempts,
+        "next_attempt_at": forward.next_attempt_at.isoformat(),
+        "last_error": forward.last_error,
+        "receipt": receipt.get("id") if receipt else None,
+        "duplicate": bool(receipt.get("duplicate")) if receipt else False,
+        "idempotency_key": forward.idempotency_key,
+        "created_at": forward.created_at.isoformat(),
+        "delivered_at": forward.delivered_at.isoformat() if forward.delivered_at else None,
+    }
+
+
+def retry_forward(session: Session, forward_id: int, actor: str) -> Forward:
+    """Queue a failed forward again, due now, with a fresh maximum-age window (same idempotency key)."""
+    forward = _get(session, forward_id)
+    if forward.state != FAILED:
+        raise ForwardRefused(f"forward {forward_id} is {forward.state}; only a failed forward can be retried")
+    now = utcnow()
+    forward.state, forward.next_attempt_at = QUEUED, now
+    forward.payload = {**(forward.payload or {}), "requeued_at": now.isoformat()}
+    audit.record(session, actor, "forward.requeued", "forward", forward.id,
+                 reported_url_id=forward.reported_url_id, last_error=forward.last_error)
+    return forward
+
+
+def release_forward(session: Session, forward_id: int, actor: str) -> Forward:
+    """Police clearance given: a held (or delayed) forward becomes due now."""
+    forward = _get(session, forward_id)
+    if forward.state not in (HELD, QUEUED):
+        raise ForwardRefused(f"forward {forward_id} is {forward.state}; only a held or queued one can be released")
+    forward.state, forward.next_attempt_at = QUEUED, min(forward.next_attempt_at, utcnow())
+    audit.record(session, actor, "forward.released", "forward", forward.id,
+                 reported_url_id=forward.reported_url_id)
+    return forward
+
+
+def _get(session: Session, forward_id: int) -> Forward:
+    forward = session.get(Forward, forward_id, with_for_update=True)
+    if forward is None:
+        raise ForwardRefused(f"there is no forward {forward_id}")
+    return forward
+
+
+def _receipt(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"id": text[:100]}
+    return value if isinstance(value, dict) else {"id": str(value)}
