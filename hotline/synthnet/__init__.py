@@ -28,7 +28,7 @@ Pieces (all on loopback, free ports, daemon threads, stopped by __exit__ with no
   Responses are relayed as they arrive; bodies of known length keep the client connection alive.
 - RDAP (`rdap_url`, `rdap`): /ip/<addr>, /autnum/<n>, /entity/<handle> in the five registries' styles
   (rdap_json.py); 404 for unknown networks; `rdap.serve_raw(cidr, json)`, `rdap.rate_limit(n,
-  retry_after)`, `rdap.queries`, `rdap.ip_queries`.
+  retry_after)` (429), `rdap.slow_down(n, seconds)`, `rdap.queries`, `rdap.ip_queries`.
 
 API of SyntheticInternet (net.py):
     SyntheticInternet(default_sites: bool = True, address: str = "127.0.0.1"); start()/stop(), with-block

@@ -2,7 +2,7 @@
 
 Answers for the networks in networks.py in their registry's style (rdap_json.py), 404 with an RDAP
 error for anything else. Tests can serve raw JSON for an address or CIDR (e.g. real registry samples),
-count queries (cache tests) and switch on rate limiting (429 with Retry-After).
+count queries (cache tests), switch on rate limiting (429 with Retry-After) or slow answers (timeouts).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class RdapData:
         self._lock = threading.Lock()
         self._raw: list[tuple[IPNetwork, dict[str, Any]]] = []
         self._rate_limited = 0
+        self._slow, self.slow_seconds = 0, 0.0
         self.retry_after = 1
         self.base_url = "http://127.0.0.1/"  # set by RdapServer once its port is known (for self links)
         self.queries: list[str] = []  # request paths, in order
@@ -35,6 +36,18 @@ class RdapData:
         """Answer /ip/<a> with `document` for every a in the CIDR (most specific raw entry wins)."""
         with self._lock:
             self._raw.append((ipaddress.ip_network(address_or_cidr, strict=False), document))
+
+    def slow_down(self, requests: int, seconds: float) -> None:
+        """The next `requests` queries are answered only after `seconds` (client timeout tests)."""
+        with self._lock:
+            self._slow, self.slow_seconds = requests, seconds
+
+    def take_delay(self) -> float:
+        with self._lock:
+            if self._slow <= 0:
+                return 0.0
+            self._slow -= 1
+            return self.slow_seconds
 
     def rate_limit(self, requests: int, retry_after: int = 1) -> None:
         """The next `requests` queries get 429 Too Many Requests with Retry-After."""
@@ -97,6 +110,9 @@ class RdapHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         data: RdapData = self.server.context["data"]  # type: ignore[attr-defined]
+        delay = data.take_delay()
+        if delay and self.server.stopping.wait(delay):  # type: ignore[attr-defined]
+            return  # the net is stopping: no answer
         status, document, headers = data.answer(self.path.split("?", 1)[0], data.base_url)
         body = json.dumps(document).encode()
         self.send_response(status)

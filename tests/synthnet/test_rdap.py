@@ -123,3 +123,12 @@ def test_real_registry_samples_are_served_verbatim(net: SyntheticInternet) -> No
         served = get(net, f"ip/{address}").json()
         assert served == sample["response"]
         assert parse(address, served, sample["asn_data"]["asn_registry"])["network"]["handle"]
+
+
+def test_slow_mode_makes_a_client_time_out_then_answers_normally(net: SyntheticInternet) -> None:
+    net.rdap.slow_down(requests=1, seconds=2)
+
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(net.rdap_url + "ip/5.2.130.10", timeout=0.2)
+
+    assert get(net, "ip/5.2.130.10").status_code == 200
