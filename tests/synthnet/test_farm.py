@@ -45,7 +45,7 @@ def test_animated_gif_has_several_frames(net: SyntheticInternet) -> None:
 
     image = Image.open(io.BytesIO(fetch(net, HOST, "/anim.gif").content))
 
-    assert image.format == "GIF" and image.n_frames > 1
+    assert image.format == "GIF" and getattr(image, "n_frames", 1) > 1
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

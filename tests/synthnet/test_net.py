@@ -29,10 +29,11 @@ def test_every_port_is_closed_after_exit() -> None:
 
 
 def test_a_failed_start_stops_what_had_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hotline.synthnet import farm
     from hotline.synthnet import net as net_module
 
     started: list[tuple[str, int]] = []
-    real_start_farm = net_module.start_farm
+    real_start_farm = farm.start_farm
 
     def recording_start_farm(*args: object, **kwargs: object) -> object:
         server = real_start_farm(*args, **kwargs)  # type: ignore[arg-type]
