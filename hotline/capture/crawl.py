@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +11,11 @@ from scrapy.crawler import CrawlerProcess
 
 from hotline.capture.guard import AddressGuard
 from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult
-from hotline.capture.record import JobState, write_evidence
+from hotline.capture.record import JobState, to_record
+from hotline.capture.recorder import Recorder
 from hotline.capture.resolver import GUARDS
 from hotline.capture.spider import CaptureSpider
 from hotline.capture.ssrf import parse_host, parse_networks
-from hotline.evidence.store import EvidenceStore
 
 log = logging.getLogger(__name__)
 _MW = "scrapy.downloadermiddlewares"
@@ -85,24 +84,25 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
     }
 
 
-def run_crawl(
-    jobs: list[CaptureJob],
-    options: CaptureOptions,
-    emit: Callable[[CaptureResult], None],
-) -> None:
-    """Capture every job (blocking; starts and stops the Twisted reactor, so once per process)."""
-    store = EvidenceStore(options.evidence_dir, options.master_key)
+def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
+    """Capture every job; result lines go to stdout (fd 1) from the recorder. Returns how many.
+
+    Blocking; starts and stops the Twisted reactor, so it runs once per process.
+    """
     guard = build_guard(jobs, options)
     guard_name = uuid.uuid4().hex
     GUARDS[guard_name] = guard
+    recorder = Recorder(options.evidence_dir, options.master_key)
 
     def finish(state: JobState, result: CaptureResult) -> None:
-        try:
-            result = write_evidence(state, result, store)
-        except OSError as exc:  # the capture happened; say why its evidence is missing
-            result.outcome, result.reason = "failed", f"evidence could not be written: {exc}"
-        emit(result)
+        recorder.submit(to_record(state, result))
 
-    process = CrawlerProcess(scrapy_settings(options, guard_name))
-    process.crawl(CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish)
-    process.start()
+    try:
+        process = CrawlerProcess(scrapy_settings(options, guard_name))
+        process.crawl(CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish)
+        process.start()
+    finally:
+        code = recorder.close()
+    if code:
+        log.error("evidence recorder exited with status %s", code)
+    return recorder.submitted

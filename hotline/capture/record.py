@@ -109,12 +109,15 @@ class JobState:
                 fetch.fail("failed", reason)
 
 
+_SELECTED = frozenset(SELECTED_HEADERS)
+
+
 def select_headers(headers: Any) -> dict[str, str]:
     """The headers worth keeping on a hop (all of them are in the WARC)."""
     chosen = {}
-    for name in SELECTED_HEADERS:
-        values = headers.getlist(name)
-        if values:
+    for raw_name, values in headers.items():
+        name = raw_name.decode("latin-1").lower()
+        if name in _SELECTED:
             chosen[name] = ", ".join(v.decode("latin-1") for v in values)
     return chosen
 
@@ -134,17 +137,40 @@ def build_result(state: JobState) -> CaptureResult:
     )  # fmt: skip
 
 
-def write_evidence(state: JobState, result: CaptureResult, store: EvidenceStore) -> CaptureResult:
-    """Bodies into the blob store, the exchanges into one sealed WARC; returns the result with keys."""
+@dataclass
+class CaptureRecord:
+    """Everything the recorder needs to write one capture's evidence (picklable, no Scrapy objects)."""
+
+    result: CaptureResult
+    exchanges: list[Exchange]
+    # Media resources with their decoded bodies. The Resource objects are the ones in result.resources
+    # (pickling keeps shared references), so setting .blob here shows in the result.
+    media: list[tuple[Resource, bytes]]
+
+
+def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
+    """Hand the capture over; the state lets go of its bodies."""
+    media = [
+        (f.resource, f.payload)
+        for f in state.resources
+        if f.payload is not None and f.resource is not None and f.resource.sha256
+    ]
+    record = CaptureRecord(result, state.exchanges, media)
+    state.exchanges = []
     for fetch in state.fetches():
-        if fetch.payload is not None and fetch.resource is not None and fetch.resource.sha256:
-            fetch.resource.blob = store.put_blob(fetch.payload, fetch.resource.sha256)
-            fetch.payload = None
-    if state.exchanges:
+        fetch.payload = None
+    return record
+
+
+def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult:
+    """Media bodies into the blob store, the exchanges into one sealed WARC; the result with their keys."""
+    result = record.result
+    for resource, payload in record.media:
+        resource.blob = store.put_blob(payload, resource.sha256)
+    if record.exchanges:
         metadata = result.model_dump(mode="json", exclude={"warc"})
-        warc = build_warc(state.exchanges, metadata, target_uri=state.job.url)
-        result.warc = store.write_warc(state.job.job_id, warc)
-        state.exchanges = []
+        warc = build_warc(record.exchanges, metadata, target_uri=result.url)
+        result.warc = store.write_warc(result.job_id, warc)
     return result
 
 

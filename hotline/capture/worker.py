@@ -4,8 +4,9 @@ Protocol (UTF-8, one JSON object per line):
 
 * stdin, first line: ``{"options": CaptureOptions}``; then one ``{"job": CaptureJob}`` per line;
   end of input starts the batch. Secrets (the master key) come this way, never in argv or env.
-* stdout: one ``{"result": CaptureResult}`` per finished capture, as soon as it finishes, then
-  ``{"done": true, "count": N}``. Logs go to stderr. Exit status 0 when the batch ran, 2 on bad input.
+* stdout: one ``{"result": CaptureResult}`` per finished capture, as soon as its evidence is written
+  (by the recorder child process, see recorder.py), then ``{"done": true, "count": N}``. Logs go to
+  stderr. Exit status 0 when the batch ran, 2 on bad input.
 
 The process holds no database credentials: it only reaches the network (through the guard) and the
 evidence directory.
@@ -41,8 +42,13 @@ def read_batch(lines: IO[str]) -> tuple[CaptureOptions, list[CaptureJob]]:
     return options, jobs
 
 
+def result_line(result: CaptureResult) -> str:
+    return json.dumps({"result": result.model_dump(mode="json")}) + "\n"
+
+
 def main() -> int:
-    # stdout is the protocol channel: anything else that prints (libraries) goes to stderr.
+    # stdout (fd 1) is the protocol channel, written by the recorder process and, last, by us.
+    # Python-level prints from libraries go to stderr.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", buffering=1)
     sys.stdout = sys.stderr
     try:
@@ -50,17 +56,9 @@ def main() -> int:
     except (ValueError, ValidationError) as exc:
         print(f"capture-worker: bad input: {exc}".splitlines()[0], file=sys.stderr)
         return 2
-    count = 0
-
-    def emit(result: CaptureResult) -> None:
-        nonlocal count
-        count += 1
-        channel.write(json.dumps({"result": result.model_dump(mode="json")}) + "\n")
-
     from hotline.capture.crawl import run_crawl  # imports Scrapy/Twisted only in the worker
 
-    if jobs:
-        run_crawl(jobs, options, emit)
+    count = run_crawl(jobs, options) if jobs else 0
     channel.write(json.dumps({"done": True, "count": count}) + "\n")
     channel.flush()
     return 0

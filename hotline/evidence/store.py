@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,15 +29,24 @@ class EvidenceNotFound(LookupError):
     """The requested blob or WARC file is not in the store."""
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def _write_atomically(path: Path, data: bytes, known_dirs: set[Path]) -> None:
+    """Write to a unique temporary name, then rename: readers never see a half-written file."""
+    if path.parent not in known_dirs:  # saves a mkdir system call per file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        known_dirs.add(path.parent)
+    tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileNotFoundError:  # the directory was removed behind our back
+        known_dirs.discard(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -45,6 +54,7 @@ class EvidenceStore:
     def __init__(self, root: Path, master_key: bytes) -> None:
         self.root = Path(root)
         self._master_key = master_key
+        self._known_dirs: set[Path] = set()
 
     # -- blobs -------------------------------------------------------------------------------
     def blob_path(self, sha256: str) -> Path:
@@ -60,7 +70,7 @@ class EvidenceStore:
         digest = sha256 or hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
         if not path.exists():
-            _write_atomically(path, seal(data, self._master_key))
+            _write_atomically(path, seal(data, self._master_key), self._known_dirs)
         return digest
 
     def get_blob(self, sha256: str) -> bytes:
@@ -79,7 +89,7 @@ class EvidenceStore:
             raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
         day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
         relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
-        _write_atomically(self.root / relative, seal(warc, self._master_key))
+        _write_atomically(self.root / relative, seal(warc, self._master_key), self._known_dirs)
         return relative
 
     def _resolve(self, relative: str | Path) -> Path:

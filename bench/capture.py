@@ -1,0 +1,138 @@
+"""Capture throughput: full capture against bare Scrapy on the same synthetic pages, in one run.
+
+    .venv/bin/python bench/capture.py [--pages 2000] [--rounds 1]
+
+Each page has 3 distinct JPEG images. "Full" is the product path: hotline.capture.client.run_captures
+(worker process, SSRF guard and pinned resolver, page parsing, 3 image fetches, MD5/SHA-1/SHA-256,
+sealed blobs, one sealed WARC per page, results back as JSON). "Bare" is a Scrapy spider in its own
+process fetching the same 4 URLs per page with the same concurrency and doing nothing with them.
+Both connect directly to the synthetic farm on 127.0.0.1 (nothing leaves loopback). Printed ratio:
+full pages/s divided by bare pages/s (target >= 0.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HOST = "bench.synth.test"
+CONCURRENCY = 32
+
+
+def bare_worker() -> None:
+    """Child process: fetch every URL on stdin with a do-nothing spider."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = [line.strip() for line in sys.stdin if line.strip()]
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):  # type: ignore[no-untyped-def]
+            for url in urls:
+                yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            return None
+
+    process = CrawlerProcess({
+        "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
+        "ROBOTSTXT_OBEY": False, "COMPRESSION_ENABLED": False, "RETRY_ENABLED": False,
+        "CONCURRENT_ITEMS": 8, "CONCURRENT_REQUESTS": CONCURRENCY, "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+        "LOGSTATS_INTERVAL": 0,
+    })  # fmt: skip
+    process.crawl(Bare)
+    process.start()
+
+
+def build_site(net: object, pages: int) -> list[str]:
+    from hotline.synthnet.images import image_bytes
+
+    pool = [image_bytes(seed, "JPEG", (256, 256)) for seed in range(24)]
+    net.add_host(HOST, ips=["127.0.0.1"])  # type: ignore[attr-defined]
+    port = net.farm_port  # type: ignore[attr-defined]
+    urls = []
+    for n in range(pages):
+        imgs = ""
+        for k in range(3):
+            path = f"/img/{n}/{k}.jpg"
+            # A unique trailer after the JPEG end marker: every image is a distinct blob to hash and seal.
+            body = pool[(n * 3 + k) % len(pool)] + f"page {n} image {k}".encode()
+            net.add_bytes(HOST, path, body, "image/jpeg")  # type: ignore[attr-defined]
+            imgs += f'<img src="{path}" alt="picture {k}">'
+        html = f"<html><head><title>page {n}</title></head><body><h1>Gallery {n}</h1>{imgs}</body></html>"
+        net.add_page(HOST, f"/page/{n}", html=html)  # type: ignore[attr-defined]
+        urls.append(f"http://{HOST}:{port}/page/{n}")
+    return urls
+
+
+def run_bare(urls: list[str], net: object) -> float:
+    port = net.farm_port  # type: ignore[attr-defined]
+    every = []
+    for n, url in enumerate(urls):
+        every.append(url.replace(HOST, "127.0.0.1"))
+        every.extend(f"http://127.0.0.1:{port}/img/{n}/{k}.jpg" for k in range(3))
+    started = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--bare-worker"], input="\n".join(every), text=True, check=True)
+    return time.perf_counter() - started
+
+
+def run_full(urls: list[str], net: object) -> tuple[float, int]:
+    from hotline.capture.client import run_captures
+    from hotline.capture.models import CaptureJob, CaptureOptions
+    from hotline.evidence import generate_master_key
+
+    evidence = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    try:
+        options = CaptureOptions(
+            evidence_dir=evidence, master_key=generate_master_key(),
+            dns_nameservers=[net.dns_nameserver],  # type: ignore[attr-defined]
+            allow_private=["127.0.0.1/32"], direct_connect_only=["127.0.0.0/8", "::1/128"],
+            concurrent_requests=CONCURRENCY,
+        )  # fmt: skip
+        jobs = [CaptureJob(job_id=f"p{n}", url=url) for n, url in enumerate(urls)]
+        started = time.perf_counter()
+        results = run_captures(jobs, options)
+        elapsed = time.perf_counter() - started
+        complete = sum(1 for r in results if r.outcome == "ok" and len(r.resources) == 3
+                       and all(x.blob for x in r.resources) and r.warc)  # fmt: skip
+        return elapsed, complete
+    finally:
+        shutil.rmtree(evidence, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_worker:
+        bare_worker()
+        return
+    from hotline.synthnet import SyntheticInternet
+
+    with SyntheticInternet(default_sites=False) as net:
+        urls = build_site(net, args.pages)
+        bare_rates, full_rates = [], []
+        for _ in range(args.rounds):
+            bare_rates.append(args.pages / run_bare(urls, net))
+            elapsed, complete = run_full(urls, net)
+            if complete != args.pages:
+                raise SystemExit(f"full capture completed {complete} of {args.pages} pages")
+            full_rates.append(args.pages / elapsed)
+    bare, full = max(bare_rates), max(full_rates)
+    print(json.dumps({"pages": args.pages, "images_per_page": 3, "bare_pages_per_s": round(bare, 1),
+                      "full_pages_per_s": round(full, 1), "ratio": round(full / bare, 3)}))  # fmt: skip
+    print(f"bare Scrapy {bare:.1f} pages/s, full capture {full:.1f} pages/s, ratio {full / bare:.2f} (target >= 0.7)")
+
+
+if __name__ == "__main__":
+    main()
