@@ -95,7 +95,11 @@ def _job_task(name: str, hotline: Callable[[], Hotline]) -> Callable[..., int]:
         if job is None:
             log.info("job %s is not installed here; nothing to do", name)
             return 0
-        return int(job(hotline()))
+        done = int(job(hotline()))
+        if done:
+            # More may be due right behind this batch: keep going rather than wait for the scheduler.
+            task.app.send_task(job_task_name(name))
+        return done
 
     run.__name__ = f"{name}_job"
     return run

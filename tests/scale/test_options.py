@@ -11,7 +11,7 @@ import pytest
 
 from hotline.config import SettingsError, load_settings
 from hotline.scale import broker_configured, scale_options
-from hotline.scale.jobs import resolve_job
+from hotline.scale.jobs import JOBS, JobSpec, resolve_job
 from hotline.scale.worker import parse_queues, worker_argv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,21 +78,23 @@ def test_worker_arguments_name_the_prefixed_queues_and_the_pool(make_hotline, mo
         parse_queues("capture,triage")
 
 
-def test_a_job_registered_by_its_area_is_found_by_name() -> None:
+def test_a_job_registered_by_its_area_is_found_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     from hotline import background
 
     def deliver(app: object) -> int:
         return 7
 
-    previous = background._jobs.get("forward")
-    background.register("forward", deliver)
-    try:
-        assert resolve_job("forward") is deliver
-    finally:
-        if previous is None:
-            background._jobs.pop("forward", None)
-        else:
-            background._jobs["forward"] = previous
+    monkeypatch.setitem(JOBS, "sample", JobSpec("sample", "forward", 1.0, modules=(), functions=()))
+    monkeypatch.setitem(background._jobs, "sample", deliver)
+
+    assert resolve_job("sample") is deliver
+
+
+def test_a_job_whose_area_is_not_installed_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = JobSpec("absent", "monitor", 1.0, modules=("hotline.not_here",), functions=("hotline.not_here:run",))
+    monkeypatch.setitem(JOBS, "absent", spec)
+
+    assert resolve_job("absent") is None
 
 
 @pytest.mark.parametrize("command", [["worker"], ["scheduler"], ["worker", "--queues", "everything"]])

@@ -1,0 +1,186 @@
+"""End-to-end throughput: Celery workers on PostgreSQL + Redis against the embedded default, in one run.
+
+    .venv/bin/python bench/scale.py [--urls 120] [--images 2] [--workers 1,2]
+
+The same synthetic input (pages with Pillow-drawn PNGs on the synthetic internet, reached through its
+egress proxy, located through its DNS and RDAP) is taken from submitted to 'triaged' three ways:
+  embedded   `process_until_idle` on SQLite in this process (the default executor)
+  celery-N   N `hotline worker --concurrency 1` processes + `hotline scheduler` on PostgreSQL + Redis
+Workers are started and ready before the URLs are submitted; the clock runs from the submit commit
+to the moment every URL is 'triaged'. Printed: items/s for each and the ratios against embedded.
+Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 (override with --postgres / --redis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+HOST = "galerie.bench-sintetic.ro"
+
+
+def build_input(net: object, urls: int, images: int) -> list[str]:
+    net.add_host(HOST, country="RO")  # type: ignore[attr-defined]
+    return net.add_bulk_pages(HOST, urls, images_per_page=images, size=(128, 128))  # type: ignore[attr-defined, no-any-return]
+
+
+def submit(app: object, urls: list[str]) -> None:
+    from hotline.pipeline.intake import submit_report
+
+    with app.db.session() as session:  # type: ignore[attr-defined]
+        submit_report(session, urls, category="csam")
+
+
+def triaged(app: object) -> int:
+    from sqlalchemy import func, select
+
+    from hotline.models import ReportedUrl, UrlState
+
+    with app.db.sessions() as session:  # type: ignore[attr-defined]
+        return int(session.scalar(select(func.count()).where(ReportedUrl.state == UrlState.TRIAGED)) or 0)
+
+
+def net_settings(net: object) -> dict[str, object]:
+    return {"dns_nameservers": [net.dns_nameserver], "rdap_url": net.rdap_url,  # type: ignore[attr-defined]
+            "egress_proxy": net.proxy_url}  # type: ignore[attr-defined]
+
+
+def run_embedded(net: object, urls: list[str], workdir: Path) -> float:
+    from hotline.app import Hotline
+    from hotline.config import load_settings
+    from hotline.pipeline.runner import process_until_idle
+
+    with Hotline(load_settings(data_dir=workdir / "embedded", **net_settings(net))) as app:
+        app.init()
+        start = time.perf_counter()
+        submit(app, urls)
+        process_until_idle(app)
+        elapsed = time.perf_counter() - start
+        assert triaged(app) == len(urls), f"embedded: only {triaged(app)} of {len(urls)} triaged"
+    return elapsed
+
+
+@contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url)
+    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
+    params = {"host": admin.host, "port": admin.port or 5432, "user": admin.username, "dbname": admin.database}
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**params, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_celery(net: object, urls: list[str], workdir: Path, workers: int, postgres: str, redis: str) -> float:
+    from hotline.app import Hotline
+    from hotline.config import load_settings
+
+    prefix = f"bench{uuid.uuid4().hex[:6]}-"
+    data_dir = workdir / f"celery{workers}"
+    with fresh_postgres(postgres) as database_url:
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+               "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_DATABASE_URL": database_url,
+               "HOTLINE_BROKER_URL": redis, "HOTLINE_QUEUE_PREFIX": prefix,
+               "HOTLINE_DISPATCH_SECONDS": "0.2", **net.env()}  # type: ignore[attr-defined]
+        with Hotline(load_settings(data_dir=data_dir, database_url=database_url, **net_settings(net))) as app:
+            app.init()
+            procs = []
+            logs = []
+            try:
+                for n in range(workers):
+                    log = data_dir / f"worker{n}.log"
+                    logs.append(log)
+                    procs.append(start(env, log, "worker", "--concurrency", "1"))
+                procs.append(start(env, data_dir / "scheduler.log", "scheduler"))
+                wait_for(lambda: all("ready." in log.read_text(errors="replace") for log in logs), 60,
+                         "the workers to be ready")
+                begin = time.perf_counter()
+                submit(app, urls)
+                wait_for(lambda: triaged(app) == len(urls), 600, "every URL to be triaged")
+                return time.perf_counter() - begin
+            finally:
+                for proc in procs:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                for proc in procs:
+                    proc.wait(timeout=60)
+                delete_queues(redis, prefix)
+
+
+def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(REPO / "cli.py"), *args], env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def delete_queues(broker: str, prefix: str) -> None:
+    import contextlib
+
+    from kombu import Connection
+
+    from hotline.scale.options import QUEUES
+
+    with Connection(broker) as connection:
+        for name in QUEUES:
+            channel = connection.channel()
+            with contextlib.suppress(Exception):
+                channel.queue_delete(prefix + name)
+            channel.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--urls", type=int, default=120)
+    parser.add_argument("--images", type=int, default=2, help="images per page")
+    parser.add_argument("--workers", default="1,2", help="worker process counts to run")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--keep", type=Path, help="keep data and worker logs in this directory")
+    args = parser.parse_args()
+
+    from hotline.synthnet import SyntheticInternet
+
+    counts = [int(n) for n in args.workers.split(",")]
+    results: dict[str, float] = {}
+    with SyntheticInternet(default_sites=False) as net, tempfile.TemporaryDirectory() as tmp:
+        urls = build_input(net, args.urls, args.images)
+        workdir = args.keep or Path(tmp)
+        results["embedded"] = run_embedded(net, urls, workdir)
+        for count in counts:
+            results[f"celery-{count}"] = run_celery(net, urls, workdir, count, args.postgres, args.redis)
+
+    print(f"{args.urls} URLs, {args.images} images each, submit -> triaged; {os.cpu_count()} CPUs")
+    base = args.urls / results["embedded"]
+    for name, seconds in results.items():
+        rate = args.urls / seconds
+        print(f"  {name:<10} {seconds:7.2f} s  {rate:7.1f} items/s  ratio vs embedded {rate / base:5.2f}")
+    if "celery-1" in results and "celery-2" in results:
+        print(f"  celery-2 / celery-1: {results['celery-1'] / results['celery-2']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
