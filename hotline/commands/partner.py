@@ -69,8 +69,10 @@ def ls(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("name", "country", "key id", "endpoint", "roles", "created")
+    table = Table()
+    for column in ("name", "country", "key id", "endpoint", "roles", "created"):
+        table.add_column(column, no_wrap=column in ("name", "key id"))
     for row in rows:
         table.add_row(row["name"], row["country"] or "-", row["key_id"], row["endpoint"] or "-",
-                      ",".join(row["roles"]), row["created_at"][:19])
+                      ",".join(row["roles"]), row["created_at"][:10])
     console.print(table)
