@@ -177,3 +177,20 @@ def test_the_admin_reads_and_filters_the_audit_log(app, client_for) -> None:
     assert "The audit chain is intact." in page
     assert "user.create" in adam.get("/workspace/audit?actor=cli").text
     assert "url.claim" not in adam.get("/workspace/audit?actor=bob").text
+
+
+def test_the_sanitised_rendering_keeps_text_and_drops_everything_active(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana = client_for("ana")
+    assert 'iframe class="sanitised" sandbox' in ana.get(f"/workspace/media/{seeded.page_id}/text").text
+    response = ana.get(f"/workspace/media/{seeded.page_id}/sanitised")
+    assert response.status_code == 200
+    assert "gallery" in response.text
+    # the hostile title survives only as inert text; no element carries an attribute
+    assert not re.search(r"<(script|img|style|iframe)\b", response.text)
+    body = response.text.split("<body>", 1)[1]
+    assert not re.search(r"<[a-z]+ [^>]*=", body)
+    assert "&lt;script&gt;" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "sandbox" in csp and "frame-ancestors 'self'" in csp
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"

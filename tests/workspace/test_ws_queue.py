@@ -56,3 +56,13 @@ def test_claiming_keeps_a_second_analyst_out(app, client_for) -> None:
     assert sue.post(f"/workspace/items/{seeded.url_id}/release").status_code == 303
     assert bob.post(f"/workspace/items/{seeded.url_id}/claim").status_code == 303
     assert "claimed by bob" in ana.get("/workspace/queue").text
+
+
+def test_take_next_claims_the_most_urgent_item_nobody_holds(app, client_for) -> None:
+    public = seed_url(app, "http://a.example-synth.ro/1")
+    partner = seed_url(app, "http://b.example-synth.ro/1", source=ReportSource.PARTNER)
+    ana, bob = client_for("ana"), client_for("bob")
+    assert ana.post("/workspace/queue/next").headers["location"] == f"/workspace/items/{partner.url_id}"
+    assert bob.post("/workspace/queue/next").headers["location"] == f"/workspace/items/{public.url_id}"
+    refused = client_for("sue").post("/workspace/queue/next")
+    assert refused.status_code == 409 and "nothing is waiting" in refused.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
+import nh3
 from fastapi import APIRouter, Form, Request, Response
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
@@ -28,6 +29,13 @@ MAX_PREVIEW_PIXELS = 64_000_000
 MAX_TEXT_BYTES = 512_000
 # For the raw media route: the browser may show the bytes but never run or frame anything.
 RAW_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+# The sanitised page loads nothing, runs nothing and may only be framed by the workspace itself.
+SANITISED_CSP = "default-src 'none'; sandbox; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+# Structure and text only: no attributes survive, so no link, image or style can reach the outside.
+SANITISED_TAGS = {
+    "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
+    "thead", "tbody", "tr", "td", "th", "b", "i", "em", "strong", "br", "hr", "pre", "code", "blockquote", "a",
+}
 
 
 def _media(session: Session, media_id: int) -> MediaItem:
@@ -121,6 +129,26 @@ def register(router: APIRouter) -> None:
                 source=data[:MAX_TEXT_BYTES].decode("utf-8", errors="replace"),
                 truncated=len(data) > MAX_TEXT_BYTES,
             )
+
+    @router.get("/media/{media_id}/sanitised")
+    def sanitised(request: Request, media_id: int) -> Response:
+        """A captured page cleaned by nh3 down to text structure, for the sandboxed frame on the text view."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            media = _media(session, media_id)
+            _visible(ws, request, user, media, None)
+            data = _blob(ws, media)
+        cleaned = nh3.clean(
+            data[:MAX_TEXT_BYTES].decode("utf-8", errors="replace"),
+            tags=SANITISED_TAGS, attributes={}, url_schemes=set(), link_rel=None,
+            clean_content_tags={"script", "style", "noscript", "template", "svg", "math", "object", "iframe"},
+        )
+        return Response(
+            f"<!doctype html><meta charset=utf-8><body>{cleaned}</body>",
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": SANITISED_CSP, "X-Frame-Options": "SAMEORIGIN"},
+        )
 
     @router.post("/media/{media_id}/reveal")
     def reveal(request: Request, media_id: int, view: Annotated[str, Form()] = "") -> Response:

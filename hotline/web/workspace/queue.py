@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from hotline.assessment import REVIEW_STATES, QueueFilter, claim, claim_holder, release, review_queue
+from hotline.assessment import REVIEW_STATES, QueueFilter, Refused, claim, claim_holder, release, review_queue
 from hotline.models import Report, ReportSource, User
 from hotline.views import latest_hosting
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
@@ -61,6 +61,19 @@ def register(router: APIRouter) -> None:
                 request, "queue.html", items=items, wanted=wanted, categories=categories,
                 states=[s.value for s in REVIEW_STATES], sources=[s.value for s in ReportSource],
             )
+
+    @router.post("/queue/next")
+    def next_item(request: Request) -> Response:
+        """Claim the most urgent item nobody else holds and open it."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            free = next((row for row, _ in review_queue(session) if claim_holder(row) in (None, user.id)), None)
+            if free is None:
+                raise Refused("nothing is waiting that another analyst has not claimed")
+            claim(session, free.id, user)
+            url_id = free.id
+        return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/claim")
     def claim_item(request: Request, url_id: int) -> Response:
