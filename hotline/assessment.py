@@ -93,6 +93,20 @@ def set_four_eyes(session: Session, actor: User, legal_values: Iterable[str]) ->
     return set(chosen)
 
 
+def set_policies_paused(session: Session, actor: User, paused: bool) -> None:
+    """The supervisors' one switch that stops (or restarts) every auto-forward policy."""
+    from hotline.pipeline.triage import POLICIES_PAUSED
+
+    if not has_role(actor, "supervisor"):
+        raise Refused("only a supervisor can pause or resume the auto-forward policies")
+    row = session.get(Setting, POLICIES_PAUSED)
+    if row is None:
+        session.add(Setting(name=POLICIES_PAUSED, value={"paused": paused}))
+    else:
+        row.value = {"paused": paused}
+    audit.record(session, actor.name, "setting.policies_paused", "setting", POLICIES_PAUSED, paused=paused)
+
+
 # -- claims ----------------------------------------------------------------------------------------
 def _row(session: Session, url_id: int, lock: bool = False) -> ReportedUrl:
     stmt = select(ReportedUrl).where(ReportedUrl.id == url_id)

@@ -194,3 +194,18 @@ def test_the_sanitised_rendering_keeps_text_and_drops_everything_active(app, cli
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "sandbox" in csp and "frame-ancestors 'self'" in csp
     assert response.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_a_supervisor_pauses_and_resumes_the_auto_forward_policies(app, client_for) -> None:
+    from hotline.pipeline.triage import policies_paused
+
+    sue, ana = client_for("sue"), client_for("ana")
+    assert ana.post("/workspace/settings/policies", {"paused": "yes"}).status_code == 403
+    assert sue.post("/workspace/settings/policies", {"paused": "yes"}).status_code == 303
+    with app.db.sessions() as session:
+        assert policies_paused(session)
+    assert "All auto-forward policies are paused" in sue.get("/workspace/settings").text
+    sue.post("/workspace/settings/policies", {"paused": "no"})
+    with app.db.sessions() as session:
+        assert not policies_paused(session)
+    assert [e.detail["paused"] for e in _events(app, "setting.policies_paused")] == [True, False]

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import select
 
 from hotline import audit
-from hotline.assessment import four_eyes_classifications, set_four_eyes
+from hotline.assessment import four_eyes_classifications, set_four_eyes, set_policies_paused
 from hotline.models import AuditEvent
+from hotline.pipeline.triage import policies_paused
 from hotline.rules.taxonomy import LegalAssessment
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
@@ -23,7 +24,15 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             ws.require(request, session, role="supervisor")
             chosen = four_eyes_classifications(session)
-            return ws.page(request, "settings.html", legal=list(LegalAssessment), chosen=chosen)
+            return ws.page(request, "settings.html", legal=list(LegalAssessment), chosen=chosen,
+                           paused=policies_paused(session))
+
+    @router.post("/settings/policies")
+    def policies(request: Request, paused: Annotated[str, Form()] = "") -> Response:
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            set_policies_paused(session, ws.require(request, session, role="supervisor"), paused == "yes")
+        return redirect(f"{PREFIX}/settings")
 
     @router.post("/settings/four-eyes")
     def four_eyes(request: Request, legal: Annotated[list[str] | None, Form()] = None) -> Response:
