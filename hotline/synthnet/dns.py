@@ -74,7 +74,7 @@ class Zone:
             record = self._record(name)
             record.ipv4 = [str(ip) for ip in parsed if ip.version == 4]
             record.ipv6 = [str(ip) for ip in parsed if ip.version == 6]
-            record.cname = None
+            record.cname, record.rebind = None, None
 
     def set_cname(self, name: str, target: str) -> None:
         with self._lock:

@@ -134,3 +134,12 @@ def test_internationalised_name_is_served_as_punycode(net: SyntheticInternet,
     answer = resolver.resolve("xn--tiri-galerie-6le.ro", "A")
 
     assert [r.address for r in answer] == ["5.2.150.1"]
+
+
+def test_new_addresses_end_rebinding(net: SyntheticInternet, resolver: dns.resolver.Resolver) -> None:
+    net.add_rebinding("flip.example-synth.ro", public_ip="5.2.131.8")
+    net.add_host("flip.example-synth.ro", ips=["5.2.131.9"])
+
+    answers = {resolver.resolve("flip.example-synth.ro", "A")[0].address for _ in range(3)}
+
+    assert answers == {"5.2.131.9"}
