@@ -35,6 +35,8 @@ Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (3
     index.remove("list", [17, 18]); index.remove_namespace("list")
     index.save(directory); MatchIndex.load(directory)   # .npy files + manifest.json, no pickle
     index.counts(); len(index); index.entries("pdq")
+    MatchIndex.from_rows([IndexRow("pdq", hex, ref, "list", quality), ...])   # rebuild, e.g. from the DB
+    index.add_rows(rows)                                # mixed kinds/namespaces, batched internally
 
 ``namespace`` + integer ``ref`` (0 <= ref < 2**47) name what a hash belongs to: e.g. namespace "list"
 with the hash-list entry id, "item" with the media item id. Readers are thread-safe while one thread writes.
@@ -47,7 +49,7 @@ Signal types are plug-ins (``fingerprints.signals``): a class per kind with ``no
 from fingerprints.bits import hamming_distance
 from fingerprints.hashlist import HashListEntry, HashListError, ParsedList, parse_hash_list
 from fingerprints.imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
-from fingerprints.index import Match, MatchIndex
+from fingerprints.index import IndexRow, Match, MatchIndex
 from fingerprints.media import FrameFingerprint, MediaFingerprint, fingerprint_bytes
 from fingerprints.persist import IndexFormatError
 from fingerprints.signals import (
@@ -68,6 +70,7 @@ __all__ = [
     "HashListEntry",
     "HashListError",
     "IndexFormatError",
+    "IndexRow",
     "InvalidHash",
     "Match",
     "MatchIndex",

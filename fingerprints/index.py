@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +25,16 @@ REF_BITS = 47
 MAX_REF = (1 << REF_BITS) - 1
 MAX_NAMESPACES = 1 << (63 - REF_BITS)
 SubIndex = ExactIndex | HammingIndex
+
+
+class IndexRow(NamedTuple):
+    """One hash to index, as a database would hand it over for a rebuild."""
+
+    kind: str
+    hash: str
+    ref: int
+    namespace: str = "list"
+    quality: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,23 @@ class MatchIndex:
         self._index(signal).add(words, keys)
         return len(keep)
 
+    def add_rows(self, rows: Iterable[IndexRow]) -> int:
+        """Add many rows of mixed kinds and namespaces (grouped into batches); returns how many were stored."""
+        stored = 0
+        ordered = sorted(rows, key=lambda r: (signal_for(r.kind).name, r.namespace))
+        for (kind, namespace), group in groupby(ordered, key=lambda r: (signal_for(r.kind).name, r.namespace)):
+            batch = list(group)
+            stored += self.add_many(kind, [r.hash for r in batch], [r.ref for r in batch], namespace,
+                                    [r.quality for r in batch])
+        return stored
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[IndexRow], radii: dict[str, int] | None = None) -> MatchIndex:
+        """Rebuild an index from scratch (e.g. from the database when the saved index is missing)."""
+        index = cls(radii)
+        index.add_rows(rows)
+        return index
+
     def remove(self, namespace: str, refs: Iterable[int]) -> int:
         """Remove every hash (of every kind) carrying one of these reference ids."""
         code = self._namespace_code(namespace, create=False)
@@ -188,4 +217,4 @@ class MatchIndex:
         return load_index(Path(directory))
 
 
-__all__ = ["InvalidHash", "Match", "MatchIndex"]
+__all__ = ["IndexRow", "InvalidHash", "Match", "MatchIndex"]
