@@ -35,7 +35,7 @@ def test_login_sets_a_strict_httponly_session_cookie(client_for) -> None:
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/workspace" in cookie
     assert "Secure" not in cookie  # plain HTTP on loopback
     queue = person.get("/workspace/queue")
-    assert queue.status_code == 200 and "ana (analyst)" in queue.text
+    assert queue.status_code == 200 and "ana (analyst)</a>" in queue.text
     assert queue.headers["cache-control"] == "no-store"
     assert queue.headers["x-frame-options"] == "DENY"
 
@@ -148,3 +148,26 @@ def test_logout_everywhere_ends_every_session_of_the_user(client_for) -> None:
 def test_roles_guard_supervisor_and_admin_pages(client_for, name: str, path: str, allowed: bool) -> None:
     response = client_for(name).get(path)
     assert response.status_code == (200 if allowed else 403)
+
+
+def test_a_user_enrols_totp_from_the_account_page(app, client_for) -> None:
+    import re
+
+    ana = client_for("ana")
+    assert "One-time codes are off" in ana.get("/workspace/account").text
+    assert ana.post("/workspace/account/totp", {"password": "wrong password!"}).status_code == 409
+    page = ana.post("/workspace/account/totp", {"password": "correct horse battery"}).text
+    secret = re.search(r"<dt>Secret</dt><dd><code>([A-Z2-7]+)</code>", page).group(1)
+    pending = re.search(r'name="pending" value="([^"]+)"', page).group(1)
+    # a wrong code changes nothing; the right one turns codes on
+    assert ana.post("/workspace/account/totp/confirm", {"pending": pending, "code": "000000"
+                    if pyotp.TOTP(secret).now() != "000000" else "111111"}).status_code == 409
+    assert client_for().login("ana").status_code == 303
+    ok = ana.post("/workspace/account/totp/confirm", {"pending": pending, "code": pyotp.TOTP(secret).now()})
+    assert ok.status_code == 303
+    assert client_for().login("ana").status_code == 401
+    assert client_for().login("ana", code=pyotp.TOTP(secret).now()).status_code == 303
+    # someone else's pending enrolment cannot be confirmed into bob's account
+    bob = client_for("bob")
+    assert bob.post("/workspace/account/totp/confirm", {"pending": pending,
+                                                        "code": pyotp.TOTP(secret).now()}).status_code == 409
