@@ -32,6 +32,7 @@ Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (3
     index.add_many("sha256", hexes, refs, namespace="item")       # batch; InvalidHash on bad hex
     index.match("pdq", hex)            # [Match(kind, query, namespace, ref, distance)], closest first
     index.match_many("phash", hexes, radius=8)          # batched: far faster per query
+    index.match_pairs(fp.matchable())                   # every kind of one fingerprint (+ its frames)
     index.remove("list", [17, 18]); index.remove_namespace("list")
     index.save(directory); MatchIndex.load(directory)   # .npy files + manifest.json, no pickle
     index.counts(); len(index); index.entries("pdq")

@@ -193,6 +193,15 @@ class MatchIndex:
             matches.sort(key=lambda m: (m.distance, m.namespace, m.ref))
         return found
 
+    def match_pairs(self, pairs: Iterable[tuple[str, str]]) -> list[Match]:
+        """Match (kind, hash) pairs of mixed kinds, e.g. ``index.match_pairs(fp.matchable())``; one Match per
+        (query, stored hash), closest first."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in pairs:
+            by_kind.setdefault(signal_for(kind).name, []).append(value)
+        found = [m for kind, hashes in by_kind.items() for ms in self.match_many(kind, hashes) for m in ms]
+        return sorted(found, key=lambda m: (m.distance, m.kind, m.namespace, m.ref))
+
     def entries(self, kind: str) -> tuple[list[str], list[tuple[str, int]]]:
         """Every stored (hash, (namespace, ref)) of one kind, for exports and rebuilds."""
         signal = signal_for(kind)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fingerprints import IndexFormatError, InvalidHash, MatchIndex
+from fingerprints import IndexFormatError, IndexRow, InvalidHash, MatchIndex
 
 
 def random_hashes(rng: np.random.Generator, count: int, bits: int) -> list[str]:
@@ -158,6 +158,20 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert [m.ref for m in loaded.match("md5", "cd" * 16)] == [10]
     assert len({p.name.split(".")[1] for p in (tmp_path / "idx").glob("*.npy")}) == 1
     assert not list((tmp_path / "idx").glob("*.pkl"))
+
+
+def test_rebuild_from_rows_of_mixed_kinds() -> None:
+    rows = [
+        IndexRow("SHA-256", "ab" * 32, 1),
+        IndexRow("pdq", "f0" * 32, 2, "item", quality=80),
+        IndexRow("pdq", "0f" * 32, 3, "item", quality=10),  # too low to match on: skipped
+        IndexRow("phash", "12" * 8, 4),
+    ]
+    index = MatchIndex.from_rows(rows)
+    assert index.counts() == {"pdq": 1, "phash": 1, "sha256": 1}
+    assert [(m.namespace, m.ref) for m in index.match("pdq", "f0" * 32)] == [("item", 2)]
+    hashes, refs = index.entries("phash")
+    assert hashes == ["12" * 8] and refs == [("list", 4)]
 
 
 def test_loading_a_directory_without_an_index_is_one_clear_error(tmp_path: Path) -> None:

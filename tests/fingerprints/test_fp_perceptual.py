@@ -47,6 +47,25 @@ def test_index_finds_transformed_copies_of_listed_images(originals: dict[int, Im
             assert [m.ref for m in index.match("pdq", fp.pdq)] == [seed]
 
 
+def test_a_fingerprint_is_matched_on_every_kind_at_once(originals: dict[int, Image.Image]) -> None:
+    # given an index holding one image's hashes from a list and its exact bytes as an assessed item
+    data = encode(originals[1])
+    listed = fingerprint_bytes(data)
+    index = MatchIndex()
+    assert listed.phash and listed.pdq
+    index.add("pdq", listed.pdq, ref=10, quality=listed.pdq_quality)
+    index.add("phash", listed.phash, ref=10)
+    index.add("sha256", listed.sha256, ref=99, namespace="item")
+    # when the same bytes and a re-encoded copy are matched
+    same = index.match_pairs(listed.matchable())
+    copy = index.match_pairs(fingerprint_bytes(TRANSFORMS["jpeg-quality-50"](originals[1])).matchable())
+    # then the exact copy matches on all three kinds, the re-encoded one on the perceptual kinds only
+    assert sorted((m.kind, m.namespace, m.ref, m.distance) for m in same) == [
+        ("pdq", "list", 10, 0), ("phash", "list", 10, 0), ("sha256", "item", 99, 0)
+    ]
+    assert sorted((m.kind, m.ref) for m in copy) == [("pdq", 10), ("phash", 10)]
+
+
 def test_unrelated_images_do_not_match(originals: dict[int, Image.Image]) -> None:
     prints = {seed: fingerprint_bytes(encode(image)) for seed, image in originals.items()}
     for (a, fa), (b, fb) in itertools.combinations(prints.items(), 2):
