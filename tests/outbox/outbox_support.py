@@ -116,12 +116,13 @@ def queue_forward(app: Any, url_id: int, *, destination: str = PARTNER_DESTINATI
 
 
 def add_partner(app: Any, endpoint: str, *, name: str = "nl-offlimits", share_media: bool = False,
-                key_id: str = PARTNER_KEY_ID, secret: bytes = PARTNER_SECRET) -> None:
+                key_id: str = PARTNER_KEY_ID, secret: bytes = PARTNER_SECRET,
+                directory_id: str = PARTNER_DESTINATION) -> None:
     """The partner whose intake is `endpoint`, with what it issued to us for signing."""
     with app.db.session() as session:
         session.add(Partner(name=name, country="NL", key_id=f"in-{name}", endpoint=endpoint,
                             outbound_key_id=key_id, outbound_secret=secret, share_media=share_media,
-                            directory_id=PARTNER_DESTINATION, roles=["submit", "feedback"]))
+                            directory_id=directory_id, roles=["submit", "feedback"]))
 
 
 def forwards(app: Any) -> list[Forward]:
