@@ -48,9 +48,14 @@ def _geoip2fast() -> Any:
 
 @lru_cache(maxsize=8)
 def _mmdb_reader(path: str) -> Any:
-    import maxminddb
-
-    return maxminddb.open_database(path)
+    try:
+        import maxminddb
+    except ImportError:
+        raise RuntimeError("reading .mmdb files needs the maxminddb package: pip install maxminddb") from None
+    try:
+        return maxminddb.open_database(path)
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError) as exc:
+        raise RuntimeError(f"{path} is not a readable MaxMind database: {exc}") from None
 
 
 def _country_code(value: Any) -> str | None:
@@ -112,6 +117,8 @@ class OfflineIpData:
         if missing:
             raise FileNotFoundError(f"offline IP database not found: {', '.join(missing)}")
         self.mmdb_paths = paths
+        for path in paths:
+            _mmdb_reader(str(path))  # open now: a bad file is a startup error, not a lookup error
 
     def lookup(self, ip: str) -> OfflineInfo:
         """Country, AS name, AS number (mmdb only) and prefix; empty fields when the data has none."""

@@ -42,6 +42,7 @@ def test_data_loads_once_per_process() -> None:
 
 
 def test_user_mmdb_fields_win_and_bundled_data_fills_the_rest(tmp_path: Path) -> None:
+    pytest.importorskip("maxminddb", reason="maxminddb (reader for user .mmdb files) is not installed")
     # Given a GeoLite2-ASN-shaped database the user points to
     path = write_mmdb(tmp_path / "asn.mmdb", {
         "5.2.128.0/17": {"autonomous_system_number": 8708, "autonomous_system_organization": "RCS & RDS SA"},
@@ -58,10 +59,19 @@ def test_user_mmdb_fields_win_and_bundled_data_fills_the_rest(tmp_path: Path) ->
 
 
 def test_country_mmdb_gives_the_country(tmp_path: Path) -> None:
+    pytest.importorskip("maxminddb", reason="maxminddb (reader for user .mmdb files) is not installed")
     path = write_mmdb(tmp_path / "country.mmdb", {"2a02:2f00::/24": {"country": {"iso_code": "ro"}}},
                       database_type="GeoLite2-Country")
     info = OfflineIpData([path]).lookup("2a02:2f0c::1")
     assert info.country == "RO" and info.source == "offline:mmdb"
+
+
+def test_corrupt_mmdb_is_one_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("maxminddb", reason="maxminddb (reader for user .mmdb files) is not installed")
+    bad = tmp_path / "bad.mmdb"
+    bad.write_bytes(b"not a database")
+    with pytest.raises(RuntimeError, match="not a readable MaxMind database"):
+        OfflineIpData(bad)
 
 
 def test_missing_mmdb_is_one_clear_error(tmp_path: Path) -> None:
