@@ -1,0 +1,126 @@
+"""The match index of one process: hash-list entries and the fingerprints of items analysts assessed.
+
+The index lives in memory (fingerprints.MatchIndex) and on disk under data_dir/index. A generation
+number in the database says when lists or assessments changed; a process whose copy is older reloads
+it from disk when the saved copy is current, and otherwise rebuilds it from the database and saves it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.models import Assessment, Capture, Fingerprint, HashListEntry, MediaItem, Setting, utcnow
+
+if TYPE_CHECKING:
+    from fingerprints import Match, MatchIndex
+
+    from hotline.app import Hotline
+
+GENERATION = "match_index_generation"
+LIST = "list"  # refs are HashListEntry ids
+ITEM = "item"  # refs are MediaItem ids of assessed items
+
+
+def bump_generation(session: Session) -> None:
+    """Call in the transaction that changes hash lists or assessments."""
+    setting = session.get(Setting, GENERATION)
+    if setting is None:
+        session.add(Setting(name=GENERATION, value={"generation": 1}))
+    else:
+        setting.value = {"generation": int(setting.value.get("generation", 0)) + 1}
+        setting.updated_at = utcnow()
+
+
+def current_generation(session: Session) -> int:
+    setting = session.get(Setting, GENERATION)
+    return int(setting.value.get("generation", 0)) if setting else 0
+
+
+class MatchService:
+    def __init__(self, app: Hotline):
+        self.app = app
+        self.directory = app.settings.data_dir / "index"
+        self._lock = threading.Lock()
+        self._index: MatchIndex | None = None
+        self._generation = -1
+
+    def index(self) -> MatchIndex:
+        with self.app.db.sessions() as session:
+            wanted = current_generation(session)
+        with self._lock:
+            if self._index is None or self._generation != wanted:
+                self._index = self._load(wanted) or self._rebuild(wanted)
+                self._generation = wanted
+            return self._index
+
+    def match(self, pairs: list[tuple[str, str]]) -> list[Match]:
+        return self.index().match_pairs(pairs)
+
+    def _load(self, generation: int) -> MatchIndex | None:
+        from fingerprints import IndexFormatError, MatchIndex
+
+        stamp = self.directory / "generation.json"
+        try:
+            if json.loads(stamp.read_text())["generation"] != generation:
+                return None
+            return MatchIndex.load(self.directory / "current")
+        except (OSError, KeyError, ValueError, IndexFormatError):
+            return None
+
+    def _rebuild(self, generation: int) -> MatchIndex:
+        from fingerprints import IndexRow, MatchIndex
+
+        rows: list[IndexRow] = []
+        with self.app.db.sessions() as session:
+            for entry_id, kind, value in session.execute(
+                select(HashListEntry.id, HashListEntry.kind, HashListEntry.value)
+            ).yield_per(10_000):
+                rows.append(IndexRow(kind, value, entry_id, LIST, None))
+            for item_id, kind, value, quality, usable in session.execute(
+                select(Fingerprint.media_item_id, Fingerprint.kind, Fingerprint.value, Fingerprint.quality,
+                       Fingerprint.usable)
+                .where(Fingerprint.media_item_id.in_(assessed_media_ids()))
+            ).yield_per(10_000):
+                if usable:
+                    rows.append(IndexRow(kind, value, item_id, ITEM, quality))
+        index = MatchIndex.from_rows(rows)
+        self._save(index, generation)
+        return index
+
+    def _save(self, index: MatchIndex, generation: int) -> None:
+        import fcntl
+        import os
+        import shutil
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Several processes may rebuild at once; the lock keeps the saved copy whole.
+        with (self.directory / "lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            staging = self.directory / f"staging-{os.getpid()}"
+            shutil.rmtree(staging, ignore_errors=True)
+            index.save(staging)
+            current = self.directory / "current"
+            shutil.rmtree(current, ignore_errors=True)
+            staging.rename(current)
+            (self.directory / "generation.json").write_text(json.dumps({"generation": generation}))
+
+
+def assessed_media_ids():  # type: ignore[no-untyped-def]
+    """Media items an analyst has judged: assessed one by one, or on a URL that was assessed."""
+    on_assessed_url = (
+        select(MediaItem.id)
+        .join(Capture, MediaItem.capture_id == Capture.id)
+        .join(Assessment, Assessment.reported_url_id == Capture.reported_url_id)
+        .where(MediaItem.kind != "page")
+    )
+    one_by_one = select(Assessment.media_item_id).where(Assessment.media_item_id.is_not(None))
+    return on_assessed_url.union(one_by_one).scalar_subquery()
+
+
+def match_service(app: Hotline) -> MatchService:
+    return app.service(MatchService)

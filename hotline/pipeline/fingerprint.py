@@ -1,0 +1,100 @@
+"""Fingerprint stage: hash every captured media item and match it against lists and assessed items."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import TYPE_CHECKING
+
+from hotline.matching import ITEM, LIST, match_service
+from hotline.models import Fingerprint, HashListEntry, Match, MediaItem, ReportedUrl, UrlState, utcnow
+from hotline.pipeline.lease import advance, holds
+from hotline.views import latest_capture
+
+if TYPE_CHECKING:
+    from fingerprints import MediaFingerprint
+
+    from hotline.app import Hotline
+
+# Below this many items a batch is hashed in-process: starting worker processes would cost more.
+POOL_THRESHOLD = 4
+
+
+class HashPool:
+    """Perceptual hashing is CPU-bound: a process pool per app uses every core."""
+
+    def __init__(self, app: Hotline):
+        self.pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=get_context("spawn"))
+
+    def map(self, blobs: list[tuple[bytes, str | None]]) -> list[MediaFingerprint]:
+        from fingerprints import fingerprint_bytes
+
+        if len(blobs) < POOL_THRESHOLD:
+            return [fingerprint_bytes(data, ctype) for data, ctype in blobs]
+        return list(self.pool.map(_fingerprint, blobs, chunksize=2))
+
+
+def _fingerprint(item: tuple[bytes, str | None]) -> MediaFingerprint:
+    from fingerprints import fingerprint_bytes
+
+    return fingerprint_bytes(*item)
+
+
+def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
+    for url_id in ids:
+        with app.db.sessions() as session:
+            row = session.get(ReportedUrl, url_id)
+            if row is None or not holds(row, token, UrlState.CAPTURED):
+                continue
+            capture = latest_capture(row)
+            todo = [(m.id, m.blob, m.content_type) for m in (capture.media if capture else [])
+                    if m.blob and m.fingerprinted_at is None]
+        blobs = [(app.evidence.get_blob(blob), ctype) for _, blob, ctype in todo]
+        results = app.service(HashPool).map(blobs) if blobs else []
+        service = match_service(app)
+        matches = [service.match(result.matchable()) for result in results]
+        with app.db.session() as session:
+            row = session.get(ReportedUrl, url_id)
+            if row is None or not holds(row, token, UrlState.CAPTURED):
+                continue
+            for (media_id, _, _), result, found in zip(todo, results, matches, strict=True):
+                media = session.get(MediaItem, media_id)
+                if media is None or media.fingerprinted_at is not None:
+                    continue  # done by an earlier run that crashed before moving the URL on
+                store_fingerprints(media, result)
+                store_matches(session, media, found)
+            advance(row, UrlState.FINGERPRINTED)
+
+
+def store_fingerprints(media: MediaItem, result: MediaFingerprint) -> None:
+    usable_pdq = result.quality.get("pdq", 100) >= 50
+    for kind, value in result.hashes.items():
+        quality = result.quality.get(kind)
+        media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=-1, quality=quality,
+                                              usable=usable_pdq if kind == "pdq" else True))
+    for frame in result.frames:
+        for kind, value in frame.hashes.items():
+            quality = frame.quality.get(kind)
+            media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=frame.index, quality=quality,
+                                                  usable=quality is None or quality >= 50))
+    media.fingerprinted_at = utcnow()
+    notes = [note for note in (result.error, result.video_frames_status) if note]
+    media.fingerprint_note = "; ".join(notes) or None
+
+
+def store_matches(session, media: MediaItem, found) -> None:  # type: ignore[no-untyped-def]
+    best: dict[tuple[str, int], object] = {}
+    for match in found:
+        key = (match.namespace, match.ref)
+        if key not in best or match.distance < best[key].distance:  # type: ignore[attr-defined]
+            best[key] = match
+    for (namespace, ref), match in best.items():
+        if namespace == LIST:
+            entry = session.get(HashListEntry, ref)
+            if entry is None:
+                continue  # the list was removed since the index was built
+            media.matches.append(Match(kind=match.kind, distance=match.distance, hash_list_id=entry.hash_list_id,
+                                       hash_list_entry_id=entry.id, verdict=entry.hash_list.verdict))
+        elif namespace == ITEM and ref != media.id:
+            media.matches.append(Match(kind=match.kind, distance=match.distance, matched_media_item_id=ref))
