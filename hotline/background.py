@@ -30,6 +30,15 @@ def _pipeline(app: Hotline) -> int:
 register("pipeline", _pipeline)
 
 
+def _forward(app: Hotline) -> int:
+    from hotline.outbox.worker import background_job
+
+    return background_job(app)
+
+
+register("forward", _forward)
+
+
 class BackgroundWorker(threading.Thread):
     """Runs every job until none has anything to do, then waits `idle_seconds` or until woken."""
 

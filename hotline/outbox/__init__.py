@@ -11,23 +11,20 @@
     schedule_checks(session, reported_url, forwarded_at)        monitoring hook on first delivery
 
 Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed.
-Registers the background job "forward" for `hotline serve`.
+The embedded loop of `hotline serve` runs `worker.background_job` as its "forward" job
+(registered in hotline/background.py).
 """
 
-from hotline.background import register
 from hotline.outbox.channels import OutboxOptions
 from hotline.outbox.enqueue import enqueue, new_idempotency_key, resolve_contact
 from hotline.outbox.manage import ForwardRefused, list_forwards, release_forward, retry_forward
 from hotline.outbox.worker import (
     Summary,
-    background_job,
     deliver_due,
     forward_until_idle,
     lease_due,
     schedule_checks,
 )
-
-register("forward", background_job)
 
 __all__ = [
     "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "forward_until_idle",

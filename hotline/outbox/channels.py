@@ -15,8 +15,17 @@ from forwarders.base import Forwarder, PermanentFailure
 from forwarders.partner import HttpOptions, PartnerForwarder
 from forwarders.retry import RetryPolicy
 from forwarders.smtp import SmtpOptions
-from hotline.models import Forward, Partner
-from hotline.outbox.enqueue import EMAIL, PARTNER_API, XARF_EMAIL, XARF_HTTP, _usable, partner_for
+from hotline.models import Forward
+from hotline.outbox.enqueue import (
+    AUTOMATIC_CHANNELS,
+    EMAIL,
+    PARTNER_API,
+    XARF_EMAIL,
+    XARF_HTTP,
+    _usable,
+    delivery_channel,
+    partner_for,
+)
 
 if TYPE_CHECKING:
     from hotline.config import Settings
@@ -72,21 +81,25 @@ class Route:
 
 def route_for(session: Session, forward: Forward, options: OutboxOptions) -> Route:
     """The forwarder for `forward.channel`; PermanentFailure when it cannot be sent automatically."""
-    if forward.channel == PARTNER_API:
-        return _partner_route(session, forward, options)
     address = _usable(forward.address)
+    channel = forward.channel
+    if channel not in AUTOMATIC_CHANNELS:
+        # Rows written with the rules' channel names (x-arf, email, web-form) rather than by enqueue.
+        channel = delivery_channel(channel, forward.destination_kind, address)
+    if channel == PARTNER_API:
+        return _partner_route(session, forward, options)
     if address is None:
         raise PermanentFailure(f"no address for {forward.destination}: set it in the partner directory, "
                                f"then `hotline forward retry {forward.id}`")
-    if forward.channel == EMAIL:
+    if channel == EMAIL:
         from forwarders.email import EmailForwarder
 
         return Route(EmailForwarder(options.smtp, options.organisation, options.organisation_contact), address)
-    if forward.channel in (XARF_EMAIL, XARF_HTTP):
+    if channel in (XARF_EMAIL, XARF_HTTP):
         from forwarders.xarf import XarfContact, XarfEmailForwarder, XarfHttpForwarder
 
         reporter = XarfContact(options.organisation, options.organisation_contact, options.organisation_domain)
-        if forward.channel == XARF_EMAIL:
+        if channel == XARF_EMAIL:
             return Route(XarfEmailForwarder(options.smtp, reporter), address)
         return Route(XarfHttpForwarder(reporter, http=options.http), address)
     raise PermanentFailure(f"{forward.destination} has no automatic channel ({forward.channel}): "
@@ -107,7 +120,3 @@ def _partner_route(session: Session, forward: Forward, options: OutboxOptions) -
     forwarder = PartnerForwarder(sender_id=options.sender_id, key_id=partner.outbound_key_id, secret=secret,
                                  endpoint=address, allow_media=partner.share_media, http=options.http)
     return Route(forwarder, address, share_media=partner.share_media)
-
-
-def partner_of(session: Session, forward: Forward) -> Partner | None:
-    return partner_for(session, forward.destination, _usable(forward.address))
