@@ -129,15 +129,17 @@ def planted_recall(found: SearchResult, sources: npt.NDArray[np.int64]) -> float
 
 
 def api_rate(kind: str, data: U64, queries: U64) -> float:
-    """Queries/s through MatchIndex.match_many (hex in, Match objects out) on a small index sharing the
-    rows of the big one would not be comparable, so reuse the same rows."""
+    """Queries/s through the public MatchIndex.match_many (hex in, Match objects out), same rows."""
     index = MatchIndex()
     hexes = [row.astype(">u8").tobytes().hex() for row in data]
     index.add_many(kind, hexes, list(range(len(hexes))))
     query_hex = [row.astype(">u8").tobytes().hex() for row in queries]
-    started = time.perf_counter()
-    index.match_many(kind, query_hex)
-    return len(query_hex) / (time.perf_counter() - started)
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        index.match_many(kind, query_hex)
+        best = max(best, len(query_hex) / (time.perf_counter() - started))
+    return best
 
 
 def bench_exact(size: int, lookups: int, seed: int) -> dict[str, float]:
