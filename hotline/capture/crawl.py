@@ -43,6 +43,7 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
         "DNSCACHE_ENABLED": False,
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy 2.19 runs a code-executing HTTP API on localhost
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": False,
         "COMPRESSION_ENABLED": False,  # keep wire bytes for the WARC; decoded with a cap in content.py
@@ -75,9 +76,26 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
             f"{_MW}.redirect.RedirectMiddleware": None,
             f"{_MW}.cookies.CookiesMiddleware": None,
             f"{_MW}.httpproxy.HttpProxyMiddleware": None,
+            # The spider sets timeout, size limit and every header per request itself.
+            f"{_MW}.downloadtimeout.DownloadTimeoutMiddleware": None,
+            f"{_MW}.defaultheaders.DefaultHeadersMiddleware": None,
+            f"{_MW}.useragent.UserAgentMiddleware": None,
+            f"{_MW}.stats.DownloaderStats": None,
         },
-        "SPIDER_MIDDLEWARES": {f"{_SMW}.referer.RefererMiddleware": None},
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
+        "SPIDER_MIDDLEWARES": {
+            f"{_SMW}.referer.RefererMiddleware": None,
+            f"{_SMW}.httperror.HttpErrorMiddleware": None,  # every status is recorded, none dropped
+            f"{_SMW}.depth.DepthMiddleware": None,
+            f"{_SMW}.metacopy.MetaCopyDetectionMiddleware": None,
+        },
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+            "scrapy.extensions.memdebug.MemoryDebugger": None,
+            "scrapy.extensions.feedexport.FeedExporter": None,
+            "scrapy.extensions.spiderstate.SpiderState": None,
+            "scrapy.extensions.throttle.AutoThrottle": None,
+        },
         "LOG_LEVEL": "WARNING",
         "LOGSTATS_INTERVAL": 0,
         "REACTOR_THREADPOOL_MAXSIZE": 16,

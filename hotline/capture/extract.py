@@ -8,20 +8,18 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE)
-_XPATHS = [
-    "//img/@src",
-    "//img/@data-src",
-    "//video/@src",
-    "//video/@poster",
-    "//video/source/@src",
-    "//audio/source/@src",
-    "//picture/source/@src",
-    "//input[@type='image']/@src",
-    ("//meta[@property='og:image' or @property='og:image:url' or @property='og:image:secure_url'"
-    " or @name='twitter:image' or @property='og:video' or @property='og:video:url']/@content"),
-    "//link[@rel='image_src']/@href",
-]
-_SRCSET_XPATHS = ["//img/@srcset", "//img/@data-srcset", "//picture/source/@srcset", "//source/@srcset"]
+_META_MEDIA = (
+    "@property='og:image' or @property='og:image:url' or @property='og:image:secure_url'"
+    " or @name='twitter:image' or @property='og:video' or @property='og:video:url'"
+)
+_MEDIA_PATHS = (
+    "//img/@src", "//img/@data-src", "//img/@srcset", "//img/@data-srcset",
+    "//video/@src", "//video/@poster", "//video/source/@src", "//audio/source/@src",
+    "//picture/source/@src", "//source/@srcset", "//input[@type='image']/@src",
+    f"//meta[{_META_MEDIA}]/@content", "//link[@rel='image_src']/@href", "//@style", "//base/@href",
+)  # fmt: skip
+_MEDIA_XPATH = " | ".join(_MEDIA_PATHS)  # one union query: one pass over the tree
+_SRCSET_ATTRIBUTES = {"srcset", "data-srcset"}
 
 
 def parse_srcset(value: str) -> list[str]:
@@ -51,20 +49,23 @@ def css_urls(style: str) -> list[str]:
 
 
 def media_urls(html: str, base_url: str) -> list[str]:
-    """Absolute URLs of embedded media, in document order of kind, without duplicates."""
-    selector = Selector(text=html, base_url=base_url)
-    base = selector.xpath("//base/@href").get()
-    found: list[str] = []
-    for xpath in _XPATHS:
-        found.extend(v.strip() for v in selector.xpath(xpath).getall())
-    for xpath in _SRCSET_XPATHS:
-        for value in selector.xpath(xpath).getall():
+    """Absolute URLs of embedded media, in document order, without duplicates."""
+    if not html.strip():
+        return []
+    root = Selector(text=html, base_url=base_url).root
+    base, found = base_url, []
+    for value in root.xpath(_MEDIA_XPATH):  # one pass over the tree; attribute values in document order
+        name = value.attrname
+        if name == "href" and value.getparent().tag == "base":
+            base = urljoin(base_url, value.strip())
+        elif name in _SRCSET_ATTRIBUTES:
             found.extend(parse_srcset(value))
-    for style in selector.xpath("//@style").getall():
-        found.extend(css_urls(style))
-    root = urljoin(base_url, base.strip()) if base else base_url
+        elif name == "style":
+            found.extend(css_urls(value))
+        else:
+            found.append(value.strip())
     seen: dict[str, None] = {}
     for raw in found:
         if raw and not raw.startswith("#"):
-            seen.setdefault(urljoin(root, raw), None)
+            seen.setdefault(urljoin(base, raw), None)
     return list(seen)

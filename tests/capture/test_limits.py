@@ -41,9 +41,9 @@ def outcome(net: SyntheticInternet, capture: Capture) -> tuple[dict[str, Capture
 def test_the_whole_hostile_batch_ends_within_the_time_limit(outcome: tuple[dict[str, CaptureResult], float]) -> None:
     results, elapsed = outcome
     assert len(results) == 9
-    assert elapsed < MAX_SECONDS + 6  # worker start-up + the limit + watchdog grace, never the 3600 s trickle
-    for result in results.values():
-        assert (result.finished_at - result.started_at).total_seconds() < MAX_SECONDS + 2
+    assert elapsed < MAX_SECONDS + 25  # worker start-up on a busy machine + the limit; never the 3600 s trickle
+    for result in results.values():  # inside the worker: the limit plus the watchdog's grace
+        assert (result.finished_at - result.started_at).total_seconds() < MAX_SECONDS + 3, result.job_id
 
 
 @pytest.mark.parametrize("job", ["big", "big-undeclared"])
