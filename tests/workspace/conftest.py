@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
@@ -146,21 +148,45 @@ def add_forward(app, url_id: int) -> None:  # type: ignore[no-untyped-def]
                             attempts=3, last_error="HTTP 503 from partner", receipt=None))
 
 
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+SECRET = "workspace-test-secret"
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its production cost takes ~0.1 s a hash; tests only need the same code path."""
     import hotline.auth
 
-    monkeypatch.setattr(hotline.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(hotline.auth, "_hasher", CHEAP_HASHER)
+
+
+@pytest.fixture(scope="session")
+def template_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised data dir with the four users; each test gets a copy (migrations run once)."""
+    import hotline.auth
+    from hotline.app import Hotline
+    from hotline.config import load_settings
+
+    path = tmp_path_factory.mktemp("workspace-template") / "var"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hotline.auth, "_hasher", CHEAP_HASHER)
+        with Hotline(load_settings(data_dir=path, secret_key=SECRET)) as template:
+            template.init()
+            with template.db.session() as session:
+                for name, role in USERS.items():
+                    create_user(session, name, role, PASSWORD)
+    return path
 
 
 @pytest.fixture
-def app(make_hotline):  # type: ignore[no-untyped-def]
-    hotline = make_hotline(secret_key="workspace-test-secret")
-    with hotline.db.session() as session:
-        for name, role in USERS.items():
-            create_user(session, name, role, PASSWORD)
-    return hotline
+def app(template_data_dir: Path, tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    from hotline.app import Hotline
+    from hotline.config import load_settings
+
+    data_dir = tmp_path / "var"
+    shutil.copytree(template_data_dir, data_dir)
+    with Hotline(load_settings(data_dir=data_dir, secret_key=SECRET)) as hotline:
+        yield hotline
 
 
 def workspace_only(hotline):  # type: ignore[no-untyped-def]
