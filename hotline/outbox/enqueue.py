@@ -59,7 +59,7 @@ def enqueue(
     now = now or utcnow()
     contact = resolve_contact(session, proposal.destination, proposal.destination_kind,
                               proposal.channel, proposal.address, directory, hosting)
-    held = bool(proposal.condition) and proposal.not_before is None and "clearance" in proposal.condition
+    held = proposal.not_before is None and _names_clearance(proposal.condition)
     forward = Forward(
         reported_url_id=proposal.reported_url_id,
         proposal_id=proposal.id,
@@ -86,6 +86,17 @@ def enqueue(
                  destination=forward.destination, channel=forward.channel, state=forward.state,
                  idempotency_key=forward.idempotency_key)
     return forward
+
+
+def _names_clearance(hold: str | None) -> bool:
+    # The rules' hold texts: "after police clearance" (no limit) or "..., or after 72 h at the latest".
+    return bool(hold) and "clearance" in str(hold) and "at the latest" not in str(hold)
+
+
+def awaits_clearance(forward: Forward) -> bool:
+    """A forward that must wait until a person records police clearance (`release`)."""
+    payload = forward.payload or {}
+    return _names_clearance(payload.get("hold")) and not payload.get("released_at")
 
 
 def resolve_contact(

@@ -67,7 +67,9 @@ def release_forward(session: Session, forward_id: int, actor: str) -> Forward:
     forward = _get(session, forward_id)
     if forward.state not in (HELD, QUEUED):
         raise ForwardRefused(f"forward {forward_id} is {forward.state}; only a held or queued one can be released")
-    forward.state, forward.next_attempt_at = QUEUED, min(forward.next_attempt_at, utcnow())
+    now = utcnow()
+    forward.state, forward.next_attempt_at = QUEUED, min(forward.next_attempt_at, now)
+    forward.payload = {**(forward.payload or {}), "released_at": now.isoformat()}
     audit.record(session, actor, "forward.released", "forward", forward.id,
                  reported_url_id=forward.reported_url_id)
     return forward

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from forwarders.retry import Rate, RateLimiter
 from hotline import audit
 from hotline.models import Forward, ReportedUrl, TakedownCheck, UrlState, utcnow
 from hotline.outbox.channels import OutboxOptions, route_for
-from hotline.outbox.enqueue import ACTOR, DELIVERED, FAILED, QUEUED, SENDING
+from hotline.outbox.enqueue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
 from hotline.outbox.notice import build_notice
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def deliver_leased(app: Hotline, lease: Lease, options: OutboxOptions, *,
     """Send one leased forward and record the outcome; returns the outcome's status ("lost": the
     lease ran out and another worker has the row)."""
     outcome = _prepare_and_send(app, lease, options, rng)
-    if outcome is None:
-        return "lost"
+    if isinstance(outcome, str):
+        return outcome
     with app.db.session() as session:
         forward = session.get(Forward, lease.forward_id, with_for_update=True)
         if forward is None or not _holds(forward, lease):
@@ -129,14 +129,19 @@ def deliver_leased(app: Hotline, lease: Lease, options: OutboxOptions, *,
 
 
 def _prepare_and_send(app: Hotline, lease: Lease, options: OutboxOptions,
-                      rng: random.Random | None) -> Outcome | None:
+                      rng: random.Random | None) -> Outcome | Literal["lost", "held"]:
     now = utcnow()
-    # Read what to send, then close the session: nothing is held open while the network is slow.
-    with app.db.sessions() as session:
+    # Read what to send, then end the transaction: nothing is held open while the network is slow.
+    with app.db.session() as session:
         forward = session.get(Forward, lease.forward_id)
-        if not _holds(forward, lease):
-            return None
-        assert forward is not None
+        if forward is None or not _holds(forward, lease):
+            return "lost"
+        if awaits_clearance(forward):
+            # Written by an approval that did not go through enqueue: never tell a host before the police.
+            forward.state, forward.next_attempt_at, forward.attempts = HELD, now, forward.attempts - 1
+            audit.record(session, ACTOR, "forward.held", "forward", forward.id,
+                         reported_url_id=forward.reported_url_id, hold=forward.payload.get("hold"))
+            return "held"
         failures = max(0, forward.attempts - 1)
         age = (now - _age_from(forward)).total_seconds()
         try:
@@ -230,7 +235,7 @@ class Summary:
     counts: Counter[str]
 
     def __str__(self) -> str:
-        order = ("delivered", "retry", "failed", "deferred", "lost")
+        order = ("delivered", "retry", "failed", "deferred", "held", "lost")
         return " ".join(f"{name}={self.counts.get(name, 0)}" for name in order)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from forwarders.smtp import SmtpOptions, message_id_for
 from forwarders.xarf import validate_report
 from hotline.models import Forward, utcnow
-from hotline.outbox import forward_until_idle
+from hotline.outbox import forward_until_idle, release_forward
 
 
 def _options(smtp_server, **kw):  # type: ignore[no-untyped-def]
@@ -115,3 +115,26 @@ def test_a_destination_with_only_a_web_form_waits_for_a_person(make_hotline, smt
     [forward] = forwards(app)
     assert forward.state == "failed" and "send it by hand" in forward.last_error
     assert smtp_server.handler.messages == []
+
+
+def test_a_host_is_never_told_before_police_clearance(make_hotline, smtp_server) -> None:
+    # given a hosting-provider forward written by an approval as "after police clearance", no time limit
+    app = make_hotline()
+    url_id = seed_url(app, 1, country="RO")
+    with app.db.session() as session:
+        session.add(Forward(reported_url_id=url_id, destination="hosting-provider:synthetic",
+                            destination_kind="hosting-provider", channel="x-arf",
+                            address="abuse@hosting.example-synth.test", idempotency_key="fwd-held-0001",
+                            payload={"hold": "after police clearance"}))
+    # when the worker runs
+    summary = forward_until_idle(app, options=_options(smtp_server))
+    # then nothing is sent and the forward waits, held, for a person
+    assert summary.counts["held"] == 1 and smtp_server.handler.messages == []
+    [forward] = forwards(app)
+    assert forward.state == "held" and forward.attempts == 0
+    # when an analyst records the clearance
+    with app.db.session() as session:
+        release_forward(session, forward.id, "ana")
+    forward_until_idle(app, options=_options(smtp_server))
+    # then the abuse desk gets its X-ARF report
+    assert len(smtp_server.handler.messages) == 1 and forwards(app)[0].state == "delivered"
