@@ -178,7 +178,11 @@ def assess(
     approve: bool = False,
     directory: Directory | None = None,
 ) -> AssessResult:
-    """Record `actor`'s classification of the URL (or one of its media items) and re-run triage."""
+    """Record `actor`'s classification of the URL (or one of its media items) and re-run triage.
+
+    When a rule then says there is nothing to forward (not illegal, ...) the URL is closed with that
+    rule's reason; otherwise it waits for approval (or is approved at once with `approve=True`).
+    """
     from hotline.pipeline.triage import propose
 
     chosen = parse_classification(classification)
@@ -205,12 +209,15 @@ def assess(
     session.flush()
     audit.record(session, actor.name, "assessment.create", "reported_url", row.id,
                  assessment_id=assessment.id, media_item_id=media_item_id, **chosen.model_dump(mode="json"))
-    propose(app, session, row)
+    evaluation = propose(app, session, row)
     session.flush()
     session.expire(row, ["proposals"])  # triage may have written proposal rows without the relationship
-    if row.state in ASSESSABLE:
-        row.state = UrlState.ASSESSED
     result = AssessResult(assessment)
+    if not evaluation.proposals and evaluation.no_forward_rule is not None:
+        # A rule says there is nothing to forward (e.g. not illegal): close with its reason.
+        _close(session, row, actor, evaluation.no_forward_rule, evaluation.no_forward_reason)
+        return result
+    row.state = UrlState.ASSESSED
     if approve and _pending(row):
         result.forwards = approve_url(app, session, row.id, actor, directory=directory).forwards
     return result
@@ -269,6 +276,12 @@ def approve_url(
     row.first_forwarded_at = row.first_forwarded_at or now
     row.claimed_by_id, row.claimed_at = None, None
     return result
+
+
+def _close(session: Session, row: ReportedUrl, actor: User, rule: str, reason: str | None) -> None:
+    row.state, row.state_reason = UrlState.CLOSED, reason
+    row.claimed_by_id, row.claimed_at = None, None
+    audit.record(session, actor.name, "url.close", "reported_url", row.id, rule=rule, reason=reason)
 
 
 def _pending(row: ReportedUrl) -> list[Proposal]:

@@ -148,3 +148,15 @@ def test_only_waiting_urls_can_be_assessed_or_approved(db_app) -> None:
         approve(db_app, session, seeded.url_id, _user(session, "ana"))
     with pytest.raises(Refused, match="no reported URL 999"), db_app.db.session() as session:
         approve(db_app, session, 999, _user(session, "ana"))
+
+
+def test_not_illegal_closes_the_url_with_the_rules_reason(db_app) -> None:
+    seeded = seed_url(db_app)
+    with db_app.db.session() as session:
+        claim(session, seeded.url_id, _user(session, "ana"))
+        assess(db_app, session, seeded.url_id, _user(session, "ana"), {"legal": "not-illegal"})
+    with db_app.db.sessions() as session:
+        row = session.get(ReportedUrl, seeded.url_id)
+        assert row.state is UrlState.CLOSED and row.state_reason and row.claimed_by_id is None
+        assert not [p for p in row.proposals if p.state == "pending"]
+        assert _actions(session, seeded.url_id)[-1] == "url.close"
