@@ -11,6 +11,7 @@ from fwd_support import parse_partner_payload
 from outbox_support import add_partner, forwards, outbox_options, queue_forward, seed_url
 from sqlalchemy import select
 
+from forwarders.xarf import validate_report
 from hotline.models import AuditEvent, ReportedUrl, TakedownCheck, UrlState, utcnow
 from hotline.outbox import deliver_due, forward_until_idle
 
@@ -146,3 +147,22 @@ def _make_due(app) -> None:  # type: ignore[no-untyped-def]
         session.execute(update(Forward).where(Forward.state == "queued").values(next_attempt_at=utcnow()))
 
 
+
+
+def test_a_platform_reporting_endpoint_gets_x_arf_over_http(make_hotline, partner_endpoint) -> None:
+    # given a platform whose configured reporting endpoint takes X-ARF JSON
+    app = make_hotline()
+    partner_endpoint.mode = "plain"
+    queued = queue_forward(app, seed_url(app, 1), destination="platform:synthetic-images", kind="platform",
+                           channel="x-arf", address=partner_endpoint.url)
+    assert queued.channel == "xarf-http"
+    # when the worker runs
+    forward_until_idle(app, options=outbox_options())
+    # then the platform received one valid X-ARF report carrying the forward's idempotency key
+    [body] = partner_endpoint.received
+    report = json.loads(body)
+    validate_report(report)
+    assert report["type"] == "csam" and report["url"].endswith("/album/1")
+    assert partner_endpoint.received_headers[0]["Idempotency-Key"] == f"{queued.idempotency_key}.1"
+    [forward] = forwards(app)
+    assert forward.state == "delivered" and json.loads(forward.receipt)["id"] == "PLAT-1"
