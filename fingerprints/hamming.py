@@ -180,7 +180,9 @@ class Segment:
         bounds = tuple(_frozen(bucket_bounds(chunk.keys(words), chunk.width)) for chunk in chunks)
         frozen_orders = tuple(_frozen(np.asarray(order, dtype=np.uint32)) for order in orders)
         sorted_words = (
-            tuple(_frozen(np.take(words[:, 0], order)) for order in frozen_orders) if words.shape[1] == 1 else ()
+            tuple(_frozen(np.take(words[:, 0], order)) for order in frozen_orders)
+            if words.shape[1] == 1
+            else ()
         )
         return cls(words, keys, tuple(chunks), frozen_orders, bounds, sorted_words)
 
@@ -211,9 +213,11 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class _State:
-    segments: tuple[Segment, ...] = ()
-    pending_words: Words | None = None
-    pending_keys: Keys | None = None
+    """Everything a reader needs, swapped atomically by writers."""
+
+    segments: tuple[Segment, ...]
+    pending_words: Words  # newest additions, scanned by brute force until PENDING_LIMIT
+    pending_keys: Keys
 
 
 class HammingIndex:
@@ -223,13 +227,12 @@ class HammingIndex:
         self.bits = bits
         self.radius_hint = radius_hint
         self.width = words_per_hash(bits)
-        self._state = _State(pending_words=np.zeros((0, self.width), np.uint64),
-                             pending_keys=np.zeros(0, np.int64))
+        self._state = _State((), np.zeros((0, self.width), np.uint64), np.zeros(0, np.int64))
         self._write_lock = threading.Lock()
 
     def __len__(self) -> int:
         state = self._state
-        return sum(s.live for s in state.segments) + len(_pending_keys(state))
+        return sum(s.live for s in state.segments) + len(state.pending_keys)
 
     # ---- writing -------------------------------------------------------------------------------
     def add(self, words: Words, keys: Keys) -> None:
@@ -240,8 +243,8 @@ class HammingIndex:
             raise ValueError("words and keys differ in length")
         with self._write_lock:
             state = self._state
-            pending_words = np.concatenate([_pending_words(state, self.width), words])
-            pending_keys = np.concatenate([_pending_keys(state), keys])
+            pending_words = np.concatenate([state.pending_words, words])
+            pending_keys = np.concatenate([state.pending_keys, keys])
             segments = list(state.segments)
             if len(pending_keys) >= PENDING_LIMIT:
                 segments.append(Segment.build(pending_words, pending_keys, self.bits, self.radius_hint))
@@ -261,10 +264,13 @@ class HammingIndex:
     def compact(self) -> None:
         """Merge everything into one segment without tombstones (do it before saving)."""
         with self._write_lock:
+            state = self._state
+            compact = len(state.pending_keys) == 0 and len(state.segments) <= 1
+            if compact and not any(segment.dead for segment in state.segments):
+                return  # already compact: saving a 10M index must not rebuild it
             words, keys = self.live_arrays()
             segments = (Segment.build(words, keys, self.bits, self.radius_hint),) if len(keys) else ()
-            self._state = _State(segments, _pending_words(self._state, self.width)[:0],
-                                 _pending_keys(self._state)[:0])
+            self._state = _State(segments, self._state.pending_words[:0], self._state.pending_keys[:0])
 
     def _remove_where(self, predicate: Callable[[Keys], npt.NDArray[np.bool_]]) -> int:
         with self._write_lock:
@@ -281,11 +287,12 @@ class HammingIndex:
                     segment = Segment.build(words, keys, self.bits, self.radius_hint)
                 if segment.size:
                     segments.append(segment)
-            pending_keys = _pending_keys(state)
+            pending_keys = state.pending_keys
             keep = ~np.asarray(predicate(pending_keys), dtype=bool)
             removed += int((~keep).sum())
-            self._state = _State(tuple(segments), _frozen(_pending_words(state, self.width)[keep]),
-                                 _frozen(pending_keys[keep]))
+            self._state = _State(
+                tuple(segments), _frozen(state.pending_words[keep]), _frozen(pending_keys[keep])
+            )
             return removed
 
     def _merge_tail(self, segments: list[Segment]) -> list[Segment]:
@@ -294,7 +301,9 @@ class HammingIndex:
             right, left = segments.pop(), segments.pop()
             lw, lk = left.live_arrays()
             rw, rk = right.live_arrays()
-            merged = Segment.build(np.concatenate([lw, rw]), np.concatenate([lk, rk]), self.bits, self.radius_hint)
+            merged = Segment.build(
+                np.concatenate([lw, rw]), np.concatenate([lk, rk]), self.bits, self.radius_hint
+            )
             segments.append(merged)
         return segments
 
@@ -315,7 +324,7 @@ class HammingIndex:
         """Every live (hash words, key), for persistence and rebuilds."""
         state = self._state
         parts = [s.live_arrays() for s in state.segments]
-        parts.append((_pending_words(state, self.width), _pending_keys(state)))
+        parts.append((state.pending_words, state.pending_keys))
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
 
     def search(self, queries: Words, radius: int) -> SearchResult:
@@ -324,13 +333,14 @@ class HammingIndex:
         state = self._state
         # Batches of a few hundred queries keep the candidate arrays in cache (about 1.5x faster).
         results = [
-            _offset(self._search_segment(segment, queries[start:start + QUERY_BATCH], radius), start)
+            _offset(self._search_segment(segment, queries[start : start + QUERY_BATCH], radius), start)
             for segment in state.segments
             for start in range(0, len(queries), QUERY_BATCH)
         ]
-        results.append(_scan(_pending_words(state, self.width), _pending_keys(state), queries, radius))
-        return SearchResult(*(np.concatenate([getattr(r, f) for r in results])
-                              for f in ("query", "key", "distance")))
+        results.append(_scan(state.pending_words, state.pending_keys, queries, radius))
+        return SearchResult(
+            *(np.concatenate([getattr(r, f) for r in results]) for f in ("query", "key", "distance"))
+        )
 
     def _search_segment(self, segment: Segment, queries: Words, radius: int) -> SearchResult:
         radii = chunk_radii(radius, len(segment.chunks))
@@ -356,7 +366,9 @@ class HammingIndex:
                 row = np.take(segment.orders[index], positions[close]).astype(np.int64)
             else:
                 row = np.take(segment.orders[index], positions).astype(np.int64)
-                counts = popcount_pairs(np.take(segment.words, row, axis=0), np.repeat(queries, per_query, axis=0))
+                counts = popcount_pairs(
+                    np.take(segment.words, row, axis=0), np.repeat(queries, per_query, axis=0)
+                )
                 close = np.flatnonzero(counts <= radius)
                 row = row[close]
             rows.append(row)
@@ -389,7 +401,9 @@ def _scan(words: Words, keys: Keys, queries: Words, radius: int) -> SearchResult
         found.append(SearchResult(np.full(len(hit), query_id, np.int64), keys[hit], distance[hit]))
     if not found:
         return _empty_result()
-    return SearchResult(*(np.concatenate([getattr(r, f) for r in found]) for f in ("query", "key", "distance")))
+    return SearchResult(
+        *(np.concatenate([getattr(r, f) for r in found]) for f in ("query", "key", "distance"))
+    )
 
 
 def _offset(result: SearchResult, first_query: int) -> SearchResult:
@@ -399,11 +413,3 @@ def _offset(result: SearchResult, first_query: int) -> SearchResult:
 def _empty_result() -> SearchResult:
     empty = np.zeros(0, dtype=np.int64)
     return SearchResult(empty, empty, empty)
-
-
-def _pending_words(state: _State, width: int) -> Words:
-    return state.pending_words if state.pending_words is not None else np.zeros((0, width), np.uint64)
-
-
-def _pending_keys(state: _State) -> Keys:
-    return state.pending_keys if state.pending_keys is not None else np.zeros(0, np.int64)

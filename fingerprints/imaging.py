@@ -68,7 +68,8 @@ class DecodedImage:
 def check_pixel_budget(width: int, height: int, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise DecompressionBombError(
-            f"decompression bomb refused: {width}x{height} = {width * height} pixels exceeds limit {max_pixels}"
+            f"decompression bomb refused: {width}x{height} = {width * height} pixels"
+            f" exceeds limit {max_pixels}"
         )
 
 

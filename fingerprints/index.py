@@ -92,26 +92,38 @@ class MatchIndex:
         with self._lock:
             index = self._indexes.get(signal.name)
             if index is None:
-                index = (ExactIndex(signal.bits) if signal.index_kind == "exact"
-                         else HammingIndex(signal.bits, self.radii.get(signal.name, signal.default_radius)))
+                index = (
+                    ExactIndex(signal.bits)
+                    if signal.index_kind == "exact"
+                    else HammingIndex(signal.bits, self.radii.get(signal.name, signal.default_radius))
+                )
                 self._indexes[signal.name] = index
             return index
 
     @staticmethod
-    def _words(signal: type[SignalType], hashes: Sequence[str]) -> np.ndarray[tuple[int, int], np.dtype[np.uint64]]:
+    def _words(
+        signal: type[SignalType], hashes: Sequence[str]
+    ) -> np.ndarray[tuple[int, int], np.dtype[np.uint64]]:
         normal = [signal.normalize(h) for h in hashes]
         if signal.index_kind == "exact":
             return digest_words(normal, signal.bits)
         return hexes_to_words(normal, signal.bits)
 
     # ---- writing -------------------------------------------------------------------------------
-    def add(self, kind: str, hash_hex: str, ref: int, namespace: str = "list",
-            quality: int | None = None) -> bool:
+    def add(
+        self, kind: str, hash_hex: str, ref: int, namespace: str = "list", quality: int | None = None
+    ) -> bool:
         """Add one hash; False (and nothing stored) when its quality is too low to match on."""
         return self.add_many(kind, [hash_hex], [ref], namespace, [quality]) == 1
 
-    def add_many(self, kind: str, hashes: Sequence[str], refs: Sequence[int], namespace: str = "list",
-                 qualities: Sequence[int | None] | None = None) -> int:
+    def add_many(
+        self,
+        kind: str,
+        hashes: Sequence[str],
+        refs: Sequence[int],
+        namespace: str = "list",
+        qualities: Sequence[int | None] | None = None,
+    ) -> int:
         """Add hashes with their reference ids; returns how many were stored (low quality skipped).
         Raises InvalidHash (nothing stored) when any hash is malformed."""
         signal = signal_for(kind)
@@ -124,13 +136,16 @@ class MatchIndex:
         return len(keep)
 
     def add_rows(self, rows: Iterable[IndexRow]) -> int:
-        """Add many rows of mixed kinds and namespaces (grouped into batches); returns how many were stored."""
+        """Add rows of mixed kinds and namespaces (batched per kind); returns how many were stored."""
         stored = 0
         ordered = sorted(rows, key=lambda r: (signal_for(r.kind).name, r.namespace))
-        for (kind, namespace), group in groupby(ordered, key=lambda r: (signal_for(r.kind).name, r.namespace)):
+        for (kind, namespace), group in groupby(
+            ordered, key=lambda r: (signal_for(r.kind).name, r.namespace)
+        ):
             batch = list(group)
-            stored += self.add_many(kind, [r.hash for r in batch], [r.ref for r in batch], namespace,
-                                    [r.quality for r in batch])
+            stored += self.add_many(
+                kind, [r.hash for r in batch], [r.ref for r in batch], namespace, [r.quality for r in batch]
+            )
         return stored
 
     @classmethod

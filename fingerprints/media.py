@@ -114,8 +114,14 @@ def fingerprint_bytes(
     if is_video(data, content_type):
         samples, status = sample_video_frames(data, video_frame_interval, max_pixels, max_frames)
         frames = [_frame_fingerprint(frame, seconds=seconds) for frame, seconds in samples]
-        return MediaFingerprint(kind="video", hashes=digests, frames=frames, frame_count=len(frames),
-                                video_frames_status=status, **base)
+        return MediaFingerprint(
+            kind="video",
+            hashes=digests,
+            frames=frames,
+            frame_count=len(frames),
+            video_frames_status=status,
+            **base,
+        )
     try:
         decoded = decode_image(data, max_pixels=max_pixels, max_frames=max_frames)
     except DecompressionBombError as exc:
@@ -127,7 +133,9 @@ def fingerprint_bytes(
     return _image_fingerprint(decoded, digests, base)
 
 
-def _image_fingerprint(decoded: DecodedImage, digests: dict[str, str], base: dict[str, Any]) -> MediaFingerprint:
+def _image_fingerprint(
+    decoded: DecodedImage, digests: dict[str, str], base: dict[str, Any]
+) -> MediaFingerprint:
     frames = [_frame_fingerprint(frame) for frame in decoded.frames]
     first = frames[0]
     return MediaFingerprint(

@@ -61,11 +61,20 @@ def _save_sub(sub: ExactIndex | HammingIndex, kind: str, directory: Path, genera
 
     if isinstance(sub, ExactIndex):
         words, keys = sub.live_arrays()
-        return {"index": "exact", "bits": sub.bits, "count": len(keys),
-                "words": write("words", words), "keys": write("keys", keys)}
+        return {
+            "index": "exact",
+            "bits": sub.bits,
+            "count": len(keys),
+            "words": write("words", words),
+            "keys": write("keys", keys),
+        }
     segment = sub.export()
-    entry: dict[str, Any] = {"index": "hamming", "bits": sub.bits, "radius_hint": sub.radius_hint,
-                             "count": 0 if segment is None else segment.size}
+    entry: dict[str, Any] = {
+        "index": "hamming",
+        "bits": sub.bits,
+        "radius_hint": sub.radius_hint,
+        "count": 0 if segment is None else segment.size,
+    }
     if segment is not None:
         entry.update(
             words=write("words", segment.words),

@@ -50,12 +50,22 @@ def sample_video_frames(
         source = Path(workdir) / "input"
         source.write_bytes(data)
         command = [
-            ffmpeg, "-nostdin", "-loglevel", "error", "-i", str(source),
-            "-vf", f"fps=1/{interval:g}", "-frames:v", str(max_frames),
+            ffmpeg,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(source),
+            "-vf",
+            f"fps=1/{interval:g}",
+            "-frames:v",
+            str(max_frames),
             str(Path(workdir) / "frame-%05d.png"),
         ]
         try:
-            completed = subprocess.run(command, capture_output=True, timeout=FFMPEG_TIMEOUT_SECONDS, check=False)
+            completed = subprocess.run(
+                command, capture_output=True, timeout=FFMPEG_TIMEOUT_SECONDS, check=False
+            )
         except subprocess.TimeoutExpired:
             return [], f"ffmpeg timed out after {FFMPEG_TIMEOUT_SECONDS} s"
         if completed.returncode != 0:

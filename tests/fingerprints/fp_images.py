@@ -63,5 +63,3 @@ TRANSFORMS: dict[str, Callable[[Image.Image], bytes]] = {
     "small-crop": _small_crop,
     "greyscale": _greyscale,
 }
-
-

@@ -68,7 +68,9 @@ def test_radius_search_equals_brute_force_across_segments(kind: str, bits: int, 
     radius=st.integers(0, 20),
     removed=st.sets(st.integers(0, 4500), max_size=30),
 )
-def test_phash_search_equals_brute_force_after_removals(seed: int, count: int, radius: int, removed: set[int]) -> None:
+def test_phash_search_equals_brute_force_after_removals(
+    seed: int, count: int, radius: int, removed: set[int]
+) -> None:
     # 4096 hashes fill one indexed segment; the rest wait in the pending buffer
     rng = np.random.default_rng(seed)
     count += 4096
@@ -90,7 +92,8 @@ def test_exact_lookup_returns_every_reference_and_nothing_else() -> None:
     index.add("sha256", digests[5].upper(), ref=5, namespace="item")  # pending, upper-case input
     # then lookups find both references of the shared digest, and unknown digests find nothing
     assert [(m.namespace, m.ref, m.distance) for m in index.match("sha256", digests[5])] == [
-        ("item", 5, 0), ("list", 5, 0)
+        ("item", 5, 0),
+        ("list", 5, 0),
     ]
     assert [m.ref for m in index.match("sha256", digests[69_999])] == [69_999]
     assert [m.ref for m in index.match("sha256", digests[7])] == [7, 70_000]
@@ -199,7 +202,9 @@ def test_readers_see_consistent_results_while_a_writer_adds() -> None:
     for thread in threads:
         thread.start()
     for batch in range(20):
-        index.add_many("pdq", random_hashes(rng, 1000, 256), list(range(1 + batch * 1000, 1 + (batch + 1) * 1000)))
+        index.add_many(
+            "pdq", random_hashes(rng, 1000, 256), list(range(1 + batch * 1000, 1 + (batch + 1) * 1000))
+        )
     done.set()
     for thread in threads:
         thread.join(timeout=30)

@@ -22,7 +22,9 @@ def test_digests_are_those_of_the_raw_bytes() -> None:
     data = encode(synthetic_image(11), "JPEG", quality=80)
     fp = fingerprint_bytes(data, "image/jpeg")
     assert (fp.md5, fp.sha1, fp.sha256) == (
-        hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest()
+        hashlib.md5(data).hexdigest(),
+        hashlib.sha1(data).hexdigest(),
+        hashlib.sha256(data).hexdigest(),
     )
     assert fp.kind == "image" and fp.format == "JPEG" and (fp.width, fp.height) == (480, 360)
     assert fp.phash and len(fp.phash) == 16 and fp.dhash and len(fp.dhash) == 16
@@ -64,6 +66,7 @@ def test_large_animation_keeps_only_the_frames_its_pixel_budget_allows() -> None
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares a huge size: the header is all a bomb check may read."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 

@@ -15,9 +15,17 @@ pytestmark = pytest.mark.skipif(
     reason=f"Meta's PDQ reference vectors not found at {REFERENCE} (shared/reference/pdq)",
 )
 BRIDGE_VARIANTS = [
-    "blur-a-little.jpg", "blur-a-lot.jpg", "high-contrast.jpg", "high-saturation.jpg",
-    "sharpen-a-little.jpg", "sharpen-a-lot.jpg", "shrink-a-little.jpg", "shrink-a-lot.jpg",
-    "square-128x128.jpg", "square-256x256.jpg", "square-512x512.jpg",
+    "blur-a-little.jpg",
+    "blur-a-lot.jpg",
+    "high-contrast.jpg",
+    "high-saturation.jpg",
+    "sharpen-a-little.jpg",
+    "sharpen-a-lot.jpg",
+    "shrink-a-little.jpg",
+    "shrink-a-lot.jpg",
+    "square-128x128.jpg",
+    "square-256x256.jpg",
+    "square-512x512.jpg",
 ]
 
 

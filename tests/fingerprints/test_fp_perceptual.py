@@ -61,7 +61,9 @@ def test_a_fingerprint_is_matched_on_every_kind_at_once(originals: dict[int, Ima
     copy = index.match_pairs(fingerprint_bytes(TRANSFORMS["jpeg-quality-50"](originals[1])).matchable())
     # then the exact copy matches on all three kinds, the re-encoded one on the perceptual kinds only
     assert sorted((m.kind, m.namespace, m.ref, m.distance) for m in same) == [
-        ("pdq", "list", 10, 0), ("phash", "list", 10, 0), ("sha256", "item", 99, 0)
+        ("pdq", "list", 10, 0),
+        ("phash", "list", 10, 0),
+        ("sha256", "item", 99, 0),
     ]
     assert sorted((m.kind, m.ref) for m in copy) == [("pdq", 10), ("phash", 10)]
 
