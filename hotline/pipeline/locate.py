@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +31,14 @@ class DatabaseRdapCache:
             if entry is None or entry.expires_at <= utcnow():
                 return None
             return entry.body
+
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """One query for an address and every network that may contain it."""
+        with self.db.sessions() as session:
+            rows = session.scalars(
+                select(RdapCacheEntry).where(RdapCacheEntry.key.in_(keys), RdapCacheEntry.expires_at > utcnow())
+            )
+            return {row.key: row.body for row in rows}
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: float) -> None:
         now = utcnow()
