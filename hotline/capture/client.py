@@ -58,8 +58,8 @@ def run_captures(
     assert proc.stdin is not None and proc.stdout is not None
     feeder = threading.Thread(target=_feed, args=(proc.stdin, _batch_input(jobs, options)), daemon=True)
     feeder.start()
-    alive = threading.Event()
-    watchdog = threading.Thread(target=_watch, args=(proc, alive, stall), daemon=True)
+    alive, stalled = threading.Event(), threading.Event()
+    watchdog = threading.Thread(target=_watch, args=(proc, alive, stalled, stall), daemon=True)
     watchdog.start()
     done = False
     for line in proc.stdout:
@@ -74,9 +74,12 @@ def run_captures(
             done = True
     code = proc.wait()
     feeder.join()
-    reason = "capture worker stalled and was stopped" if not done else "capture worker lost the job"
-    if not done and code != 0:
+    if stalled.is_set():
+        reason = f"capture worker sent nothing for {stall:g} s and was stopped"
+    elif not done:
         reason = f"capture worker exited with status {code}"
+    else:
+        reason = "capture worker did not report this job"
     return [results.get(job.job_id) or _failed(job, reason) for job in jobs]
 
 
@@ -88,11 +91,12 @@ def _feed(stdin: object, text: str) -> None:
         pass
 
 
-def _watch(proc: subprocess.Popen[str], alive: threading.Event, stall: float) -> None:
+def _watch(proc: subprocess.Popen[str], alive: threading.Event, stalled: threading.Event, stall: float) -> None:
     """Kill the worker when it has been silent for ``stall`` seconds."""
     while proc.poll() is None:
         if not alive.wait(stall):
             if proc.poll() is None:
+                stalled.set()
                 proc.kill()
             return
         alive.clear()

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+
+def _http_proxy(value: str | None) -> str | None:
+    """Scrapy speaks to HTTP proxies only (CONNECT for https); SOCKS would need another client."""
+    if value is not None and not value.lower().startswith(("http://", "https://")):
+        raise ValueError(f"egress proxy must be an http:// or https:// URL, not {value!r}")
+    return value
+
+
+ProxyUrl = Annotated[str | None, AfterValidator(_http_proxy)]
 Outcome = Literal["ok", "refused", "failed"]
 ResourceKind = Literal["page", "image", "video", "other"]
 
@@ -34,7 +43,7 @@ class CaptureOptions(BaseModel):
     dns_nameservers: list[str] = Field(default_factory=list, description='"host" or "host:port"')
     user_agent: str = DEFAULT_USER_AGENT
     accept_language: str = "ro-RO,ro;q=0.9,en;q=0.8"
-    egress_proxy: str | None = None
+    egress_proxy: ProxyUrl = None
     allow_private: list[str] = Field(default_factory=list, description="CIDRs opened on purpose")
     # Safety net for tests and locked-down hosts: when set, direct (non-proxy) connections may only go
     # to these networks, whatever the rest of the policy says.
@@ -57,7 +66,7 @@ class CaptureJob(BaseModel):
     referer: str | None = None
     user_agent: str | None = None
     accept_language: str | None = None
-    egress_proxy: str | None = None
+    egress_proxy: ProxyUrl = None
 
 
 class Hop(BaseModel):

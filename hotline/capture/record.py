@@ -30,6 +30,7 @@ class Budget:
     max_bytes: int
     bytes_left: int = 0
     deadline: float | None = None
+    started_at: datetime | None = None  # wall clock of the first request actually sent
     closed: bool = False
 
     def __post_init__(self) -> None:
@@ -39,7 +40,7 @@ class Budget:
         if self.closed:
             return "capture already finished"
         if self.deadline is None:
-            self.deadline = now + self.max_seconds
+            self.deadline, self.started_at = now + self.max_seconds, utcnow()
         if now >= self.deadline:
             return f"time limit of {self.max_seconds:g} s reached"
         if self.bytes_left <= 0:
@@ -133,7 +134,8 @@ def build_result(state: JobState) -> CaptureResult:
         status=page.status if page else None, content_type=page.content_type if page else None,
         tls=state.tls, page=page,
         resources=[f.resource for f in state.resources if f.resource],
-        resources_skipped=state.skipped, started_at=state.started_at, finished_at=utcnow(),
+        resources_skipped=state.skipped, started_at=state.budget.started_at or state.started_at,
+        finished_at=utcnow(),
     )  # fmt: skip
 
 

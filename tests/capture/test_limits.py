@@ -14,6 +14,7 @@ from .conftest import Capture
 HOST = "hostile.example-synth.nl"
 MAX_SECONDS = 2.0
 MAX_BYTES = 2_000_000
+MAX_RESOURCES = 3
 
 
 @pytest.fixture(scope="module")
@@ -30,17 +31,18 @@ def outcome(net: SyntheticInternet, capture: Capture) -> tuple[dict[str, Capture
     net.add_response(HOST, "/big.jpg", hostile.oversized(size=20_000_000, content_type="image/jpeg"))
     net.add_image(HOST, "/ok.png", seed=3)
     net.add_page(HOST, "/page-with-big-image", html='<img src="/big.jpg"><img src="/ok.png">')
+    net.add_page(HOST, "/many", html="".join(f'<img src="/ok.png?{n}">' for n in range(MAX_RESOURCES + 2)))
     paths = ["/big", "/big-undeclared", "/bomb", "/loop", "/endless/0", "/trickle", "/slow-headers", "/hang",
-             "/page-with-big-image"]  # fmt: skip
+             "/page-with-big-image", "/many"]  # fmt: skip
     started = time.monotonic()
     results = capture([(p.strip("/").replace("/", "-"), f"http://{HOST}{p}") for p in paths],
-                      max_seconds=MAX_SECONDS, max_bytes=MAX_BYTES)  # fmt: skip
+                      max_seconds=MAX_SECONDS, max_bytes=MAX_BYTES, max_resources=MAX_RESOURCES)  # fmt: skip
     return results, time.monotonic() - started
 
 
 def test_the_whole_hostile_batch_ends_within_the_time_limit(outcome: tuple[dict[str, CaptureResult], float]) -> None:
     results, elapsed = outcome
-    assert len(results) == 9
+    assert len(results) == 10
     assert elapsed < MAX_SECONDS + 25  # worker start-up on a busy machine + the limit; never the 3600 s trickle
     for result in results.values():  # inside the worker: the limit plus the watchdog's grace
         assert (result.finished_at - result.started_at).total_seconds() < MAX_SECONDS + 3, result.job_id
@@ -87,3 +89,13 @@ def test_the_trickling_server_is_left_once_the_capture_ends(
     while net.farm_open_connections and time.monotonic() < deadline:
         time.sleep(0.05)  # polling a condition with a deadline, not waiting for a fixed time
     assert net.farm_open_connections == 0
+
+
+def test_embedded_media_beyond_max_resources_are_counted_not_fetched(
+    net: SyntheticInternet, outcome: tuple[dict[str, CaptureResult], float]
+) -> None:
+    result = outcome[0]["many"]
+    assert result.outcome == "ok"
+    assert len(result.resources) == MAX_RESOURCES and result.resources_skipped == 2
+    fetched = [path for host, path in net.hits if host == HOST and path.startswith("/ok.png?")]
+    assert len(fetched) == MAX_RESOURCES
