@@ -37,6 +37,8 @@ class Frame:
         """RGB version (alpha dropped, as Meta's HMA does before PDQ, so hashes agree with partners)."""
         if self.image.mode == "RGB":
             return self.image
+        if self.image.mode.startswith(("I", "F")):
+            return _to_eight_bit(self.image).convert("RGB")
         if self.image.mode == "P" and "transparency" in self.image.info:
             return self.image.convert("RGBA").convert("RGB")
         return self.image.convert("RGB")
@@ -48,6 +50,19 @@ class Frame:
     @cached_property
     def grey(self) -> Image.Image:
         return self.rgb.convert("L")
+
+
+def _to_eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit and float greyscale -> 8-bit 'L' (Pillow's own convert would clip at 255)."""
+    values = np.asarray(image, dtype=np.float64)
+    low, high = float(values.min(initial=0.0)), float(values.max(initial=0.0))
+    if 0 <= low and high <= 255:
+        scaled = values
+    elif 0 <= low and high <= 65535:
+        scaled = values / 257.0
+    else:
+        scaled = (values - low) * (255.0 / max(high - low, 1e-12))
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
 
 
 @dataclass(frozen=True)

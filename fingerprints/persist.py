@@ -85,7 +85,17 @@ def _save_sub(sub: ExactIndex | HammingIndex, kind: str, directory: Path, genera
     return entry
 
 
-def load_index(directory: Path) -> MatchIndex:
+def load_index(directory: Path, attempts: int = 3) -> MatchIndex:
+    """Load the index; retries when a concurrent save (another process) replaced it mid-load."""
+    for _ in range(attempts):
+        try:
+            return _load_once(directory)
+        except FileNotFoundError:
+            continue  # the manifest named files a newer save already deleted: read the new manifest
+    raise IndexFormatError(f"index at {directory} names array files that do not exist; rebuild it")
+
+
+def _load_once(directory: Path) -> MatchIndex:
     from fingerprints.index import MatchIndex
 
     manifest_path = directory / MANIFEST

@@ -163,6 +163,16 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert not list((tmp_path / "idx").glob("*.pkl"))
 
 
+def test_an_index_whose_arrays_are_gone_is_one_clear_error(tmp_path: Path) -> None:
+    index = MatchIndex()
+    index.add("phash", "12" * 8, ref=1)
+    index.save(tmp_path)
+    for array_file in tmp_path.glob("*.npy"):
+        array_file.unlink()
+    with pytest.raises(IndexFormatError, match="names array files that do not exist"):
+        MatchIndex.load(tmp_path)
+
+
 def test_rebuild_from_rows_of_mixed_kinds() -> None:
     rows = [
         IndexRow("SHA-256", "ab" * 32, 1),

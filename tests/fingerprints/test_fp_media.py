@@ -8,8 +8,10 @@ import stat
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fp_images import encode, synthetic_image
 from PIL import Image
@@ -29,6 +31,28 @@ def test_digests_are_those_of_the_raw_bytes() -> None:
     assert fp.kind == "image" and fp.format == "JPEG" and (fp.width, fp.height) == (480, 360)
     assert fp.phash and len(fp.phash) == 16 and fp.dhash and len(fp.dhash) == 16
     assert fp.pdq and len(fp.pdq) == 64 and fp.pdq_quality is not None and fp.pdq_usable
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda im: encode(Image.fromarray(np.asarray(im.convert("L")).astype(np.uint16) * 257)),  # 16-bit
+        lambda im: encode(im.convert("CMYK"), "JPEG", quality=95),
+        lambda im: encode(im.convert("RGBA")),
+        lambda im: encode(im.convert("P")),
+        lambda im: encode(im, "TIFF"),
+        lambda im: encode(im, "BMP"),
+        lambda im: encode(im, "WEBP", lossless=True),
+    ],
+    ids=["png-16-bit-grey", "jpeg-cmyk", "png-rgba", "png-palette", "tiff", "bmp", "webp"],
+)
+def test_image_modes_and_formats_hash_like_the_original(convert: Callable[[Image.Image], bytes]) -> None:
+    image = synthetic_image(14)
+    original = fingerprint_bytes(encode(image))
+    fp = fingerprint_bytes(convert(image))
+    assert fp.kind == "image" and fp.error is None and fp.phash and fp.pdq and original.phash and original.pdq
+    assert hamming_distance(fp.phash, original.phash) <= 10
+    assert hamming_distance(fp.pdq, original.pdq) <= 31 and fp.pdq_usable
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
