@@ -160,3 +160,41 @@ def test_not_illegal_closes_the_url_with_the_rules_reason(db_app) -> None:
         assert row.state is UrlState.CLOSED and row.state_reason and row.claimed_by_id is None
         assert not [p for p in row.proposals if p.state == "pending"]
         assert _actions(session, seeded.url_id)[-1] == "url.close"
+
+
+def test_two_analysts_claiming_at_once_on_postgresql_get_one_claim(db_app) -> None:
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    if db_app.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has a single writer; the row lock matters on PostgreSQL")
+    seeded = seed_url(db_app)
+    outcome: dict[str, object] = {}
+
+    def bob_claims() -> None:
+        try:
+            with db_app.db.session() as session:
+                claim(session, seeded.url_id, _user(session, "bob"))
+            outcome["bob"] = "claimed"
+        except Refused as exc:
+            outcome["bob"] = str(exc)
+
+    # given ana's claim is written but not yet committed
+    with db_app.db.session() as ana_session:
+        claim(ana_session, seeded.url_id, _user(ana_session, "ana"))
+        bob = threading.Thread(target=bob_claims)
+        bob.start()
+        # when bob's claim is waiting on ana's row lock (polled, with a deadline)
+        deadline = time.monotonic() + 10
+        with db_app.db.engine.connect() as probe:
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database() AND query LIKE '%reported_url%'")
+            while not probe.scalar(waiting):
+                assert time.monotonic() < deadline, "bob's claim never waited for ana's lock"
+                assert bob.is_alive(), f"bob's claim did not wait: {outcome}"
+                time.sleep(0.01)
+    # then, once ana commits, bob is told the item is hers
+    bob.join(timeout=10)
+    assert "claimed by ana" in str(outcome["bob"])
