@@ -49,7 +49,7 @@ def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
             old.state = "superseded"
     now = utcnow()
     for out in evaluation.proposals:
-        reason = PROVISIONAL_PREFIX + out.reason if provisional else out.reason
+        reason = provisional + out.reason if provisional else out.reason
         row.proposals.append(
             Proposal(
                 destination=out.destination_id,
@@ -79,8 +79,8 @@ def policies_paused(session: Session) -> bool:
     return bool(setting and setting.value.get("paused"))
 
 
-def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts, bool]:
-    """The rules' view of one URL; the flag says whether the classification is only provisional."""
+def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts, str | None]:
+    """The rules' view of one URL, and (when no analyst has classified it) what the stand-in rests on."""
     from hotline.rules import Facts
 
     classification, provisional = _classification(session, row)
@@ -122,34 +122,105 @@ def hosting_facts(row: ReportedUrl) -> HostingFacts:
     )
 
 
-def _classification(session: Session, row: ReportedUrl) -> tuple[Classification | None, bool]:
-    from hotline.rules import Classification
+def _classification(session: Session, row: ReportedUrl) -> tuple[Classification | None, str | None]:
+    """The analyst's classification, else the best stand-in and a sentence saying what it rests on.
 
-    assessment = session.scalars(
-        select(Assessment)
-        .where(Assessment.reported_url_id == row.id, Assessment.media_item_id.is_(None))
-        .order_by(Assessment.id.desc())
-        .limit(1)
-    ).first()
-    if assessment is not None:
-        return (
-            Classification(
-                legal=assessment.legal,
-                content_type=assessment.content_type,
-                site_type=assessment.site_type,
-                age_group=assessment.age_group,
-                gender=assessment.gender,
-                notes=assessment.notes,
-            ),
-            False,
+    Stand-ins, best first: an assessment of matching media on another URL, the verdict of a hash list
+    the media matched (an analyst confirms it without opening the image), the reporter's category.
+    """
+    own = _latest_url_assessment(session, row.id)
+    if own is not None:
+        return _as_classification(own), None
+    prior = _assessment_of_matched_media(session, row)
+    if prior is not None:
+        assessment, distance = prior
+        return _as_classification(assessment), (
+            f"Provisional: the media match an item already assessed as {assessment.legal} "
+            f"(distance {distance}); an analyst confirms. "
+        )
+    listed = _list_verdict(session, row)
+    if listed is not None:
+        verdict, list_name, distance = listed
+        return _stand_in(verdict), (
+            f"Provisional: the media match the hash list {list_name!r} (verdict {verdict}, distance "
+            f"{distance}); an analyst confirms without opening the images. "
         )
     claimed = {link.report.category_claimed for link in row.report_links} - {None}
     for category in ("csam", "grooming", "adult-minors"):
         if category in claimed:
-            legal = PROVISIONAL_LEGAL[category]
-            unknown = {"age_group": "unknown", "gender": "unknown"} if legal in ("baseline", "national") else {}
-            return Classification(legal=legal, **unknown), True
-    return None, False
+            return _stand_in(PROVISIONAL_LEGAL[category]), PROVISIONAL_PREFIX
+    return None, None
+
+
+def _stand_in(legal: str) -> Classification:
+    from hotline.rules import Classification
+
+    unknown = {"age_group": "unknown", "gender": "unknown"} if legal in ("baseline", "national") else {}
+    return Classification(legal=legal, **unknown)
+
+
+def _as_classification(assessment: Assessment) -> Classification:
+    from hotline.rules import Classification
+
+    return Classification(
+        legal=assessment.legal,
+        content_type=assessment.content_type,
+        site_type=assessment.site_type,
+        age_group=assessment.age_group,
+        gender=assessment.gender,
+        notes=assessment.notes,
+    )
+
+
+def _latest_url_assessment(session: Session, url_id: int) -> Assessment | None:
+    return session.scalars(
+        select(Assessment)
+        .where(Assessment.reported_url_id == url_id, Assessment.media_item_id.is_(None))
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _media_matches(session: Session, row: ReportedUrl) -> list[Match]:
+    capture = latest_capture(row)
+    if capture is None:
+        return []
+    return list(
+        session.scalars(
+            select(Match)
+            .join(MediaItem, Match.media_item_id == MediaItem.id)
+            .where(MediaItem.capture_id == capture.id)
+            .order_by(Match.distance)
+        )
+    )
+
+
+def _assessment_of_matched_media(session: Session, row: ReportedUrl) -> tuple[Assessment, int] | None:
+    for match in _media_matches(session, row):
+        if match.matched_media_item_id is None:
+            continue
+        item = session.get(MediaItem, match.matched_media_item_id)
+        if item is None:
+            continue
+        assessment = session.scalars(
+            select(Assessment)
+            .where(Assessment.media_item_id == item.id)
+            .order_by(Assessment.id.desc())
+            .limit(1)
+        ).first() or _latest_url_assessment(session, item.capture.reported_url_id)
+        if assessment is not None and item.capture.reported_url_id != row.id:
+            return assessment, match.distance
+    return None
+
+
+def _list_verdict(session: Session, row: ReportedUrl) -> tuple[str, str, int] | None:
+    from hotline.rules import LegalAssessment
+
+    known = {str(v) for v in LegalAssessment}
+    for match in _media_matches(session, row):
+        if match.hash_list is not None and match.verdict in known:
+            return match.verdict, match.hash_list.name, match.distance
+    return None
 
 
 def _hash_matches(session: Session, row: ReportedUrl) -> list[object]:
