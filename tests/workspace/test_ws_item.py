@@ -209,3 +209,20 @@ def test_a_supervisor_pauses_and_resumes_the_auto_forward_policies(app, client_f
     with app.db.sessions() as session:
         assert not policies_paused(session)
     assert [e.detail["paused"] for e in _events(app, "setting.policies_paused")] == [True, False]
+
+
+def test_an_item_without_capture_or_hosting_still_renders(app, client_for) -> None:
+    from hotline.models import ReportedUrl
+
+    with app.db.session() as session:
+        row = ReportedUrl(url="http://bare.example-synth.ro/", host="bare.example-synth.ro", state=UrlState.TRIAGED)
+        session.add(row)
+        session.flush()
+        url_id = row.id
+    ana = client_for("ana")
+    page = ana.get(f"/workspace/items/{url_id}")
+    assert page.status_code == 200
+    assert "Not captured yet." in page.text and "Not located yet." in page.text
+    missing = ana.post(f"/workspace/items/{url_id}/evidence")
+    assert missing.status_code == 404 and "no captured evidence" in missing.text
+    assert ana.get("/workspace/items/9999").status_code == 404
