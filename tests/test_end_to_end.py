@@ -96,3 +96,25 @@ def test_the_stages_run_the_same_on_sqlite_and_postgresql(three_sites, make_hotl
         url = report_view(session, find_report(session, reference))["urls"][0]
     assert url["state"] == "triaged" and url["hosting"]["country"] == "RO"
     assert len([m for m in url["media"] if m["kind"] == "image"]) == 3
+
+
+def test_evidence_exports_to_plain_warc_that_warcio_reads(three_sites, make_hotline, tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    env_dir = tmp_path / "var"
+    env = {"PATH": os.environ.get("PATH", ""), "HOTLINE_DATA_DIR": str(env_dir), **three_sites.env()}
+    host = SITES["nl"][0]
+    _hotline(env, "init")
+    reference = json.loads(_hotline(env, "submit", f"http://{host}/page", "--json"))["reference"]
+    _hotline(env, "process", "--until-idle")
+    exported = json.loads(_hotline(env, "evidence", "export", reference, "--out", str(tmp_path / "out")))
+
+    assert len(exported["files"]) == 1
+    with open(exported["files"][0], "rb") as stream:
+        records = list(ArchiveIterator(stream))
+    responses = [r for r in records if r.rec_type == "response"]
+    assert {r.rec_headers.get_header("WARC-Target-URI") for r in responses} >= {f"http://{host}/page"}
+    assert len(responses) == 4  # the page and its three images
+    assert b"WARC/1" not in (env_dir / "evidence").joinpath(
+        [p for p in (env_dir / "evidence").rglob("*.warc*")][0]
+    ).read_bytes()[:64], "evidence at rest must be encrypted"
