@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotline.capture.guard import AddressGuard
 from hotline.capture.ssrf import (
@@ -146,3 +150,18 @@ def test_guard_lets_the_configured_proxy_through_but_not_other_loopback_hosts() 
     assert guard.judge_connection("127.0.0.1").allowed
     assert guard.judge_connection("127.0.0.2").refused
     assert guard.judge_target("127.0.0.1").refused
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.sampled_from(["dec", "hex", "oct", "dotted-oct", "short"]))
+def test_every_numeric_spelling_of_an_ipv4_address_means_that_address(number: int, form: str) -> None:
+    address = ipaddress.IPv4Address(number)
+    octets = address.packed
+    spelling = {
+        "dec": str(number),
+        "hex": hex(number),
+        "oct": "0" + oct(number)[2:],
+        "dotted-oct": ".".join("0" + oct(o)[2:] for o in octets),
+        "short": f"{octets[0]}.{int.from_bytes(octets[1:], 'big')}",
+    }[form]
+    assert parse_host(spelling) == str(address)
+    assert (check_address(parse_host(spelling)) is None) == (check_address(str(address)) is None)
