@@ -16,8 +16,8 @@ The embedded loop of `hotline serve` runs `worker.background_job` as its "forwar
 """
 
 from hotline.outbox.channels import OutboxOptions
-from hotline.outbox.enqueue import enqueue, new_idempotency_key, resolve_contact
 from hotline.outbox.manage import ForwardRefused, list_forwards, release_forward, retry_forward
+from hotline.outbox.queue import enqueue, new_idempotency_key, resolve_contact
 from hotline.outbox.worker import (
     Summary,
     deliver_due,

@@ -16,7 +16,7 @@ from forwarders.partner import HttpOptions, PartnerForwarder
 from forwarders.retry import RetryPolicy
 from forwarders.smtp import SmtpOptions
 from hotline.models import Forward
-from hotline.outbox.enqueue import (
+from hotline.outbox.queue import (
     AUTOMATIC_CHANNELS,
     EMAIL,
     PARTNER_API,

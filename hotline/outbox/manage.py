@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Forward, utcnow
-from hotline.outbox.enqueue import FAILED, HELD, QUEUED
+from hotline.outbox.queue import FAILED, HELD, QUEUED
 
 STATES = ("queued", "sending", "delivered", "failed", "held")
 

@@ -29,8 +29,8 @@ from forwarders.retry import Rate, RateLimiter
 from hotline import audit
 from hotline.models import Forward, ReportedUrl, TakedownCheck, UrlState, utcnow
 from hotline.outbox.channels import OutboxOptions, route_for
-from hotline.outbox.enqueue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
 from hotline.outbox.notice import build_notice
+from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
