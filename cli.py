@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,7 +61,8 @@ def submit(
 
     with state.hotline() as hl, hl.db.session() as session:
         try:
-            result = submit_report(session, urls, category=category, description=description, referer=referer)
+            result = submit_report(session, urls, category=category, description=description, referer=referer,
+                                   reopen_after=timedelta(hours=hl.settings.capture_dedup_hours))
         except NothingToReport as exc:
             _fail(f"nothing was recorded: {exc}")
         reference = result.report.reference
@@ -123,6 +125,36 @@ def serve(
 
     with state.hotline() as hl:
         run_server(hl, host=host or hl.settings.host, port=port or hl.settings.port, background=workers)
+
+
+@app.command("recapture")
+def recapture_command(
+    reference: str,
+    url: Annotated[int, typer.Option(help="Which URL of the report (1 = first).")] = 1,
+    referer: Annotated[str | None, typer.Option(help="Send this Referer.")] = None,
+    user_agent: Annotated[str | None, typer.Option(help="Send this User-Agent.")] = None,
+    accept_language: Annotated[str | None, typer.Option(help="Send this Accept-Language.")] = None,
+    proxy: Annotated[str | None, typer.Option(help="Go out through this egress proxy.")] = None,
+    actor: Annotated[str, typer.Option("--as", help="Who asks, for the audit log.")] = "cli",
+) -> None:
+    """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
+    from hotline.pipeline.capture import recapture
+    from hotline.pipeline.runner import process_until_idle
+    from hotline.views import UnknownReference, capture_view, find_report
+
+    with state.hotline() as hl:
+        with hl.db.sessions() as session:
+            try:
+                links = find_report(session, reference).urls
+            except UnknownReference as exc:
+                _fail(str(exc))
+            if not 1 <= url <= len(links):
+                _fail(f"the report has {len(links)} URL(s); --url must be between 1 and {len(links)}")
+            url_id = links[url - 1].reported_url_id
+        capture = recapture(hl, url_id, actor=actor, referer=referer, user_agent=user_agent,
+                            accept_language=accept_language, egress_proxy=proxy)
+        process_until_idle(hl)
+    print(json.dumps(capture_view(capture), default=str))
 
 
 @app.command("capture-worker")

@@ -81,3 +81,44 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+RECAPTURE_REWINDS = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, UrlState.LOCATED,
+                     UrlState.TRIAGED, UrlState.REFUSED)
+
+
+def recapture(
+    app: Hotline,
+    url_id: int,
+    *,
+    actor: str,
+    referer: str | None = None,
+    user_agent: str | None = None,
+    accept_language: str | None = None,
+    egress_proxy: str | None = None,
+) -> Capture:
+    """Capture a URL again with other request details (disguised sites show themselves only to visitors
+    who arrive the right way). A URL not yet assessed goes through the later stages again."""
+    from hotline import audit
+    from hotline.capture.client import run_captures
+    from hotline.capture.models import CaptureJob
+
+    with app.db.sessions() as session:
+        row = session.get(ReportedUrl, url_id)
+        if row is None:
+            raise LookupError(f"no reported URL with id {url_id}")
+        job = CaptureJob(job_id=str(url_id), url=row.url, referer=referer or row.referer, user_agent=user_agent,
+                         accept_language=accept_language, egress_proxy=egress_proxy)
+    [result] = run_captures([job], app.capture_options())
+    with app.db.session() as session:
+        row = session.get(ReportedUrl, url_id)
+        assert row is not None
+        capture = store_capture(session, row, result, purpose="recapture", job=job)
+        audit.record(session, actor, "capture.again", "reported_url", url_id, capture_id=capture.id,
+                     outcome=result.outcome, **job.model_dump(exclude={"job_id", "url"}, exclude_none=True))
+        if row.state in RECAPTURE_REWINDS:
+            if result.outcome == "refused":
+                advance(row, UrlState.REFUSED, result.reason)
+            else:
+                advance(row, UrlState.CAPTURED, "captured again")
+    return capture
