@@ -29,6 +29,21 @@ def _pipeline(app: Hotline) -> int:
 
 register("pipeline", _pipeline)
 
+# Areas that register jobs of their own when imported (forward delivery, takedown monitoring, policies).
+JOB_MODULES = ("hotline.outbox", "hotline.monitor", "hotline.policy")
+
+
+def load_jobs() -> dict[str, Job]:
+    import importlib
+
+    for name in JOB_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return dict(_jobs)
+
 
 def _forward(app: Hotline) -> int:
     from hotline.outbox.worker import background_job
@@ -50,9 +65,10 @@ class BackgroundWorker(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        jobs = load_jobs()
         while not self.stopping.is_set():
             busy = 0
-            for name, job in list(_jobs.items()):
+            for name, job in jobs.items():
                 try:
                     busy += job(self.app)
                 except Exception:  # a failing job must not stop the others; it is logged and retried

@@ -118,3 +118,33 @@ def test_evidence_exports_to_plain_warc_that_warcio_reads(three_sites, make_hotl
     assert b"WARC/1" not in (env_dir / "evidence").joinpath(
         [p for p in (env_dir / "evidence").rglob("*.warc*")][0]
     ).read_bytes()[:64], "evidence at rest must be encrypted"
+
+
+def test_the_background_worker_of_serve_processes_new_reports(three_sites, make_hotline) -> None:
+    import time
+
+    from hotline.background import BackgroundWorker
+    from hotline.models import ReportedUrl
+    from hotline.pipeline.intake import submit_report
+
+    app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,
+                       egress_proxy=three_sites.proxy_url)
+    worker = BackgroundWorker(app, idle_seconds=0.2)
+    worker.start()
+    try:
+        with app.db.session() as session:
+            url_id = submit_report(session, [f"http://{SITES['us'][0]}/page"]).urls[0].id
+        worker.wake.set()
+        deadline = time.monotonic() + 120
+        state = None
+        while time.monotonic() < deadline:
+            with app.db.sessions() as session:
+                state = session.get(ReportedUrl, url_id).state
+            if state == "triaged":
+                break
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        worker.join(timeout=60)
+    assert state == "triaged"
+    assert not worker.is_alive()
