@@ -7,6 +7,7 @@ which is how a killed worker's items are picked up. Two schedulers are harmless,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -49,13 +50,18 @@ def waiting_rows(session: Session) -> dict[UrlState, int]:
 
 def queue_depth(celery: Celery, queue: str) -> int:
     """Messages waiting in `queue` (not those a worker already holds); 0 when the queue does not exist."""
-    with celery.connection_for_write() as connection:
+    with celery.pool.acquire(block=True) as connection:
+        # A channel of its own: on AMQP a failed passive declare closes the channel it was sent on.
+        channel = connection.channel()
         try:
-            return int(connection.default_channel.queue_declare(queue=queue, passive=True).message_count)
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
         except Exception as exc:  # a missing queue is "empty"; each broker says so differently
             if "NOT_FOUND" in str(exc) or "404" in str(exc):
                 return 0
             raise
+        finally:
+            with contextlib.suppress(Exception):
+                channel.close()
 
 
 def dispatch(app: Hotline, celery: Celery, options: ScaleOptions) -> dict[str, int]:

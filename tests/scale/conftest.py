@@ -45,7 +45,7 @@ def cluster_for(tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
             "HOTLINE_DATABASE_URL": database_url,
             "HOTLINE_BROKER_URL": broker_url,
             "HOTLINE_QUEUE_PREFIX": prefix,  # this test's queues only, on a broker others may share
-            "HOTLINE_LEASE_SECONDS": "2",
+            "HOTLINE_LEASE_SECONDS": "3",  # renewed every second while a task works
             "HOTLINE_DISPATCH_SECONDS": "0.3",
             "HOTLINE_TASK_BATCH": "2",
             **net_env,

@@ -86,6 +86,19 @@ class Cluster:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in sorted(self.logs.iterdir()))
 
 
+def running_capture(worker: subprocess.Popen[bytes]) -> bool:
+    """Whether this worker has a capture process running right now (a child running hotline.capture.worker)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while we looked
+        if parent == worker.pid and b"hotline.capture.worker" in command:
+            return True
+    return False
+
+
 def delete_queues(broker_url: str, prefix: str) -> None:
     from kombu import Connection
 

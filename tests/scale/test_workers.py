@@ -12,7 +12,7 @@ from hotline.models import Capture, ReportedUrl
 from hotline.synthnet import Response, SyntheticInternet
 from hotline.synthnet.farm import Exchange
 
-from .scale_support import broker_or_skip, wait_until
+from .scale_support import broker_or_skip, running_capture, wait_until
 
 HOST = "galerie.scale-sintetic.ro"
 PAGES = [f"/album/{n}" for n in range(6)]
@@ -110,33 +110,36 @@ def test_two_workers_take_every_url_to_triaged_exactly_once(
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_a_worker_killed_mid_capture_leaves_the_url_to_another_worker(
+def test_a_worker_killed_mid_capture_leaves_the_url_to_the_other_worker(
     net, pg_url, make_hotline, cluster_for
 ) -> None:  # type: ignore[no-untyped-def]
-    # Given: one worker capturing a page that does not answer until released
+    # Given: two workers, one of them capturing a page that does not answer until released
     broker_url = broker_or_skip("redis")
     held = HeldPage()
     net.farm.put(HOST, HELD, held.response())
     app = make_hotline(database_url=pg_url, **_net_settings(net))
     (url_id,) = _submit(app, [HELD])
     cluster = cluster_for(pg_url, broker_url, net.env())
-    first = cluster.worker()
+    workers = [cluster.worker(), cluster.worker()]
     cluster.scheduler()
-    wait_until(held.requested.is_set, 40, "the first worker to start the capture", cluster.output)
+    wait_until(held.requested.is_set, 40, "a worker to start the capture", cluster.output)
+    wait_until(lambda: any(running_capture(w) for w in workers), 10, "the capturing worker to be found")
+    capturing = next(w for w in workers if running_capture(w))
+    other = next(w for w in workers if w is not capturing)
     with app.db.sessions() as session:
         assert session.get(ReportedUrl, url_id).lease_owner is not None  # type: ignore[union-attr]
 
-    # When: that worker is killed with SIGKILL, another one starts, and the page answers again
-    cluster.kill(first)
+    # When: that worker (and its capture process) is killed with SIGKILL, then the page answers again
+    cluster.kill(capturing)
     assert _states(app) == {f"http://{HOST}{HELD}": "new"}
-    cluster.worker()
     held.released.set()
 
-    # Then: the second worker finishes it after the lease runs out; one capture, nothing lost
+    # Then: the other worker finishes it after the lease runs out; one capture, nothing lost
     wait_until(lambda: _all_triaged(app), 60, "the URL to reach 'triaged'",
                lambda: f"{_states(app)}\n{cluster.output()}")
+    assert other.poll() is None
     assert _captures_per_url(app) == {f"http://{HOST}{HELD}": 1}
-    assert held.requests == 2, "the second worker must have fetched the page itself"
+    assert held.requests == 2, "the other worker must have fetched the page itself"
 
 
 def _net_settings(net: SyntheticInternet) -> dict[str, object]:
