@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from forwarders.partner import HEADER_IDEMPOTENCY_KEY, PartnerPayload, PayloadError, parse_partner_payload
 from hotline.app import Hotline
 from hotline.models import Report, ReportSource
-from hotline.pipeline.intake import NothingToReport, check_urls, submit_report
+from hotline.pipeline.intake import NothingToReport, Rejected, check_urls, submit_report
 from hotline.web.api.auth import Caller, signed_caller
 from hotline.web.api.errors import ApiProblem
+from hotline.web.public.writer import write_turn
 
 PARTNER_PRIORITY = 1  # a partner hotline has already triaged what it sends
 # Partner categories (forwarders.base) -> the codes the public form and triage use.
@@ -30,12 +31,11 @@ def receive_report(hotline: Hotline, headers: Mapping[str, str], body: bytes) ->
     """(HTTP status, answer): 201 for a new report, 200 for a known idempotency key."""
     caller = signed_caller(hotline, headers, body).require("submit")
     payload = _parse(headers, body)
-    with hotline.db.sessions() as session:
-        known = _known(session, caller, payload)
-        if known is not None:
-            return 200, known
     try:
-        with hotline.db.session() as session:
+        with write_turn(hotline.db.engine), hotline.db.session() as session:
+            known = _known(session, caller, payload)
+            if known is not None:
+                return 200, known
             answer = _store(session, caller, payload)
         return 201, answer  # the `with` above has committed: only now may we say "received"
     except IntegrityError:
@@ -65,7 +65,7 @@ def _known(session: Session, caller: Caller, payload: PartnerPayload) -> dict[st
         return None
     if report.payload != payload.model_dump(mode="json"):
         raise ApiProblem(422, "this idempotency_key was already used with a different report; use a new key")
-    return _answer(report, payload, duplicate=True)
+    return _replayed(report, payload)
 
 
 def _store(session: Session, caller: Caller, payload: PartnerPayload) -> dict[str, Any]:
@@ -80,16 +80,21 @@ def _store(session: Session, caller: Caller, payload: PartnerPayload) -> dict[st
         )
     except NothingToReport as exc:
         raise ApiProblem(422, f"no item has a URL we can use: {exc}") from None
-    return _answer(result.report, payload, duplicate=False)
+    return _answer(result.report, [row.url for row in result.urls], result.rejected, duplicate=False)
 
 
-def _answer(report: Report, payload: PartnerPayload, duplicate: bool) -> dict[str, Any]:
+def _replayed(report: Report, payload: PartnerPayload) -> dict[str, Any]:
+    # The same normaliser gives the same verdicts, so a replay lists the same rejections.
     _accepted, rejected = check_urls([item.url for item in payload.items])
+    return _answer(report, [link.reported_url.url for link in report.urls], rejected, duplicate=True)
+
+
+def _answer(report: Report, accepted: list[str], rejected: list[Rejected], duplicate: bool) -> dict[str, Any]:
     return {
         "receipt": report.reference,
         "reference": report.partner_reference,
         "received_at": report.received_at.isoformat(),
         "duplicate": duplicate,
-        "accepted": [link.reported_url.url for link in report.urls],
+        "accepted": accepted,
         "rejected": [{"url": r.text, "reason": r.reason} for r in rejected],
     }

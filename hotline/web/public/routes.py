@@ -32,6 +32,7 @@ from hotline.web.public.form import (
 )
 from hotline.web.public.render import render_page
 from hotline.web.public.status import hash_status_secret, new_status_secret, report_progress
+from hotline.web.public.writer import write_turn
 
 FORM_COOKIE = "hotline_form"
 STATUS_MAX_BODY_BYTES = 4096
@@ -126,7 +127,7 @@ async def submit_form(request: Request, language: str) -> Response:
 def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: str) -> tuple[str, int]:
     """Commit the report; no address, user agent or other trace of the reporter goes in."""
     form = checked.form
-    with hotline.db.session() as session:
+    with write_turn(hotline.db.engine), hotline.db.session() as session:
         result = submit_report(
             session, checked.urls, source=ReportSource.PUBLIC, category=form.category,
             description=form.description or None, reporter_contact=form.contact or None,
