@@ -1,0 +1,216 @@
+"""Triage for integrations: GET /queue, POST /urls/{id}/assessment, POST /urls/{id}/approval.
+
+Only API keys (partners) with the "triage" role may call these. A key acts as its own account,
+`api:<partner name>` (role system, created on demand), so four-eyes applies to keys as to people: a
+key cannot approve a four-eyes classification it assessed itself. The actions are the workspace's
+(hotline.assessment), so the API refuses what the workspace refuses, with the same one-line message:
+422 for a classification with missing or wrong fields, 409 for an action the item's state forbids.
+
+Authentication: `Authorization: Bearer <API key>`, or the partner signature (as for every request
+with a body elsewhere in this API) when the signature headers are sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Security
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from forwarders.partner import HEADER_SIGNATURE
+from hotline.app import Hotline
+from hotline.assessment import REVIEW_STATES, Refused, approve_url, assess, parse_classification
+from hotline.models import ReportedUrl, User
+from hotline.review import api_user, latest_assessment, queue_items, result_view
+from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.web.api.auth import Caller, api_key_scheme, reading_caller, signature_scheme, signed_caller
+from hotline.web.api.errors import ApiProblem, error_responses
+from hotline.web.api.openapi import BODY_MODELS, body_from_schema
+from hotline.web.public.body import BodyTooLarge, read_body
+from hotline.web.public.writer import write_turn
+
+router = APIRouter(tags=["triage"])
+ROLE = "triage"
+MAX_BODY_BYTES = 16 * 1024
+_AUTH = [Security(api_key_scheme), Security(signature_scheme)]
+
+
+class AssessmentRequest(BaseModel):
+    """An analyst's classification; age_group and gender are required when legal is baseline or national."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legal: LegalAssessment
+    content_type: ContentType | None = None
+    site_type: SiteType | None = None
+    age_group: AgeGroup | None = None
+    gender: Gender | None = None
+    notes: str | None = Field(default=None, max_length=4000)
+    media_item_id: int | None = Field(default=None, description="Assess one media item of the URL.")
+    approve: bool = Field(default=False, description="Approve the proposals and queue the forwards too.")
+
+
+class ApprovalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    destination: str | None = Field(default=None, max_length=100,
+                                    description="Approve only the proposal to this destination.")
+
+
+BODY_MODELS.setdefault("AssessmentRequest", AssessmentRequest)
+BODY_MODELS.setdefault("ApprovalRequest", ApprovalRequest)
+
+
+class QueueItem(BaseModel):
+    id: int
+    url: str
+    state: str
+    rank: int
+    references: list[str]
+    sources: list[str]
+    categories: list[str]
+    country: str | None
+    pending_proposals: int
+    claimed_by: str | None
+    reported_at: str
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    legal: str
+    content_type: str | None
+    site_type: str | None
+    age_group: str | None
+    gender: str | None
+    notes: str | None
+    media_item_id: int | None
+    assessor: str | None
+    policy: str | None
+
+
+class ProposalOut(BaseModel):
+    id: int
+    destination: str
+    destination_kind: str
+    rule: str
+    reason: str
+
+
+class ForwardOut(BaseModel):
+    id: int
+    destination: str
+    channel: str
+    state: str
+    proposal_id: int | None
+
+
+class TriageResult(BaseModel):
+    url_id: int
+    url: str
+    state: str
+    state_reason: str | None
+    assessment: AssessmentOut | None
+    pending_proposals: list[ProposalOut]
+    forwards: list[ForwardOut]
+
+
+@router.get("/queue", summary="Items waiting for assessment or approval, in the workspace's order",
+            response_model=list[QueueItem], responses=error_responses(401, 403, 422), dependencies=_AUTH)
+async def queue_endpoint(
+    request: Request,
+    state: Annotated[str | None, Query(description="triaged or assessed",
+                                       pattern="^(" + "|".join(s.value for s in REVIEW_STATES) + ")$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> JSONResponse:
+    hotline: Hotline = request.app.state.hotline
+    return JSONResponse(await run_in_threadpool(read_queue, hotline, request.headers, state, limit))
+
+
+@router.post("/urls/{url_id}/assessment", status_code=201, summary="Record an assessment (and approve)",
+             response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
+             openapi_extra=body_from_schema("AssessmentRequest"), dependencies=_AUTH)
+async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+    hotline: Hotline = request.app.state.hotline
+    body = await _body(request)
+    answer = await run_in_threadpool(record_assessment, hotline, request.headers, body, url_id)
+    return JSONResponse(answer, status_code=201)
+
+
+@router.post("/urls/{url_id}/approval", summary="Approve pending proposals and queue their forwards",
+             response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
+             openapi_extra=body_from_schema("ApprovalRequest"), dependencies=_AUTH)
+async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+    hotline: Hotline = request.app.state.hotline
+    body = await _body(request)
+    return JSONResponse(await run_in_threadpool(record_approval, hotline, request.headers, body, url_id))
+
+
+# -- the work, in a worker thread ------------------------------------------------------------------
+def triage_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes) -> Caller:
+    """Signed when the signature headers are sent, else the API key; must hold the triage role."""
+    signed = any(key.lower() == HEADER_SIGNATURE.lower() for key in headers)
+    caller = signed_caller(hotline, headers, body) if signed else reading_caller(hotline, headers)
+    return caller.require(ROLE)
+
+
+def read_queue(hotline: Hotline, headers: Mapping[str, str], state: str | None, limit: int) -> list[dict[str, Any]]:
+    triage_caller(hotline, headers, b"")
+    with hotline.db.sessions() as session:
+        return queue_items(session, state, limit)
+
+
+def record_assessment(hotline: Hotline, headers: Mapping[str, str], body: bytes, url_id: int) -> dict[str, Any]:
+    caller = triage_caller(hotline, headers, body)
+    request = _parse(AssessmentRequest, body)
+    fields = request.model_dump(exclude={"media_item_id", "approve"})
+    try:
+        classification = parse_classification(fields)
+    except Refused as exc:
+        raise ApiProblem(422, str(exc)) from None
+    with _acting(hotline, caller, url_id) as (session, actor, row):
+        done = assess(hotline, session, row.id, actor, classification, media_item_id=request.media_item_id,
+                      approve=request.approve)
+        return result_view(session, row, done.assessment, done.forwards)
+
+
+def record_approval(hotline: Hotline, headers: Mapping[str, str], body: bytes, url_id: int) -> dict[str, Any]:
+    caller = triage_caller(hotline, headers, body)
+    request = _parse(ApprovalRequest, body) if body.strip() else ApprovalRequest()
+    with _acting(hotline, caller, url_id) as (session, actor, row):
+        done = approve_url(hotline, session, row.id, actor, request.destination)
+        return result_view(session, row, latest_assessment(session, row), done.forwards)
+
+
+@contextmanager
+def _acting(hotline: Hotline, caller: Caller, url_id: int) -> Iterator[tuple[Session, User, ReportedUrl]]:
+    """One transaction acting as the caller's account on one URL; a refusal rolls back and becomes 409."""
+    try:
+        with write_turn(hotline.db.engine), hotline.db.session() as session:
+            row = session.get(ReportedUrl, url_id)
+            if row is None:
+                raise ApiProblem(404, f"there is no reported URL {url_id}")
+            yield session, api_user(session, caller.name), row
+    except Refused as exc:
+        raise ApiProblem(409, str(exc)) from None
+
+
+def _parse(model: type[BaseModel], body: bytes) -> Any:
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiProblem(422, f"invalid request: {where}: {first['msg']}", exc.errors()) from None
+
+
+async def _body(request: Request) -> bytes:
+    try:
+        return await read_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        raise ApiProblem(413, str(exc)) from None
