@@ -3,7 +3,7 @@
 Layout under ``root``::
 
     warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture
-    blobs/ab/cd/<sha256>.enc                  one sealed body per distinct content (media, pages)
+    blobs/ab/<sha256>.enc                     one sealed body per distinct content (media)
 
 Paths handed out are relative to ``root`` so the data directory can move.
 """
@@ -60,7 +60,8 @@ class EvidenceStore:
     def blob_path(self, sha256: str) -> Path:
         if not _SHA256_RE.match(sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-        return self.root / "blobs" / sha256[:2] / sha256[2:4] / f"{sha256}.enc"
+        # One level of 256 folders: a second level would mean a new folder for almost every blob.
+        return self.root / "blobs" / sha256[:2] / f"{sha256}.enc"
 
     def has_blob(self, sha256: str) -> bool:
         return self.blob_path(sha256).exists()
