@@ -260,15 +260,17 @@ def forward_until_idle(
     short backoff, another worker's expired lease) is waited for; later retries are left for later."""
     total: Counter[str] = Counter()
     while True:
-        total.update(deliver_due_counts(app, limit, options=options, rng=rng))
+        batch = deliver_due_counts(app, limit, options=options, rng=rng)
+        total.update(batch)
         if on_progress is not None:
             on_progress(total)
         with app.db.sessions() as session:
             wait = next_due_in(session)
         if wait is None or wait > wait_up_to:
             return Summary(total)
-        if wait > 0:
-            sleep(min(wait, wait_up_to))
+        if wait > 0 or not batch:
+            # Due soon, or due now but locked by another worker: do not spin.
+            sleep(min(max(wait, 0.05), wait_up_to))
 
 
 def background_job(app: Hotline) -> int:

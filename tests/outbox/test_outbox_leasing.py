@@ -10,7 +10,7 @@ from outbox_support import add_partner, forwards, outbox_options, queue_forward,
 from sqlalchemy import update
 
 from hotline.models import Forward, utcnow
-from hotline.outbox import lease_due
+from hotline.outbox import forward_until_idle, lease_due
 from hotline.outbox.worker import deliver_leased
 
 
@@ -78,3 +78,21 @@ def test_forwards_not_yet_due_or_held_are_left_alone(hotline_db) -> None:
         session.execute(update(Forward).where(Forward.destination == "other").values(state="held"))
     with app.db.sessions() as session:
         assert lease_due(session, limit=10, lease_seconds=60) == []
+
+
+def test_two_workers_deliver_everything_once_without_resending(hotline_db, partner_endpoint) -> None:
+    # given twenty forwards to one partner
+    app = hotline_db
+    add_partner(app, partner_endpoint.url)
+    for n in range(1, 21):
+        queue_forward(app, seed_url(app, n))
+    # when two workers run the outbox at the same time
+    threads = [threading.Thread(target=forward_until_idle, args=(app,),
+                                kwargs={"options": outbox_options(), "limit": 3}) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # then every forward was sent exactly once: no request was ever repeated
+    assert len(partner_endpoint.received) == 20 and len(partner_endpoint.stored) == 20
+    assert all(f.state == "delivered" and f.attempts == 1 for f in forwards(app))
