@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hotline.capture.content import digests
 from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource
 from hotline.evidence.store import EvidenceStore
 from hotline.evidence.warc import Exchange, build_warc
@@ -145,19 +146,15 @@ class CaptureRecord:
 
     result: CaptureResult
     exchanges: list[Exchange]
-    # Media resources with their decoded bodies. The Resource objects are the ones in result.resources
-    # (pickling keeps shared references), so setting .blob here shows in the result.
-    media: list[tuple[Resource, bytes]]
+    # Decoded bodies of the page and each fetched resource. The Resource objects are the ones in
+    # result (pickling keeps shared references), so hashes and blob keys set here show in the result.
+    bodies: list[tuple[Resource, bytes]]
 
 
 def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
     """Hand the capture over; the state lets go of its bodies."""
-    media = [
-        (f.resource, f.payload)
-        for f in state.resources
-        if f.payload is not None and f.resource is not None and f.resource.sha256
-    ]
-    record = CaptureRecord(result, state.exchanges, media)
+    bodies = [(f.resource, f.payload) for f in state.fetches() if f.payload is not None and f.resource is not None]
+    record = CaptureRecord(result, state.exchanges, bodies)
     state.exchanges = []
     for fetch in state.fetches():
         fetch.payload = None
@@ -165,10 +162,16 @@ def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
 
 
 def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult:
-    """Media bodies into the blob store, the exchanges into one sealed WARC; the result with their keys."""
+    """Hash every body, seal media into the blob store and the exchanges into one WARC.
+
+    Returns the result with hashes, blob keys and the WARC path filled in.
+    """
     result = record.result
-    for resource, payload in record.media:
-        resource.blob = store.put_blob(payload, resource.sha256)
+    for resource, payload in record.bodies:
+        hashes = digests(payload)
+        resource.md5, resource.sha1, resource.sha256 = hashes.md5, hashes.sha1, hashes.sha256
+        if resource.kind != "page":  # the page is evidence in the WARC; media also feed fingerprints
+            resource.blob = store.put_blob(payload, resource.sha256)
     if record.exchanges:
         metadata = result.model_dump(mode="json", exclude={"warc"})
         warc = build_warc(record.exchanges, metadata, target_uri=result.url)

@@ -25,7 +25,6 @@ from w3lib.encoding import html_to_unicode
 from hotline.capture.content import (
     BodyTooLarge,
     decode_body,
-    digests,
     kind_of,
     media_type,
     type_allowed,
@@ -192,9 +191,7 @@ class CaptureSpider(scrapy.Spider):
             state.exchanges[-1].body = b""  # keep the headers as evidence, not the refused body
             fetch.settle(resource)
             return
-        hashes = digests(payload)
-        resource.md5, resource.sha1, resource.sha256 = hashes.md5, hashes.sha1, hashes.sha256
-        fetch.settle(resource, payload)
+        fetch.settle(resource, payload)  # hashed by the recorder, off the crawler's event loop
         if fetch.kind == "page" and ctype in ("text/html", "application/xhtml+xml"):
             yield from self._embedded(state, response, payload)
 
@@ -289,12 +286,5 @@ def _settle_data_url(fetch: Fetch, url: str, limit: int) -> None:
     if len(payload) > limit:
         fetch.fail("failed", f"inline data larger than {limit} bytes")
         return
-    hashes = digests(payload)
     fetch.url = f"data:{header},..."  # the payload is in the blob store; do not repeat it in records
-    fetch.settle(
-        Resource(
-            url=fetch.url, kind=kind_of(ctype), content_type=ctype, size=len(payload),
-            md5=hashes.md5, sha1=hashes.sha1, sha256=hashes.sha256,
-        ),
-        payload,
-    )  # fmt: skip
+    fetch.settle(Resource(url=fetch.url, kind=kind_of(ctype), content_type=ctype, size=len(payload)), payload)
