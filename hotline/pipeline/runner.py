@@ -37,7 +37,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("capture", UrlState.NEW, "hotline.pipeline.capture:capture_stage", batch=100),
     Stage("fingerprint", UrlState.CAPTURED, "hotline.pipeline.fingerprint:fingerprint_stage", batch=50),
     Stage("locate", UrlState.FINGERPRINTED, "hotline.pipeline.locate:locate_stage", batch=100),
-    Stage("triage", UrlState.LOCATED, "hotline.pipeline.triage:triage_stage", batch=200),
+    Stage("triage", UrlState.LOCATED, "hotline.policy:triage_then_auto_forward", batch=200),
 )
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
 
