@@ -9,7 +9,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CONFIRMATIONS, RADIUS, TRUSTED, UNCONFIRMED, UNTRUSTED, ListSpec, add_users, policy_rules_file, seed_item
+from conftest import (
+    CONFIRMATIONS,
+    RADIUS,
+    TRUSTED,
+    UNCONFIRMED,
+    UNTRUSTED,
+    ListSpec,
+    add_users,
+    policy_rules_file,
+    seed_item,
+)
 from sqlalchemy import func, select
 
 from hotline.assessment import set_policies_paused

@@ -187,8 +187,8 @@ def test_references_users_and_destinations_that_do_not_exist_are_one_line(cli) -
         (("assess", item.reference, "--url", "2", "--legal", "not-illegal"),
          f"error: report {item.reference} has 1 URL(s): --url must be 1 to 1"),
         (("assess", item.reference, "--legal", "not-illegal", "--as", "nobody"), "error: no user named 'nobody'"),
-        (("approve", item.reference, "--as", "ana"), f"error: URL {item.url_id} is triaged; it must be assessed "
-                                                     "before approval"),
+        (("approve", item.reference, "--as", "ana"),
+         f"error: URL {item.url_id} is triaged; it must be assessed before approval"),
     ]
     for args, message in cases:
         result = cli(*args)
