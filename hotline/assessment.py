@@ -44,6 +44,7 @@ from hotline.models import (
     User,
     utcnow,
 )
+from hotline.outbox import enqueue
 from hotline.rules.directory import Directory
 from hotline.rules.taxonomy import Classification, LegalAssessment
 
@@ -254,23 +255,12 @@ def approve_url(
     result = ApproveResult()
     for proposal in pending:
         proposal.state, proposal.decided_by_id, proposal.decided_at = "approved", actor.id, now
-        channel, address = _contact(proposal, directory, hosting)
-        forward = Forward(
-            reported_url_id=row.id,
-            proposal_id=proposal.id,
-            destination=proposal.destination,
-            destination_kind=proposal.destination_kind,
-            channel=channel,
-            address=address,
-            idempotency_key=f"hotline-url{row.id}-proposal{proposal.id}",
-            state="queued",
-            next_attempt_at=proposal.not_before or now,
-            payload={"assessment_id": latest.id, "rule": proposal.rule, "hold": proposal.condition},
-        )
-        session.add(forward)
-        session.flush()
+        # The outbox fixes channel and address now and holds what waits for police clearance.
+        forward = enqueue(session, proposal, directory=directory, hosting=hosting, assessment=latest,
+                          actor=actor.name, now=now)
         audit.record(session, actor.name, "proposal.approve", "reported_url", row.id, proposal_id=proposal.id,
-                     forward_id=forward.id, destination=proposal.destination, channel=channel)
+                     forward_id=forward.id, destination=proposal.destination, channel=forward.channel,
+                     forward_state=forward.state)
         result.forwards.append(forward)
     row.state = UrlState.FORWARDED
     row.first_forwarded_at = row.first_forwarded_at or now
@@ -299,20 +289,6 @@ def _check_media_belongs(session: Session, row: ReportedUrl, media_item_id: int)
     )
     if owner != row.id:
         raise Refused(f"media item {media_item_id} does not belong to URL {row.id}")
-
-
-def _contact(proposal: Proposal, directory: Directory, hosting: Hosting | None) -> tuple[str, str | None]:
-    """Channel and address for a forward: as triage proposed them, else from the directory or hosting."""
-    channel, address = getattr(proposal, "channel", None), getattr(proposal, "address", None)
-    if channel:
-        return channel, address
-    known = directory.get(proposal.destination)
-    if known is not None:
-        return known.channel.value, known.endpoint
-    if proposal.destination_kind == "hosting-provider" and hosting and hosting.abuse_email:
-        return "x-arf", hosting.abuse_email
-    # No contact known: the delivery worker leaves it for a person to send by hand.
-    return "manual", None
 
 
 def load_directory(app: Hotline) -> Directory:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from hotline.assessment import Refused, approve, assess, claim, release, set_four_eyes
 from hotline.auth import create_user, find_user
-from hotline.models import Assessment, AuditEvent, Forward, Proposal, ReportedUrl, UrlState
+from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlState
 from tests.workspace.conftest import PASSWORD, seed_url
 
 BASELINE = {"legal": "baseline", "age_group": "pre-pubescent", "gender": "female", "content_type": "image"}
@@ -65,24 +64,29 @@ def test_approving_writes_forwards_in_the_same_transaction(db_app) -> None:
         assert _actions(session, seeded.url_id).count("proposal.approve") == len(forwards)
 
 
-def test_a_failed_approval_leaves_nothing_behind(db_app) -> None:
-    # given an assessed URL whose forward's idempotency key is somehow already taken
+def test_a_failed_approval_leaves_nothing_behind(db_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hotline.assessment
+
+    # given an assessed URL, and an outbox that fails right after writing the first forward
     seeded = seed_url(db_app)
     with db_app.db.session() as session:
         assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
-    with db_app.db.session() as session:
-        pending = session.scalars(select(Proposal).where(Proposal.reported_url_id == seeded.url_id,
-                                                         Proposal.state == "pending")).first()
-        session.add(Forward(reported_url_id=seeded.url_id, destination="x", destination_kind="hotline",
-                            channel="email", idempotency_key=f"hotline-url{seeded.url_id}-proposal{pending.id}"))
+    real_enqueue = hotline.assessment.enqueue
+
+    def enqueue_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_enqueue(*args, **kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(hotline.assessment, "enqueue", enqueue_then_fail)
     # when the approval fails half-way
-    with pytest.raises(IntegrityError), db_app.db.session() as session:
+    with pytest.raises(RuntimeError), db_app.db.session() as session:
         approve(db_app, session, seeded.url_id, _user(session, "bob"))
-    # then no proposal is approved, the state did not move and no approval was audited
+    # then no forward exists, no proposal is approved, the state did not move and nothing was audited
     with db_app.db.sessions() as session:
         row = session.get(ReportedUrl, seeded.url_id)
         assert row.state is UrlState.ASSESSED
         assert not [p for p in row.proposals if p.state == "approved"]
+        assert session.scalars(select(Forward)).all() == []
         assert "proposal.approve" not in _actions(session, seeded.url_id)
 
 
@@ -194,6 +198,7 @@ def test_two_analysts_claiming_at_once_on_postgresql_get_one_claim(db_app) -> No
             while not probe.scalar(waiting):
                 assert time.monotonic() < deadline, "bob's claim never waited for ana's lock"
                 assert bob.is_alive(), f"bob's claim did not wait: {outcome}"
+                probe.rollback()  # pg_stat_activity is a snapshot per transaction: take a fresh one
                 time.sleep(0.01)
     # then, once ana commits, bob is told the item is hers
     bob.join(timeout=10)
