@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, case, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hotline import audit
 from hotline.auth import has_role
@@ -332,7 +332,11 @@ def review_queue(session: Session, wanted: QueueFilter = QueueFilter()) -> list[
     """URLs waiting for assessment or approval with their rank, highest rank then newest first."""
     rank = queue_rank().label("rank")
     states = [UrlState(wanted.state)] if wanted.state else list(REVIEW_STATES)
-    stmt = select(ReportedUrl, rank).where(ReportedUrl.state.in_(states))
+    stmt = select(ReportedUrl, rank).where(ReportedUrl.state.in_(states)).options(
+        # What the queue shows of each row, loaded in three queries instead of three per row.
+        selectinload(ReportedUrl.report_links).selectinload(ReportUrl.report),
+        selectinload(ReportedUrl.hostings),
+    )
     if wanted.category or wanted.source:
         report_match = [ReportUrl.reported_url_id == ReportedUrl.id, ReportUrl.report_id == Report.id]
         if wanted.category:
