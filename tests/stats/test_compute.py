@@ -1,0 +1,85 @@
+"""Every figure of the seeded dataset (see conftest.py) against its known answer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.stats import compute
+from hotline.stats.compute import percentile
+from hotline.stats.model import DestinationRemoval, Durations, Growth, Ratio, Repeat, Share
+
+from .conftest import FROM, TO, seed
+
+
+def test_every_figure_of_the_seeded_dataset(hotline_db) -> None:
+    # Given the seeded dataset (conftest.py), when January 2026 is computed
+    with hotline_db.db.session() as session:
+        seed(session)
+    with hotline_db.db.sessions() as session:
+        stats = compute(session, FROM, TO)
+
+    # Then: reports by source and category, with growth
+    assert stats.reports_received == Growth(current=10, previous=4, percent=150.0)
+    assert stats.reports_by_source == [Share("public", 5, 50.0), Share("partner", 3, 30.0),
+                                       Share("api", 1, 10.0), Share("cli", 1, 10.0)]
+    assert stats.categories_claimed == [Share("csam", 7, 70.0), Share("grooming", 1, 10.0),
+                                        Share("none", 1, 10.0), Share("other", 1, 10.0)]
+
+    # Then: URLs valid and not illegal, by their latest assessment
+    assert stats.urls_reported == Growth(10, 3, 233.33)
+    assert stats.urls_assessed == 9
+    assert stats.valid == Growth(6, 2, 200.0)
+    assert stats.not_illegal == 2
+    assert stats.classifications == [Share("baseline", 4, 44.44), Share("national", 2, 22.22),
+                                     Share("not-illegal", 2, 22.22), Share("other-harmful", 1, 11.11)]
+
+    # Then: hosting countries of valid URLs
+    assert stats.hosting_countries == [Share("NL", 3, 50.0), Share("RO", 1, 16.67), Share("US", 1, 16.67),
+                                       Share("unknown", 1, 16.67)]
+
+    # Then: destinations count each URL once per group
+    assert stats.urls_forwarded == 7
+    assert stats.destinations == [Share("partner hotline", 4, 57.14), Share("police", 3, 42.86),
+                                  Share("content owner", 2, 28.57), Share("regulator (ANCOM)", 1, 14.29)]
+
+    # Then: time to removal, median and 90th percentile
+    assert stats.urls_removed == 5
+    assert stats.removal_from_report == Durations(5, 48.0, 268.8)
+    assert stats.removal_from_forward == Durations(5, 47.0, 249.6)
+    assert stats.removal_by_destination == [
+        DestinationRemoval("partner hotline", 4, 32.5),
+        DestinationRemoval("police", 2, 51.0),  # the police notice after removal does not count
+        DestinationRemoval("content owner", 1, 72.0),
+        DestinationRemoval("regulator (ANCOM)", 0, None),
+    ]
+
+    # Then: INHOPE's headline figures, within three days
+    assert stats.removed_within_3_days == Ratio(3, 6, 50.0)
+    assert stats.police_within_3_days == Ratio(2, 6, 33.33)
+
+    # Then: repeat URLs and hosts
+    assert stats.repeat_urls == 2
+    assert stats.top_repeat_urls == [Repeat("http://repeat.example-synth.nl/u1", 2),
+                                     Repeat("http://solo.example-synth.us/u3", 2)]
+    assert stats.repeat_hosts == 2
+    assert stats.top_repeat_hosts == [Repeat("repeat.example-synth.nl", 3), Repeat("ro.example-synth.ro", 2)]
+
+
+def test_an_empty_period_has_no_percentages(make_hotline) -> None:
+    with make_hotline().db.sessions() as session:
+        empty = compute(session, FROM, TO)
+    assert empty.reports_received == Growth(0, 0, None)
+    assert empty.removal_from_report == Durations(0, None, None)
+    assert empty.removed_within_3_days == Ratio(0, 0, None)
+    assert [s.percent for s in empty.destinations] == [None] * 4
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    assert percentile([10, 18, 47, 84, 360], 0.9) == pytest.approx(249.6)
+    assert percentile([5], 0.9) == 5 and percentile([], 0.5) is None
+    assert percentile([1, 2, 3, 4], 0.5) == 2.5
+
+
+def test_a_period_must_end_after_it_starts() -> None:
+    with pytest.raises(ValueError, match="after its start"):
+        compute(None, TO, FROM)  # type: ignore[arg-type]
