@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-POSTGRES_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test")
+POSTGRES_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 KEY_ID, SECRET = "pkbench0000000001", "bench-signing-secret-" + "x" * 24
 
 
@@ -134,11 +134,14 @@ def start(kind: str, data_dir: Path, database_url: str = "") -> tuple[subprocess
 def postgres_scratch() -> tuple[str, str] | None:
     try:
         import psycopg
-
-        name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
+    except ImportError:
+        print("PostgreSQL skipped: psycopg is not installed", file=sys.stderr)
+        return None
+    name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
+    try:
         with psycopg.connect(**POSTGRES_ADMIN, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # no server: the run reports it and measures the rest
+    except psycopg.Error as exc:  # no server: the run reports it and measures the rest
         print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return None
     return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -212,17 +215,26 @@ class Result:
     per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float  # server CPU time per submission: what bounds throughput on a quiet core
     statuses: dict[int, int]
 
 
-def measure(name: str, port: int, count: int, warmup: int, concurrency: int) -> Result:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(name: str, pid: int, port: int, count: int, warmup: int, concurrency: int) -> Result:
     run_id = uuid.uuid4().hex[:8]
     asyncio.run(_load(port, build_requests(port, warmup, run_id + "w"), concurrency))
     requests = build_requests(port, count, run_id)
+    cpu_before = cpu_seconds(pid)
     seconds, latencies, statuses = asyncio.run(_load(port, requests, concurrency))
+    cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / len(latencies)
     quantiles = statistics.quantiles(latencies, n=100)
     return Result(name, len(latencies), seconds, len(latencies) / seconds, quantiles[49] * 1000,
-                  quantiles[98] * 1000, statuses)
+                  quantiles[98] * 1000, cpu_ms, statuses)
 
 
 # --- main --------------------------------------------------------------------------------------------
@@ -242,7 +254,7 @@ def run(count: int, warmup: int, concurrency: int, postgres: bool) -> list[Resul
                     prepare_hotline(data_dir, url or None)
                 process, port = start(kind, data_dir, url)
                 try:
-                    results.append(measure(name, port, count, warmup, concurrency))
+                    results.append(measure(name, process.pid, port, count, warmup, concurrency))
                 finally:
                     process.terminate()
                     process.wait(timeout=30)
@@ -254,12 +266,15 @@ def run(count: int, warmup: int, concurrency: int, postgres: bool) -> list[Resul
 
 def report(results: list[Result], concurrency: int) -> str:
     baseline = results[0].per_second
-    lines = [f"concurrency {concurrency}, {results[0].requests} requests each, one uvicorn worker per server",
-             "", "| server | submissions/s | vs baseline | p50 ms | p99 ms | answers |", "|---|---|---|---|---|---|"]
+    load = Path("/proc/loadavg").read_text().split()[0]
+    lines = [(f"concurrency {concurrency}, {results[0].requests} requests each, one uvicorn worker per server, "
+             f"load average {load} on {os.cpu_count()} CPUs"), "",
+             "| server | submissions/s | vs baseline | p50 ms | p99 ms | server CPU ms/submission | answers |",
+             "|---|---|---|---|---|---|---|"]
     for r in results:
         answers = ", ".join(f"{code}×{n}" for code, n in sorted(r.statuses.items()))
         lines.append(f"| {r.name} | {r.per_second:.0f} | {r.per_second / baseline:.2f} | {r.p50_ms:.1f} | "
-                     f"{r.p99_ms:.1f} | {answers} |")
+                     f"{r.p99_ms:.1f} | {r.cpu_ms:.2f} | {answers} |")
     return "\n".join(lines)
 
 

@@ -7,18 +7,23 @@ The functions here touch the database: call them from a worker thread (run_in_th
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fastapi.security import APIKeyHeader, HTTPBearer
+from sqlalchemy import Engine, select
 
 from forwarders.partner import HEADER_SIGNATURE, SignatureError, verify
 from hotline.app import Hotline
 from hotline.models import Partner
-from hotline.partners import find_partner, partner_for_api_key
+from hotline.partners import partner_for_api_key
 from hotline.web.api.errors import ApiProblem
 
 MAX_SKEW_SECONDS = 300
+KEY_CACHE_SECONDS = 10.0
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hotline", HotlineSignature realm="hotline"'}
 
 # Declared for the OpenAPI document (and clients generated from it); checked by the functions below.
@@ -51,30 +56,75 @@ class Caller:
 
 def signed_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes) -> Caller:
     """The partner whose signing secret signed this body recently; 401 otherwise."""
-    found: dict[str, Partner] = {}
+    found: dict[str, Caller] = {}
 
-    with hotline.db.sessions() as session:
+    def secret_for(key_id: str) -> bytes | None:
+        known = _signing_keys(hotline).lookup(hotline, key_id)
+        if known is None:
+            return None
+        found[key_id] = known[0]
+        return known[1]
 
-        def secret_for(key_id: str) -> bytes | None:
-            partner = find_partner(session, key_id)
-            if partner is None or not partner.signing_secret:
-                return None
-            found[key_id] = partner
-            return partner.signing_secret
-
-        try:
-            key_id = verify(headers, body, secret_for, max_skew_seconds=MAX_SKEW_SECONDS)
-        except SignatureError as exc:
-            raise ApiProblem(401, f"signature refused: {exc}", headers=_CHALLENGE) from None
-        caller = Caller.of(found[key_id])
-        bearer = _bearer(headers)
-        if bearer is not None:
-            # Optional on signed requests, but if sent it must be the same partner's key.
+    try:
+        key_id = verify(headers, body, secret_for, max_skew_seconds=MAX_SKEW_SECONDS)
+    except SignatureError as exc:
+        raise ApiProblem(401, f"signature refused: {exc}", headers=_CHALLENGE) from None
+    caller = found[key_id]
+    bearer = _bearer(headers)
+    if bearer is not None:
+        # Optional on signed requests, but if sent it must be the same partner's key.
+        with hotline.db.sessions() as session:
             other = partner_for_api_key(session, bearer)
-            if other is None or other.id != caller.partner_id:
-                raise ApiProblem(401, "the API key does not belong to the partner that signed the request",
-                                 headers=_CHALLENGE)
+        if other is None or other.id != caller.partner_id:
+            raise ApiProblem(401, "the API key does not belong to the partner that signed the request",
+                             headers=_CHALLENGE)
     return caller
+
+
+class _SigningKeys:
+    """Key id -> (caller, secret), kept for KEY_CACHE_SECONDS.
+
+    Every signed request needs its partner's secret; one query per request cost more than the rest of
+    the check. A new partner is looked up at its first request; a removed partner, a changed role or
+    secret take effect within KEY_CACHE_SECONDS. Unknown key ids are not remembered.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded_at = -KEY_CACHE_SECONDS
+        self.keys: dict[str, tuple[Caller, bytes]] = {}
+
+    def lookup(self, hotline: Hotline, key_id: str) -> tuple[Caller, bytes] | None:
+        with self.lock:
+            if time.monotonic() - self.loaded_at >= KEY_CACHE_SECONDS:
+                self.keys = self._load(hotline, None)
+                self.loaded_at = time.monotonic()
+            if key_id not in self.keys:
+                self.keys.update(self._load(hotline, key_id))
+            return self.keys.get(key_id)
+
+    @staticmethod
+    def _load(hotline: Hotline, key_id: str | None) -> dict[str, tuple[Caller, bytes]]:
+        query = select(Partner).where(Partner.signing_secret.is_not(None))
+        if key_id is not None:
+            query = query.where(Partner.key_id == key_id[:100])
+        with hotline.db.sessions() as session:
+            return {p.key_id: (Caller.of(p), bytes(p.signing_secret or b"")) for p in session.scalars(query)}
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _SigningKeys] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _signing_keys(hotline: Hotline) -> _SigningKeys:
+    with _caches_lock:
+        return _caches.setdefault(hotline.db.engine, _SigningKeys())
+
+
+def forget_signing_keys(hotline: Hotline) -> None:
+    """Make the next signed request re-read the partners (after adding or removing one)."""
+    with _caches_lock:
+        _caches.pop(hotline.db.engine, None)
 
 
 def reading_caller(hotline: Hotline, headers: Mapping[str, str]) -> Caller:

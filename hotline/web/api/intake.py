@@ -1,7 +1,8 @@
 """Receiving a partner's report: verify, parse, store once per idempotency key, answer after the commit.
 
-Runs in a worker thread (it blocks on the database). Concurrent retries of one key race on the unique
-constraint (partner_id, idempotency_key): the loser rolls back and answers with the winner's report.
+Runs in a worker thread (it blocks on the database). Every submission is inserted straight away; the
+unique constraint (partner_id, idempotency_key) refuses a key seen before, including one a concurrent
+retry committed a moment earlier: that attempt rolls back and answers with the stored report.
 """
 
 from __future__ import annotations
@@ -32,14 +33,12 @@ def receive_report(hotline: Hotline, headers: Mapping[str, str], body: bytes) ->
     caller = signed_caller(hotline, headers, body).require("submit")
     payload = _parse(headers, body)
     try:
+        # Insert first: a known key is rare, and the unique constraint finds it for free.
         with write_turn(hotline.db.engine), hotline.db.session() as session:
-            known = _known(session, caller, payload)
-            if known is not None:
-                return 200, known
             answer = _store(session, caller, payload)
         return 201, answer  # the `with` above has committed: only now may we say "received"
     except IntegrityError:
-        # A concurrent retry with the same key committed first: answer as it did.
+        # This key was received before (perhaps by a concurrent retry that committed first).
         with hotline.db.sessions() as session:
             known = _known(session, caller, payload)
         if known is None:
