@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 FORWARDS = 60
 KILLS = 50
 HOTLINE = str(Path(sys.executable).with_name("hotline"))  # the installed console script
+WORKER_ARGS = ["forward", "--until-idle", "--limit", "2"]
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -40,8 +41,7 @@ class Workers:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("fork_worker.py")), "forward", "--until-idle",
-             "--limit", "2"],
+            [sys.executable, str(Path(__file__).with_name("fork_worker.py")), *WORKER_ARGS],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO,
         )
 
@@ -86,14 +86,21 @@ def test_every_forward_reaches_the_partner_once_while_the_worker_is_killed_50_ti
     try:
         # when the worker is killed with SIGKILL 50 times: right after it starts, or just after the
         # partner received its n-th request (between the send and the commit of the outcome)
-        for _ in range(KILLS):
+        for kill in range(KILLS):
             seen = len(partner_endpoint.received)
-            pid = workers.start()
+            # every twentieth run is a freshly executed `hotline` (full start-up), the others are forked
+            fresh = subprocess.Popen([HOTLINE, *WORKER_ARGS], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL) if kill % 20 == 0 else None
+            pid = fresh.pid if fresh else workers.start()
             wanted = seen + rng.choice([0, 1, 1, 2, 3])
-            _until(lambda: len(partner_endpoint.received) >= wanted, time.monotonic() + 3.0)  # noqa: B023
+            patience = 10.0 if fresh else 3.0
+            _until(lambda: len(partner_endpoint.received) >= wanted, time.monotonic() + patience)  # noqa: B023
             time.sleep(rng.uniform(0.0, 0.02))  # a random point in what follows, not a wait for it
             os.kill(pid, signal.SIGKILL)
-            workers.wait(pid)
+            if fresh:
+                assert fresh.wait(10) == -signal.SIGKILL
+            else:
+                workers.wait(pid)
     finally:
         workers.close()
     # and then the real command runs until nothing is due
