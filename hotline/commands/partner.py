@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -61,7 +61,7 @@ def ls(
     from hotline.partners import list_partners
 
     with _hotline(ctx) as hl, hl.db.sessions() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"name": p.name, "country": p.country, "key_id": p.key_id, "endpoint": p.endpoint,
              "roles": list(p.roles or []), "created_at": p.created_at.isoformat()}
             for p in list_partners(session)

@@ -1,7 +1,9 @@
 """Who is calling the API: a partner proven by a request signature or by its API key.
 
-Requests with a body must be signed (forwarders.partner.verify: HMAC-SHA256 over timestamp and body with
-the partner's signing secret, five minutes' clock skew at most). Reads may use the API key instead.
+Partner submissions and feedback must be signed (forwarders.partner.verify: HMAC-SHA256 over timestamp
+and body with the partner's signing secret, five minutes' clock skew at most): `signed_caller`. Reads
+(and integrations' actions, issue 12) may use the API key instead: `authenticated_caller`. Both give a
+`Caller`; `caller.require(role)` answers 403 when the partner lacks the role.
 The functions here touch the database: call them from a worker thread (run_in_threadpool).
 """
 
@@ -127,10 +129,10 @@ def forget_signing_keys(hotline: Hotline) -> None:
         _caches.pop(hotline.db.engine, None)
 
 
-def reading_caller(hotline: Hotline, headers: Mapping[str, str]) -> Caller:
-    """A read: signed over an empty body, or the API key."""
+def authenticated_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes = b"") -> Caller:
+    """A signature over the body (empty for reads) if one is sent, else the API key (Bearer)."""
     if _header(headers, HEADER_SIGNATURE) is not None:
-        return signed_caller(hotline, headers, b"")
+        return signed_caller(hotline, headers, body)
     bearer = _bearer(headers)
     if bearer is None:
         raise ApiProblem(401, "authentication required: an API key (Authorization: Bearer) or a signature",
@@ -156,3 +158,8 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
         return None
     scheme, _, token = value.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
+
+
+def reading_caller(hotline: Hotline, headers: Mapping[str, str]) -> Caller:
+    """A read (no body): signed over an empty body, or the API key."""
+    return authenticated_caller(hotline, headers, b"")

@@ -14,7 +14,7 @@ from forwarders.partner import HEADER_IDEMPOTENCY_KEY, HEADER_KEY_ID, HEADER_TIM
 from forwarders.partner_schema import MAX_BODY_BYTES
 from hotline.app import Hotline
 from hotline.models import Report
-from hotline.web.api.auth import api_key_scheme, reading_caller, signature_scheme
+from hotline.web.api.auth import api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.intake import receive_report
 from hotline.web.api.openapi import body_from_schema
@@ -76,7 +76,7 @@ async def report_state(
 
 
 def _state(hotline: Hotline, headers: Any, receipt: str) -> dict[str, Any]:
-    caller = reading_caller(hotline, headers).require("submit")
+    caller = authenticated_caller(hotline, headers).require("submit")
     with hotline.db.sessions() as session:
         report = session.scalar(select(Report).where(Report.reference == receipt.strip().upper()))
         if report is None or report.partner_id != caller.partner_id:

@@ -36,7 +36,7 @@ def new_status_secret() -> str:
 
 def _canonical_secret(secret: str) -> str:
     # Tolerate lower case, spaces and missing dashes; O and I/L typed for 0 and 1 as in Crockford base32.
-    text = secret.upper().translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    text = secret.upper().translate(str.maketrans("OIL", "011"))
     return _NOT_SECRET.sub("", text)
 
 
