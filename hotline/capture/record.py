@@ -167,11 +167,16 @@ def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult
     Returns the result with hashes, blob keys and the WARC path filled in.
     """
     result = record.result
+    sha256_of: dict[int, str] = {}
     for resource, payload in record.bodies:
         hashes = digests(payload)
         resource.md5, resource.sha1, resource.sha256 = hashes.md5, hashes.sha1, hashes.sha256
+        sha256_of[id(payload)] = hashes.sha256
         if resource.kind != "page":  # the page is evidence in the WARC; media also feed fingerprints
             resource.blob = store.put_blob(payload, resource.sha256)
+    for exchange in record.exchanges:  # an uncoded body is its own payload: reuse its digest
+        known = sha256_of.get(id(exchange.body))
+        exchange.body_sha256 = bytes.fromhex(known) if known else None
     if record.exchanges:
         metadata = result.model_dump(mode="json", exclude={"warc"})
         warc = build_warc(record.exchanges, metadata, target_uri=result.url)

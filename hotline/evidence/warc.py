@@ -7,6 +7,7 @@ hashes) follows as a metadata record. Bodies are the bytes as received, still co
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,11 @@ class Exchange:
     reason: str = ""
     ip: str | None = None
     date: datetime | None = None
+    body_sha256: bytes | None = None  # raw SHA-256 of body when the caller has it (saves hashing again)
+
+
+def _sha256_label(digest: bytes) -> str:
+    return "sha256:" + base64.b32encode(digest).decode("ascii")
 
 
 def _warc_date(when: datetime | None) -> str | None:
@@ -61,7 +67,15 @@ def _write_exchange(writer: WARCWriter, ex: Exchange) -> None:
         payload=BytesIO(ex.body),
         length=len(ex.body),
         http_headers=StatusAndHeaders(status_line, response_headers, protocol="HTTP/1.1"),
-        warc_headers_dict={k: v for k, v in {"WARC-Date": date, "WARC-IP-Address": ex.ip}.items() if v},
+        warc_headers_dict={
+            k: v
+            for k, v in {
+                "WARC-Date": date,
+                "WARC-IP-Address": ex.ip,
+                "WARC-Payload-Digest": _sha256_label(ex.body_sha256) if ex.body_sha256 else None,
+            }.items()
+            if v
+        },
     )
     path, host = _request_target(ex.url)
     request_headers = [("Host", host)] + [(k, v) for k, v in ex.request_headers if k.lower() != "host"]
