@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -123,7 +124,7 @@ def _within(from_: datetime, to: datetime):  # type: ignore[no-untyped-def]
     return (Report.received_at >= from_) & (Report.received_at < to)
 
 
-def _cohort_query(from_: datetime, to: datetime) -> Select[tuple[int]]:
+def _cohort_query(from_: datetime, to: datetime) -> Select[Any]:
     return (select(ReportUrl.reported_url_id).join(Report, Report.id == ReportUrl.report_id)
             .where(_within(from_, to)).distinct())
 
@@ -146,7 +147,7 @@ def _cohort(session: Session, from_: datetime, to: datetime) -> dict[int, _Url]:
     return urls
 
 
-def _latest_legal(session: Session, urls: dict[int, _Url], cohort: Select[tuple[int]]) -> None:
+def _latest_legal(session: Session, urls: dict[int, _Url], cohort: Select[Any]) -> None:
     for url_id, legal in session.execute(
         select(Assessment.reported_url_id, Assessment.legal).where(Assessment.reported_url_id.in_(cohort))
         .order_by(Assessment.created_at, Assessment.id)
@@ -154,7 +155,7 @@ def _latest_legal(session: Session, urls: dict[int, _Url], cohort: Select[tuple[
         urls[url_id].legal = legal  # later rows overwrite: the latest assessment wins
 
 
-def _count_valid(session: Session, cohort: Select[tuple[int]]) -> int:
+def _count_valid(session: Session, cohort: Select[Any]) -> int:
     latest: dict[int, str] = {}
     for url_id, legal in session.execute(
         select(Assessment.reported_url_id, Assessment.legal).where(Assessment.reported_url_id.in_(cohort))
@@ -164,7 +165,7 @@ def _count_valid(session: Session, cohort: Select[tuple[int]]) -> int:
     return sum(1 for legal in latest.values() if legal in ILLEGAL)
 
 
-def _latest_country(session: Session, urls: dict[int, _Url], cohort: Select[tuple[int]]) -> None:
+def _latest_country(session: Session, urls: dict[int, _Url], cohort: Select[Any]) -> None:
     for url_id, country in session.execute(
         select(Hosting.reported_url_id, Hosting.country).where(Hosting.reported_url_id.in_(cohort))
         .order_by(Hosting.located_at, Hosting.id)
@@ -172,7 +173,7 @@ def _latest_country(session: Session, urls: dict[int, _Url], cohort: Select[tupl
         urls[url_id].country = country
 
 
-def _first_deliveries(session: Session, cohort: Select[tuple[int]]) -> dict[int, dict[str, datetime]]:
+def _first_deliveries(session: Session, cohort: Select[Any]) -> dict[int, dict[str, datetime]]:
     """URL -> destination group -> first delivery of a notice (re-notices excluded)."""
     firsts: dict[int, dict[str, datetime]] = defaultdict(dict)
     for url_id, kind, delivered in session.execute(
@@ -181,6 +182,8 @@ def _first_deliveries(session: Session, cohort: Select[tuple[int]]) -> dict[int,
                Forward.escalation_of_id.is_(None))
         .group_by(Forward.reported_url_id, Forward.destination_kind)
     ):
+        if delivered is None:
+            continue
         group = GROUPS.get(kind, "other")
         known = firsts[url_id].get(group)
         firsts[url_id][group] = delivered if known is None else min(known, delivered)
