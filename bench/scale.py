@@ -3,11 +3,13 @@
     .venv/bin/python bench/scale.py [--urls 120] [--images 2] [--workers 1,2]
 
 The same synthetic input (pages with Pillow-drawn PNGs on the synthetic internet, reached through its
-egress proxy, located through its DNS and RDAP) is taken from submitted to 'triaged' three ways:
-  embedded   `process_until_idle` on SQLite in this process (the default executor)
-  celery-N   N `hotline worker --concurrency 1` processes + `hotline scheduler` on PostgreSQL + Redis
+egress proxy, located through its DNS and RDAP) is taken from submitted to 'triaged' four ways:
+  embedded     `process_until_idle` on SQLite in this process (the default executor)
+  embedded-pg  the same on PostgreSQL (separates the database's share from the executor's)
+  celery-N     N `hotline worker --concurrency 1` processes + `hotline scheduler` on PostgreSQL + Redis
 Workers are started and ready before the URLs are submitted; the clock runs from the submit commit
-to the moment every URL is 'triaged'. Printed: items/s for each and the ratios against embedded.
+to the moment every URL is 'triaged'. Printed: items/s for each, the ratios against embedded, and
+the worker time per URL and stage (from Celery's task log lines) that docs/deploy.md's estimate uses.
 Needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 (override with --postgres / --redis).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,12 +60,12 @@ def net_settings(net: object) -> dict[str, object]:
             "egress_proxy": net.proxy_url}  # type: ignore[attr-defined]
 
 
-def run_embedded(net: object, urls: list[str], workdir: Path) -> float:
+def run_embedded(net: object, urls: list[str], data_dir: Path, database_url: str | None = None) -> float:
     from hotline.app import Hotline
     from hotline.config import load_settings
     from hotline.pipeline.runner import process_until_idle
 
-    with Hotline(load_settings(data_dir=workdir / "embedded", **net_settings(net))) as app:
+    with Hotline(load_settings(data_dir=data_dir, database_url=database_url, **net_settings(net))) as app:
         app.init()
         start = time.perf_counter()
         submit(app, urls)
@@ -90,7 +93,7 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
 
 
 def run_celery(net: object, urls: list[str], workdir: Path, workers: int, postgres: str, redis: str,
-               batch: int) -> float:
+               batch: int) -> tuple[float, dict[str, float]]:
     from hotline.app import Hotline
     from hotline.config import load_settings
 
@@ -117,13 +120,26 @@ def run_celery(net: object, urls: list[str], workdir: Path, workers: int, postgr
                 begin = time.perf_counter()
                 submit(app, urls)
                 wait_for(lambda: triaged(app) == len(urls), 600, "every URL to be triaged")
-                return time.perf_counter() - begin
+                elapsed = time.perf_counter() - begin
+                return elapsed, task_seconds(logs)
             finally:
                 for proc in procs:
                     os.killpg(proc.pid, signal.SIGTERM)
                 for proc in procs:
                     proc.wait(timeout=60)
                 delete_queues(redis, prefix)
+
+
+TASK_DONE = re.compile(r"Task hotline\.(?:stage|job)\.(\w+)\[[^]]+\] succeeded in ([0-9.]+)s")
+
+
+def task_seconds(logs: list[Path]) -> dict[str, float]:
+    """Seconds the workers spent in each stage's tasks, from Celery's own log lines."""
+    spent: dict[str, float] = {}
+    for log in logs:
+        for name, seconds in TASK_DONE.findall(log.read_text(errors="replace")):
+            spent[name] = spent.get(name, 0.0) + float(seconds)
+    return spent
 
 
 def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -161,7 +177,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker process counts to run")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--batch", type=int, default=25, help="HOTLINE_TASK_BATCH for the workers")
+    parser.add_argument("--batch", type=int, default=50, help="HOTLINE_TASK_BATCH for the workers")
     parser.add_argument("--rounds", type=int, default=1, help="repeat and keep each executor's best time")
     parser.add_argument("--keep", type=Path, help="keep data and worker logs in this directory")
     args = parser.parse_args()
@@ -170,14 +186,19 @@ def main() -> None:
 
     counts = [int(n) for n in args.workers.split(",")]
     results: dict[str, float] = {}
+    busy: dict[str, dict[str, float]] = {}
     with SyntheticInternet(default_sites=False) as net, tempfile.TemporaryDirectory() as tmp:
         urls = build_input(net, args.urls, args.images)
         for round_number in range(args.rounds):
             workdir = (args.keep or Path(tmp)) / f"round{round_number}"
-            timings = {"embedded": run_embedded(net, urls, workdir)}
+            timings = {"embedded": run_embedded(net, urls, workdir / "embedded")}
+            with fresh_postgres(args.postgres) as database_url:
+                timings["embedded-pg"] = run_embedded(net, urls, workdir / "embedded-pg", database_url)
             for count in counts:
-                timings[f"celery-{count}"] = run_celery(net, urls, workdir, count, args.postgres, args.redis,
-                                                             args.batch)
+                name = f"celery-{count}"
+                timings[name], spent = run_celery(net, urls, workdir, count, args.postgres, args.redis, args.batch)
+                if timings[name] <= results.get(name, timings[name]):
+                    busy[name] = spent
             print(f"round {round_number + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
             for name, seconds in timings.items():
                 results[name] = min(seconds, results.get(name, seconds))
@@ -187,9 +208,12 @@ def main() -> None:
     base = args.urls / results["embedded"]
     for name, seconds in results.items():
         rate = args.urls / seconds
-        print(f"  {name:<10} {seconds:7.2f} s  {rate:7.1f} items/s  ratio vs embedded {rate / base:5.2f}")
+        print(f"  {name:<12} {seconds:7.2f} s  {rate:7.1f} items/s  ratio vs embedded {rate / base:5.2f}")
     if "celery-1" in results and "celery-2" in results:
         print(f"  celery-2 / celery-1: {results['celery-1'] / results['celery-2']:.2f}")
+    for name, spent in busy.items():
+        per_url = ", ".join(f"{stage} {1000 * seconds / args.urls:.0f}" for stage, seconds in spent.items())
+        print(f"  {name} worker time per URL (ms): {per_url}; total {1000 * sum(spent.values()) / args.urls:.0f}")
 
 
 if __name__ == "__main__":

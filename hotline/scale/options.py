@@ -37,7 +37,7 @@ class ScaleOptions:
     broker_url: str
     result_backend: str | None = None
     lease_seconds: float = 600.0  # how long a crashed worker's items stay hidden
-    task_batch: int = 25  # at most this many rows per task, so work spreads over workers
+    task_batch: int = 50  # at most this many rows per task, so work spreads over workers
     task_max_retries: int = 3
     dispatch_seconds: float = 5.0  # how often the scheduler looks for waiting rows
     task_time_limit: float = 3600.0  # a task is given up (and its lease no longer renewed) after this
@@ -75,7 +75,7 @@ def scale_options(settings: Settings) -> ScaleOptions:
         broker_url=broker,
         result_backend=backend,
         lease_seconds=_read(settings, "lease_seconds", 600.0, float),
-        task_batch=_read(settings, "task_batch", 25, int),
+        task_batch=_read(settings, "task_batch", 50, int),
         task_max_retries=_read(settings, "task_max_retries", 3, int),
         dispatch_seconds=_read(settings, "dispatch_seconds", 5.0, float),
         task_time_limit=_read(settings, "task_time_limit", 3600.0, float),
