@@ -25,13 +25,17 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def render_html(stats: Stats, title: str = "Hotline statistics") -> str:
-    """The whole page as a string (the workspace serves it; `hotline stats --format html` writes it)."""
+def render_html(stats: Stats, title: str = "Hotline statistics", preamble: str = "") -> str:
+    """The whole page as a string (the workspace serves it; `hotline stats --format html` writes it).
+
+    `preamble` is trusted HTML placed first in the body (the workspace's period form and back link).
+    """
     period = f"{stats.period_from:%Y-%m-%d} to {stats.period_to:%Y-%m-%d} (exclusive)"
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        preamble,
         f"<h1>{escape(title)}</h1><p>{escape(period)}</p>",
         _headline(stats),
         '<div class="charts">',
