@@ -67,6 +67,9 @@ def queue(
     if as_json:
         print(json.dumps(items))
         return
+    if not items:
+        console.print("nothing waits for assessment or approval")
+        return
     table = Table("id", "state", "rank", "reference", "url", "country", "pending", "claimed by")
     for item in items:
         table.add_row(str(item["id"]), item["state"], str(item["rank"]), " ".join(item["references"]),
@@ -194,7 +197,7 @@ def _print_answer(answer: dict[str, Any], as_json: bool, *, single: bool) -> Non
     who = (assessment or {}).get("assessor") or (assessment or {}).get("policy")
     parts = [f"URL {answer['url_id']} {answer['state']}"]
     if assessment:
-        parts.append(f"as {assessment['legal']} by {who}")
+        parts.append(f"assessed {assessment['legal']} by {who}")
     if answer["forwards"]:
         parts.append(f"{len(answer['forwards'])} forward(s) queued: "
                      + ", ".join(f["destination"] for f in answer["forwards"]))
