@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +16,7 @@ from hotline.pipeline.runner import process_until_idle
 from hotline.views import find_report, report_view
 
 
-def run_demo(data_dir: Path | None, console: Console) -> dict:
+def run_demo(data_dir: Path | None, console: Console) -> dict[str, Any]:
     from hotline.synthnet import SyntheticInternet
 
     workdir = data_dir or Path(tempfile.mkdtemp(prefix="hotline-demo-"))

@@ -11,14 +11,13 @@ import json
 import threading
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from hotline.models import Assessment, Capture, Fingerprint, HashListEntry, MediaItem, Setting, utcnow
 
 if TYPE_CHECKING:
     from fingerprints import Match, MatchIndex
-
     from hotline.app import Hotline
 
 GENERATION = "match_index_generation"
@@ -110,7 +109,7 @@ class MatchService:
             (self.directory / "generation.json").write_text(json.dumps({"generation": generation}))
 
 
-def assessed_media_ids():  # type: ignore[no-untyped-def]
+def assessed_media_ids() -> ScalarSelect[int]:
     """Media items an analyst has judged: assessed one by one, or on a URL that was assessed."""
     on_assessed_url = (
         select(MediaItem.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from hotline.models import Capture, MediaItem, ReportedUrl, UrlState
 from hotline.pipeline.lease import advance, holds
 
@@ -37,8 +39,8 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
                 advance(row, UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
 
 
-def store_capture(session, row: ReportedUrl, result: CaptureResult, *, purpose: str,
-                  job: CaptureJob | None = None) -> Capture:  # type: ignore[no-untyped-def]
+def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, purpose: str,
+                  job: CaptureJob | None = None) -> Capture:
     capture = Capture(
         reported_url=row,
         purpose=purpose,

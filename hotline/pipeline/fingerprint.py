@@ -13,8 +13,10 @@ from hotline.pipeline.lease import advance, holds
 from hotline.views import latest_capture
 
 if TYPE_CHECKING:
-    from fingerprints import MediaFingerprint
+    from sqlalchemy.orm import Session
 
+    from fingerprints import Match as IndexMatch
+    from fingerprints import MediaFingerprint
     from hotline.app import Hotline
 
 # Below this many items a batch is hashed in-process: starting worker processes would cost more.
@@ -83,11 +85,12 @@ def store_fingerprints(media: MediaItem, result: MediaFingerprint) -> None:
     media.fingerprint_note = "; ".join(notes) or None
 
 
-def store_matches(session, media: MediaItem, found) -> None:  # type: ignore[no-untyped-def]
-    best: dict[tuple[str, int], object] = {}
+def store_matches(session: Session, media: MediaItem, found: list[IndexMatch]) -> None:
+    """One Match row per list entry or assessed item, at its closest distance."""
+    best: dict[tuple[str, int], IndexMatch] = {}
     for match in found:
         key = (match.namespace, match.ref)
-        if key not in best or match.distance < best[key].distance:  # type: ignore[attr-defined]
+        if key not in best or match.distance < best[key].distance:
             best[key] = match
     for (namespace, ref), match in best.items():
         if namespace == LIST:

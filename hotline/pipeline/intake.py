@@ -79,7 +79,7 @@ def submit_report(
     idempotency_key: str | None = None,
     priority: int = 0,
     status_secret_hash: str | None = None,
-    payload: dict | None = None,
+    payload: dict[str, object] | None = None,
     reopen_after: timedelta = timedelta(hours=24),
 ) -> Submitted:
     """Store a report and its URLs in the caller's transaction. Raises NothingToReport if none is valid."""

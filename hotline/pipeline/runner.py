@@ -6,9 +6,9 @@ The scale-out executor (Celery) calls the very same stage functions, one item or
 from __future__ import annotations
 
 import importlib
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hotline.models import UrlState

@@ -17,7 +17,7 @@ from hotline.views import latest_capture, latest_hosting
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
-    from hotline.rules import Classification, Evaluation, Facts, HostingFacts
+    from hotline.rules import Classification, Evaluation, Facts, HashMatchFact, HostingFacts
 
 # What a reporter's category suggests until an analyst decides.
 PROVISIONAL_LEGAL = {
@@ -108,17 +108,19 @@ def hosting_facts(row: ReportedUrl) -> HostingFacts:
     status = hosting.country_status if hosting.country_status in {"known", "unknown-behind-cdn"} else "unknown"
     if status == "known" and not hosting.country:
         status = "unknown"
-    return HostingFacts(
-        country=hosting.country if status == "known" else None,
-        country_status=status,
-        behind_cdn=hosting.behind_cdn,
-        cdn=hosting.cdn_name,
-        platform=hosting.platform,
-        site_type=platform.get("site_type"),
-        reporting_channel=platform.get("reporting_channel"),
-        cdn_abuse_channel=(hosting.record.get("cdn_match") or {}).get("abuse_email"),
-        abuse_email=hosting.abuse_email,
-        provider=hosting.provider,
+    return HostingFacts.model_validate(
+        {
+            "country": hosting.country if status == "known" else None,
+            "country_status": status,
+            "behind_cdn": hosting.behind_cdn,
+            "cdn": hosting.cdn_name,
+            "platform": hosting.platform,
+            "site_type": platform.get("site_type"),
+            "reporting_channel": platform.get("reporting_channel"),
+            "cdn_abuse_channel": (hosting.record.get("cdn_match") or {}).get("abuse_email"),
+            "abuse_email": hosting.abuse_email,
+            "provider": hosting.provider,
+        }
     )
 
 
@@ -156,19 +158,21 @@ def _stand_in(legal: str) -> Classification:
     from hotline.rules import Classification
 
     unknown = {"age_group": "unknown", "gender": "unknown"} if legal in ("baseline", "national") else {}
-    return Classification(legal=legal, **unknown)
+    return Classification.model_validate({"legal": legal, **unknown})
 
 
 def _as_classification(assessment: Assessment) -> Classification:
     from hotline.rules import Classification
 
-    return Classification(
-        legal=assessment.legal,
-        content_type=assessment.content_type,
-        site_type=assessment.site_type,
-        age_group=assessment.age_group,
-        gender=assessment.gender,
-        notes=assessment.notes,
+    return Classification.model_validate(
+        {
+            "legal": assessment.legal,
+            "content_type": assessment.content_type,
+            "site_type": assessment.site_type,
+            "age_group": assessment.age_group,
+            "gender": assessment.gender,
+            "notes": assessment.notes,
+        }
     )
 
 
@@ -223,7 +227,7 @@ def _list_verdict(session: Session, row: ReportedUrl) -> tuple[str, str, int] | 
     return None
 
 
-def _hash_matches(session: Session, row: ReportedUrl) -> list[object]:
+def _hash_matches(session: Session, row: ReportedUrl) -> list[HashMatchFact]:
     from hotline.rules import HashMatchFact
 
     capture = latest_capture(row)
@@ -239,13 +243,15 @@ def _hash_matches(session: Session, row: ReportedUrl) -> list[object]:
     for match, hash_list in found:
         try:
             facts.append(
-                HashMatchFact(
-                    media_ref=str(match.media_item_id),
-                    list_name=hash_list.name,
-                    verdict=hash_list.verdict,
-                    trusted=hash_list.trusted,
-                    distance=match.distance,
-                    confirmations=hash_list.confirmations,
+                HashMatchFact.model_validate(
+                    {
+                        "media_ref": str(match.media_item_id),
+                        "list_name": hash_list.name,
+                        "verdict": hash_list.verdict,
+                        "trusted": hash_list.trusted,
+                        "distance": match.distance,
+                        "confirmations": hash_list.confirmations,
+                    }
                 )
             )
         except ValueError:
