@@ -23,13 +23,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from forwarders.partner import HEADER_SIGNATURE
 from hotline.app import Hotline
 from hotline.assessment import REVIEW_STATES, Refused, approve_url, assess, parse_classification
 from hotline.models import ReportedUrl, User
 from hotline.review import api_user, latest_assessment, queue_items, result_view
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
-from hotline.web.api.auth import Caller, api_key_scheme, reading_caller, signature_scheme, signed_caller
+from hotline.web.api.auth import Caller, api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.openapi import BODY_MODELS, body_from_schema
 from hotline.web.public.body import BodyTooLarge, read_body
@@ -154,9 +153,7 @@ async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]
 # -- the work, in a worker thread ------------------------------------------------------------------
 def triage_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes) -> Caller:
     """Signed when the signature headers are sent, else the API key; must hold the triage role."""
-    signed = any(key.lower() == HEADER_SIGNATURE.lower() for key in headers)
-    caller = signed_caller(hotline, headers, body) if signed else reading_caller(hotline, headers)
-    return caller.require(ROLE)
+    return authenticated_caller(hotline, headers, body).require(ROLE)
 
 
 def read_queue(hotline: Hotline, headers: Mapping[str, str], state: str | None, limit: int) -> list[dict[str, Any]]:
