@@ -134,3 +134,16 @@ def test_the_openapi_document_describes_the_triage_routes(api) -> None:
     document = httpx.get(f"{api.base}/openapi.json", timeout=10).json()
     assert {"/queue", "/urls/{url_id}/assessment", "/urls/{url_id}/approval"} <= set(document["paths"])
     assert "AssessmentRequest" in document["components"]["schemas"]
+
+
+def test_a_key_never_acts_as_a_person_whose_account_has_its_name(api) -> None:
+    # given a person's account that happens to be called like the key's account
+    with api.hotline.db.session() as session:
+        session.add(User(name="api:triage-tool", role="analyst"))
+    item = seed_item(api.hotline, 1)
+    answer = api.call("POST", f"/urls/{item.url_id}/assessment", body={"legal": "not-illegal"})
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == ("the account 'api:triage-tool' belongs to a person; "
+                                       "rename it so the API key can act")
+    with api.hotline.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 0

@@ -216,3 +216,22 @@ def test_a_report_with_several_urls_needs_url_unless_one_waits(cli) -> None:
     # now only the first URL waits, so the reference alone is enough
     rest = cli("assess", first.reference, "--legal", "not-illegal", "--as", "ana", "--json")
     assert json.loads(rest.stdout)["url_id"] == first.url_id
+
+
+def test_approve_one_destination_then_the_rest(cli) -> None:
+    # given an item hosted in Romania, assessed: police first, the hosting provider's notice after
+    add_users(cli.app)
+    item = seed_item(cli.app, 1, country="RO")
+    baseline = ("--legal", "baseline", "--age-group", "unknown", "--gender", "unknown")
+    pending = json.loads(cli("assess", item.reference, *baseline, "--as", "ana", "--json").stdout)["pending_proposals"]
+    destinations = [p["destination"] for p in pending]
+    assert destinations[0] == "police-ro" and len(destinations) == 2
+    # when bob approves only the police
+    police = json.loads(cli("approve", item.reference, "--destination", "police-ro", "--as", "bob", "--json").stdout)
+    # then one forward is queued and the other proposal still waits; approving again takes the rest
+    assert [f["destination"] for f in police["forwards"]] == ["police-ro"]
+    assert [p["destination"] for p in police["pending_proposals"]] == destinations[1:]
+    rest = json.loads(cli("approve", item.reference, "--as", "bob", "--json").stdout)
+    assert [f["destination"] for f in rest["forwards"]] == destinations[1:] and rest["pending_proposals"] == []
+    with cli.app.db.sessions() as session:
+        assert sorted(session.scalars(select(Forward.destination))) == sorted(destinations)
