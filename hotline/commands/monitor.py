@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import hotline.monitor  # noqa: F401 - registers the "monitor" job with `hotline serve`'s background loop
 from hotline.commands import state
 
 NAME = "monitor"

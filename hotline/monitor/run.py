@@ -131,7 +131,7 @@ def assessed_items(session: Session, row: ReportedUrl) -> list[AssessedItem]:
         .where(Assessment.reported_url_id == row.id, MediaItem.sha256.is_not(None))
     ).all()
     if named:
-        return _unique(named)
+        return _unique(list(named))
     baseline = session.scalars(
         select(Capture).where(Capture.reported_url_id == row.id, Capture.purpose != "monitor",
                               Capture.outcome == "ok")
@@ -177,7 +177,7 @@ def _apply(session: Session, row: ReportedUrl, verdict: Verdict, now: datetime,
            streak: list[TakedownCheck]) -> None:
     if verdict.outcome in ("removed", "replaced") and row.state is UrlState.FORWARDED:
         # Unreachable N times in a row: it went away at the first of those checks.
-        since = streak[-1].checked_at if verdict.unreachable and streak else now
+        since = (streak[-1].checked_at if verdict.unreachable and streak else None) or now
         row.state, row.removed_at = UrlState.REMOVED, since
         row.state_reason = f"{verdict.outcome}: {verdict.detail}"
         session.flush()

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.models import Forward, ReportedUrl, TakedownCheck, UrlState
+from hotline.models import Forward, ReportedUrl, TakedownCheck, UrlState, utcnow
 from hotline.monitor.options import MonitorOptions
 
 WATCHED_STATES = (UrlState.FORWARDED, UrlState.REMOVED)
@@ -20,7 +20,8 @@ WATCHED_STATES = (UrlState.FORWARDED, UrlState.REMOVED)
 
 def schedule_checks(session: Session, reported_url: ReportedUrl, start: datetime | None = None,
                     options: MonitorOptions | None = None) -> TakedownCheck | None:
-    """Make sure the URL has its next check scheduled; `start` is when the watch began (first forward).
+    """Make sure the URL has its next check scheduled; `start` is when the watch began (default: its
+    first forward, else now). Pass `MonitorOptions.from_settings(app.settings)` to honour the settings.
 
     Idempotent: a URL that already has a pending check keeps it. Returns the pending check, or None when
     the watch is over.
@@ -32,9 +33,7 @@ def schedule_checks(session: Session, reported_url: ReportedUrl, start: datetime
     ).first()
     if pending is not None:
         return pending
-    start = start or reported_url.first_forwarded_at
-    if start is None:
-        return None
+    start = start or reported_url.first_forwarded_at or utcnow()
     return _add_next(session, reported_url, start, start, options)
 
 

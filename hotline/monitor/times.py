@@ -41,7 +41,8 @@ def removal_times(session: Session, row: ReportedUrl) -> RemovalTimes | None:
         .group_by(Forward.destination)
     ).all()
     for destination, at in delivered:
-        by_destination[destination] = _seconds(removed, at)
+        if at is not None:
+            by_destination[destination] = _seconds(removed, at)
     forwarded = row.first_forwarded_at
     return RemovalTimes(
         removed_at=removed,

@@ -90,3 +90,13 @@ def test_checks_of_urls_no_longer_watched_are_closed_without_a_capture(hotline_d
     with hotline_db.db.sessions() as session:
         check = session.scalars(select(TakedownCheck)).one()
         assert check.checked_at is not None and check.outcome is None and "closed" in (check.detail or "")
+
+
+def test_monitoring_is_a_background_job_of_both_executors() -> None:
+    import cli  # noqa: F401 - `hotline serve` starts from the CLI, which mounts the monitor commands
+    from hotline import background
+    from hotline.monitor import background_job
+    from hotline.scale.jobs import resolve_job
+
+    assert background._jobs["monitor"] is background_job
+    assert resolve_job("monitor") is background_job
