@@ -6,6 +6,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from typing import Literal
 
 
 class BodyTooLarge(ValueError):
@@ -77,7 +78,7 @@ def type_allowed(content_type: str, patterns: list[str]) -> bool:
     return any(fnmatch(content_type, p.lower()) for p in patterns)
 
 
-def kind_of(content_type: str) -> str:
+def kind_of(content_type: str) -> Literal["image", "video", "other"]:
     if content_type.startswith("image/"):
         return "image"
     if content_type.startswith("video/"):

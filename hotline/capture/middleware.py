@@ -41,7 +41,7 @@ async def _judge(guard: AddressGuard, host: str) -> Verdict:
         return guard.judge_target(host)
     from twisted.internet import reactor  # imported late: Scrapy chooses and installs the reactor
 
-    pool = reactor.getThreadPool()  # type: ignore[attr-defined]
+    pool = reactor.getThreadPool()
     d = threads.deferToThreadPool(reactor, pool, guard.judge_target, host)
     return await maybe_deferred_to_future(d)
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotline.capture.content import digests
-from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource
+from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource, ResourceKind
 from hotline.evidence.store import EvidenceStore
 from hotline.evidence.warc import Exchange, build_warc
 
@@ -75,7 +75,7 @@ class Fetch:
 
     def fail(self, outcome: Outcome, reason: str) -> None:
         last = self.hops[-1] if self.hops else None
-        kind = "page" if self.kind == "page" else "other"
+        kind: ResourceKind = "page" if self.kind == "page" else "other"
         self.settle(
             Resource(
                 url=self.url, kind=kind, final_url=last.url if last else None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from twisted.internet import threads
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution, IResolutionReceiver
+from twisted.internet.interfaces import IAddress, IHostnameResolver, IHostResolution
 from twisted.internet.task import deferLater
 from zope.interface import implementer
 
@@ -51,12 +51,12 @@ class GuardedResolver:
 
     def resolveHostName(
         self,
-        resolutionReceiver: IResolutionReceiver,
+        resolutionReceiver: Any,  # IResolutionReceiver; zope interfaces confuse the type checker
         hostName: str,
         portNumber: int = 0,
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
-    ) -> IHostResolution:
+    ) -> Any:  # IHostResolution
         resolution = _Resolution(hostName)
         resolutionReceiver.resolutionBegan(resolution)
 

@@ -32,7 +32,15 @@ from hotline.capture.content import (
 from hotline.capture.extract import media_urls
 from hotline.capture.guard import AddressGuard
 from hotline.capture.middleware import LimitExceeded, LookupFailed, Refused
-from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult, Hop, Resource
+from hotline.capture.models import (
+    CaptureJob,
+    CaptureOptions,
+    CaptureResult,
+    Hop,
+    Outcome,
+    Resource,
+    ResourceKind,
+)
 from hotline.capture.record import Budget, Fetch, JobState, build_result, monotonic, select_headers, utcnow
 from hotline.capture.ssrf import UrlRefused, canonical_url
 from hotline.capture.tls import certificate_details
@@ -64,7 +72,7 @@ class CaptureSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
-        return spider  # type: ignore[return-value]
+        return spider
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _opened(self) -> None:
@@ -174,14 +182,14 @@ class CaptureSpider(scrapy.Spider):
 
     def _settle(self, state: JobState, fetch: Fetch, response: Response) -> Iterator[Request]:
         hop = fetch.hops[-1]
-        encoding = response.headers.get("Content-Encoding", b"").decode("latin-1")
+        encoding = _header(response, b"Content-Encoding")
         try:
             payload = decode_body(response.body, encoding, self.options.max_bytes)
         except BodyTooLarge as exc:
             fetch.fail("failed", str(exc))
             return
-        ctype = media_type(response.headers.get("Content-Type", b"").decode("latin-1"), payload)
-        kind = "page" if fetch.kind == "page" else kind_of(ctype)
+        ctype = media_type(_header(response, b"Content-Type"), payload)
+        kind: ResourceKind = "page" if fetch.kind == "page" else kind_of(ctype)
         resource = Resource(
             url=fetch.url, kind=kind, final_url=_url(response), status=response.status,
             content_type=ctype, size=len(payload), ip=hop.ip,
@@ -196,7 +204,7 @@ class CaptureSpider(scrapy.Spider):
             yield from self._embedded(state, response, payload)
 
     def _embedded(self, state: JobState, response: Response, payload: bytes) -> Iterator[Request]:
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        content_type = _header(response, b"Content-Type")
         _, text = html_to_unicode(content_type, payload)
         urls = media_urls(text, _url(response))
         limit = self.options.max_resources
@@ -227,7 +235,7 @@ class CaptureSpider(scrapy.Spider):
         fetch.fail(outcome, reason)
         self._maybe_finish(state)
 
-    def _explain(self, exc: BaseException, request: Request) -> tuple[str, str]:
+    def _explain(self, exc: BaseException, request: Request) -> tuple[Outcome, str]:
         if isinstance(exc, Refused):
             return "refused", str(exc)
         if isinstance(exc, LimitExceeded | LookupFailed):
@@ -254,6 +262,10 @@ class CaptureSpider(scrapy.Spider):
         self.finish(state, build_result(state))
 
 
+def _header(response: Response, name: bytes) -> str:
+    return (response.headers.get(name) or b"").decode("latin-1")
+
+
 def _url(response: Response) -> str:
     """The URL as the site named it (the request line may carry the pinned address instead)."""
     return str(response.meta.get("hl_url", response.url))
@@ -262,9 +274,8 @@ def _url(response: Response) -> str:
 def _exchange(response: Response, ip: str | None, started_at: Any) -> Any:
     from hotline.evidence.warc import Exchange
 
-    request_headers = [
-        (k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.request.headers.items() for v in vs
-    ]
+    sent = response.request.headers if response.request is not None else {}
+    request_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in sent.items() for v in vs]
     response_headers = [
         (k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs
     ]

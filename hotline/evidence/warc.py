@@ -25,7 +25,7 @@ from warcio.warcwriter import WARCWriter
 _DROPPED_RESPONSE_HEADERS = {"transfer-encoding"}
 
 
-class Sha256WARCWriter(WARCWriter):
+class Sha256WARCWriter(WARCWriter):  # type: ignore[misc]
     _create_digester = staticmethod(lambda: Digester("sha256"))
 
 
