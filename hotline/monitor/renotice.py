@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -34,9 +34,12 @@ def renotice(session: Session, row: ReportedUrl, now: datetime, options: Monitor
 
 
 def _overdue(session: Session, row: ReportedUrl, now: datetime, options: MonitorOptions) -> list[Forward]:
+    # A forward made by approving a re-notice proposal is itself a follow-up: it is not followed up again.
+    follow_ups = select(Proposal.id).where(Proposal.reported_url_id == row.id, Proposal.rule == RULE)
     return list(session.scalars(
         select(Forward)
         .where(Forward.reported_url_id == row.id, Forward.escalation_of_id.is_(None),
+               or_(Forward.proposal_id.is_(None), Forward.proposal_id.not_in(follow_ups)),
                Forward.delivered_at.is_not(None), Forward.delivered_at <= now - options.renotice_after,
                Forward.destination_kind.in_(sorted(options.renotice_kinds)))
         .order_by(Forward.id)

@@ -100,3 +100,22 @@ def test_monitoring_is_a_background_job_of_both_executors() -> None:
 
     assert background._jobs["monitor"] is background_job
     assert resolve_job("monitor") is background_job
+
+
+def test_a_forward_approved_from_a_renotice_proposal_is_not_followed_up_again(hotline_db) -> None:
+    # Given a re-notice proposal made at 24 h, approved and delivered at 26 h
+    with hotline_db.db.session() as session:
+        watched = add_forwarded_url(session, "http://approved.example-synth.ro/p")
+    assert _check(hotline_db, watched, T0 + timedelta(hours=24)) == "present"
+    with hotline_db.db.session() as session:
+        proposal = session.scalars(select(Proposal)).one()
+        proposal.state = "approved"
+        at = T0 + timedelta(hours=26)
+        session.add(Forward(reported_url_id=watched.url_id, proposal_id=proposal.id, destination="hotline-nl",
+                            destination_kind="hotline", channel="email", idempotency_key="approved-renotice",
+                            state="delivered", created_at=at, next_attempt_at=at, delivered_at=at))
+    # When the content is still up days later
+    assert _check(hotline_db, watched, T0 + timedelta(hours=96)) == "present"
+    # Then no further proposal is made
+    with hotline_db.db.sessions() as session:
+        assert len(session.scalars(select(Proposal)).all()) == 1
