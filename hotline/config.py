@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     forward_max_age_hours: float = 72.0
     forward_rate_per_second: float = 1.0  # per destination
     forward_rate_burst: int = 5
+    cli_user: str = "system"  # the account CLI triage acts as without --as
     lease_seconds: float = 600.0  # how long a worker may hold a row before others may take it
 
     rules_file: Path | None = None  # None: the shipped Romanian rule set
