@@ -83,7 +83,12 @@ class AddressGuard:
                 self._cache[host] = self._query(host)
         return self._cache[host]
 
-    def cached(self, host: str) -> bool:
+    def cached(self, raw_host: str) -> bool:
+        """True when judging this host needs no DNS query (a literal, malformed, or asked before)."""
+        try:
+            host = parse_host(raw_host)
+        except HostError:
+            return True
         return as_ip(host) is not None or host in self._cache
 
     # -- verdicts ----------------------------------------------------------------------------

@@ -74,7 +74,7 @@ class GuardedResolver:
             self.guard.refusals[hostName] = f"resolver error: {failure.getErrorMessage()}"
             resolutionReceiver.resolutionComplete()
 
-        if self.guard.cached(hostName.rstrip(".").lower()):
+        if self.guard.cached(hostName):
             # Deliver on the next reactor turn: Twisted expects results after resolveHostName returns.
             d = deferLater(self.reactor, 0, self.guard.judge_connection, hostName)
         else:
