@@ -125,7 +125,9 @@ def record_check(session: Session, check_id: int, job: CaptureJob, result: Captu
 
 
 def assessed_items(session: Session, row: ReportedUrl) -> list[AssessedItem]:
-    """The media the analysts judged: those an assessment names, else every medium of the report capture."""
+    """The media the analysts judged: those an assessment names; else the report capture's media that
+    matched a hash list or a known item; else all its media (a shared logo alone would keep a page
+    "present", hence the preference for named and matched media)."""
     named = session.scalars(
         select(MediaItem).join(Assessment, Assessment.media_item_id == MediaItem.id)
         .where(Assessment.reported_url_id == row.id, MediaItem.sha256.is_not(None))
@@ -139,7 +141,9 @@ def assessed_items(session: Session, row: ReportedUrl) -> list[AssessedItem]:
     ).first()
     if baseline is None:
         return []
-    return _unique([item for item in baseline.media if _is_media(item)])
+    media = [item for item in baseline.media if _is_media(item)]
+    matched = [item for item in media if item.matches]
+    return _unique(matched or media)
 
 
 def _is_media(item: MediaItem) -> bool:

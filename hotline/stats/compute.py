@@ -39,7 +39,7 @@ GROUPS = {
 }
 GROUP_ORDER = ("partner hotline", "police", "content owner", "regulator (ANCOM)")
 TOP = 10
-STEPS = 8
+STEPS = 6
 
 Progress = Callable[[int, int, str], None]
 

@@ -119,3 +119,31 @@ def test_a_forward_approved_from_a_renotice_proposal_is_not_followed_up_again(ho
     # Then no further proposal is made
     with hotline_db.db.sessions() as session:
         assert len(session.scalars(select(Proposal)).all()) == 1
+
+
+def test_the_assessed_media_are_named_then_matched_then_all(hotline_db) -> None:
+    from hotline.models import Assessment, Capture, Match, MediaItem
+    from hotline.monitor import AssessedItem, assessed_items
+
+    def medium(url: str, sha: str) -> MediaItem:
+        return MediaItem(url=url, kind="image", status=200, outcome="ok", sha256=sha * 64,
+                         content_type="image/png")
+
+    # Given a report capture with a logo, a matched image and a third image
+    with hotline_db.db.session() as session:
+        watched = add_forwarded_url(session, "http://three.example-synth.ro/p")
+        logo, matched, other = (medium("http://x/logo.png", "1"), medium("http://x/m.png", "2"),
+                                medium("http://x/o.png", "3"))
+        session.add(Capture(reported_url_id=watched.url_id, purpose="report", outcome="ok", status=200,
+                            media=[logo, matched, other]))
+        session.flush()
+        session.add(Match(media_item_id=matched.id, kind="sha256", verdict="csam"))
+        session.flush()
+        session.expire_all()
+        row = session.get(ReportedUrl, watched.url_id)
+        # Then without an assessment naming one, the matched image is what is watched
+        assert assessed_items(session, row) == [AssessedItem("http://x/m.png", "2" * 64)]
+        # and an assessment naming a medium takes precedence
+        session.add(Assessment(reported_url_id=row.id, media_item_id=other.id, legal="baseline"))
+        session.flush()
+        assert assessed_items(session, row) == [AssessedItem("http://x/o.png", "3" * 64)]
