@@ -56,7 +56,7 @@ def check_operation(operation: Any, base: str, creds: Any, statuses: list[int]) 
     from forwarders.partner import signed_headers
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         response = case.call()
         case.validate_response(response, checks=CHECKS)
