@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     forward_max_age_hours: float = 72.0
     forward_rate_per_second: float = 1.0  # per destination
     forward_rate_burst: int = 5
+    # Takedown monitoring: checks after the first forward, then daily; re-notices when content stays up.
+    monitor_first_checks_hours: list[float] = Field(default_factory=lambda: [1.0, 6.0, 24.0])
+    monitor_daily_until_days: float = 30.0
+    monitor_unreachable_checks: int = 3
+    monitor_renotice_after_hours: float = 24.0
+    monitor_renotice_kinds: list[str] = Field(
+        default_factory=lambda: ["hotline", "hosting-provider", "platform", "cdn"]
+    )
+    monitor_renotice_send_kinds: list[str] = Field(default_factory=list)  # sent, not only proposed
+    monitor_batch_size: int = 50
+
     cli_user: str = "system"  # the account CLI triage acts as without --as
     lease_seconds: float = 600.0  # how long a worker may hold a row before others may take it
 
@@ -195,7 +206,15 @@ def parse_nameserver(entry: str) -> tuple[str, int]:
     return host, int(port)
 
 
-_LIST_FIELDS = {"dns_nameservers", "allow_private", "direct_connect_only", "directory_files"}
+_LIST_FIELDS = {
+    "dns_nameservers",
+    "allow_private",
+    "direct_connect_only",
+    "directory_files",
+    "monitor_first_checks_hours",
+    "monitor_renotice_kinds",
+    "monitor_renotice_send_kinds",
+}
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
