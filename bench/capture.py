@@ -91,12 +91,12 @@ def run_bare(urls: list[str], net: object) -> tuple[float, float]:
     return time.perf_counter() - started, _children_cpu() - cpu
 
 
-def run_full(urls: list[str], net: object) -> tuple[float, float, int]:
+def run_full(urls: list[str], net: object, evidence_parent: str | None) -> tuple[float, float, int]:
     from hotline.capture.client import run_captures
     from hotline.capture.models import CaptureJob, CaptureOptions
     from hotline.evidence import generate_master_key
 
-    evidence = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
+    evidence = Path(tempfile.mkdtemp(prefix="hotline-bench-", dir=evidence_parent))
     try:
         options = CaptureOptions(
             evidence_dir=evidence, master_key=generate_master_key(),
@@ -119,6 +119,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--evidence-parent", default=None,
+                        help="folder for the (temporary) evidence directory; default: the system temp dir")
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_worker:
@@ -131,7 +133,7 @@ def main() -> None:
         bare_runs, full_runs = [], []
         for _ in range(args.rounds):  # interleaved, best of each: the box is shared
             bare_runs.append(run_bare(urls, net))
-            elapsed, cpu, complete = run_full(urls, net)
+            elapsed, cpu, complete = run_full(urls, net, args.evidence_parent)
             if complete != args.pages:
                 raise SystemExit(f"full capture completed {complete} of {args.pages} pages")
             full_runs.append((elapsed, cpu))
@@ -139,6 +141,7 @@ def main() -> None:
     bare_cpu, full_cpu = (min(c for _, c in runs) * 1000 / args.pages for runs in (bare_runs, full_runs))
     print(json.dumps({
         "pages": args.pages, "images_per_page": 3, "rounds": args.rounds, "load_average": os.getloadavg()[0],
+        "evidence_parent": args.evidence_parent or tempfile.gettempdir(),
         "bare_pages_per_s": round(bare, 1), "full_pages_per_s": round(full, 1), "ratio": round(full / bare, 3),
         "bare_cpu_ms_per_page": round(bare_cpu, 2), "full_cpu_ms_per_page": round(full_cpu, 2),
     }))  # fmt: skip
