@@ -6,9 +6,10 @@ item's work happen once at a time, and the stages' idempotence makes a repeat ha
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 from hotline.scale.jobs import JOBS
@@ -26,7 +27,22 @@ def make_celery(settings: Settings, app: Hotline | None = None) -> Celery:
     celery = Celery("hotline", broker=options.broker_url, backend=options.result_backend, set_as_current=False)
     celery.conf.update(celery_config(options))
     register_tasks(celery, AppPerProcess(settings, app), options)
+    signals.worker_process_init.connect(_allow_child_processes, weak=False, dispatch_uid="hotline-children")
     return celery
+
+
+def _allow_child_processes(**_: Any) -> None:
+    """Let a prefork child start processes of its own (the fingerprint stage hashes in a process pool).
+
+    The pool marks its children daemonic, and Python refuses to start processes from a daemonic one;
+    the pool also leaves its own kind of authentication key, which Python's spawn cannot pass on.
+    """
+    import multiprocessing
+    from multiprocessing.process import AuthenticationString
+
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    config["daemon"] = False
+    config["authkey"] = AuthenticationString(bytes(config.get("authkey") or os.urandom(32)))
 
 
 def celery_config(options: ScaleOptions) -> dict[str, Any]:

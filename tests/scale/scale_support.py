@@ -59,8 +59,9 @@ class Cluster:
         self.processes.append(proc)
         return proc
 
-    def worker(self, queues: str = "capture,fingerprint,locate") -> subprocess.Popen[bytes]:
-        return self.start("worker", "--queues", queues, "--concurrency", "1")
+    def worker(self, queues: str = "capture,fingerprint,locate", concurrency: int = 1) -> subprocess.Popen[bytes]:
+        """A worker: solo pool for concurrency 1, prefork processes above."""
+        return self.start("worker", "--queues", queues, "--concurrency", str(concurrency))
 
     def scheduler(self) -> subprocess.Popen[bytes]:
         return self.start("scheduler")

@@ -8,14 +8,15 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from hotline.models import Capture, ReportedUrl
+from hotline.models import Capture, Fingerprint, MediaItem, ReportedUrl
 from hotline.synthnet import Response, SyntheticInternet
 from hotline.synthnet.farm import Exchange
 
 from .scale_support import broker_or_skip, running_capture, wait_until
 
 HOST = "galerie.scale-sintetic.ro"
-PAGES = [f"/album/{n}" for n in range(6)]
+GALLERY = "/gallery"
+PAGES = [*(f"/album/{n}" for n in range(5)), GALLERY]
 HELD = "/held"
 
 
@@ -48,6 +49,11 @@ def net():  # type: ignore[no-untyped-def]
         for n, path in enumerate(PAGES):
             internet.add_page(HOST, path, html=f"<html><body><img src='/img/{n}.png' alt=''></body></html>")
             internet.add_image(HOST, f"/img/{n}.png", seed=700 + n)
+        # Enough images for the fingerprint stage to hash in its process pool (inside a prefork child).
+        gallery = "".join(f"<img src='/gallery/{k}.png' alt=''>" for k in range(5))
+        internet.add_page(HOST, GALLERY, html=f"<html><body>{gallery}</body></html>")
+        for k in range(5):
+            internet.add_image(HOST, f"/gallery/{k}.png", seed=800 + k)
         yield internet
 
 
@@ -75,6 +81,15 @@ def _captures_per_url(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
         return {url: int(count) for url, count in rows}
 
 
+def _hashed_images(app) -> int:  # type: ignore[no-untyped-def]
+    with app.db.sessions() as session:
+        return int(session.scalar(
+            select(func.count(func.distinct(Fingerprint.media_item_id)))
+            .join(MediaItem, MediaItem.id == Fingerprint.media_item_id)
+            .where(MediaItem.kind == "image")
+        ) or 0)
+
+
 def _all_triaged(app) -> bool:  # type: ignore[no-untyped-def]
     states = _states(app)
     return bool(states) and set(states.values()) == {"triaged"}
@@ -86,22 +101,24 @@ def _all_triaged(app) -> bool:  # type: ignore[no-untyped-def]
 def test_two_workers_take_every_url_to_triaged_exactly_once(
     broker, net, pg_url, make_hotline, cluster_for
 ) -> None:  # type: ignore[no-untyped-def]
-    # Given: PostgreSQL, a broker, a scheduler and two worker processes, and six reported URLs
+    # Given: PostgreSQL, a broker, a scheduler and two workers (one solo without the fingerprint queue,
+    # one with two prefork processes that hash in the stage's own process pool), and six reported URLs
     broker_url = broker_or_skip(broker)
     app = make_hotline(database_url=pg_url, **_net_settings(net))
     hits_before = Counter(net.hits)
     _submit(app, PAGES)
     cluster = cluster_for(pg_url, broker_url, net.env())
-    cluster.worker()
-    cluster.worker()
+    cluster.worker("capture,locate")
+    cluster.worker("capture,fingerprint,locate", concurrency=2)
     cluster.scheduler()
 
     # When: the workers run until every URL is triaged
     wait_until(lambda: _all_triaged(app), 60, "every URL to reach 'triaged'",
                lambda: f"{_states(app)}\n{cluster.output()}")
 
-    # Then: each URL was captured once, its page fetched once, and nothing is left leased
+    # Then: each URL was captured once, its page fetched once, its images hashed, nothing left leased
     assert _captures_per_url(app) == {f"http://{HOST}{p}": 1 for p in PAGES}
+    assert _hashed_images(app) == 10
     fetched = Counter(net.hits) - hits_before
     assert all(fetched[(HOST, p)] == 1 for p in PAGES), fetched
     with app.db.sessions() as session:
