@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery, signals
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 from hotline.scale.jobs import JOBS
 from hotline.scale.options import QUEUE_OF, QUEUES, ScaleOptions, scale_options
@@ -38,7 +38,7 @@ def _allow_child_processes(**_: Any) -> None:
     the pool also leaves its own kind of authentication key, which Python's spawn cannot pass on.
     """
     import multiprocessing
-    from multiprocessing.process import AuthenticationString
+    from multiprocessing.process import AuthenticationString  # type: ignore[attr-defined]
 
     config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
     config["daemon"] = False
@@ -77,4 +77,4 @@ def celery_config(options: ScaleOptions) -> dict[str, Any]:
 
 def _queue(name: str) -> Queue:
     # Each queue gets its own exchange and key: on AMQP a shared default exchange would copy messages.
-    return Queue(name, Exchange(name, type="direct"), routing_key=name)
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]

@@ -53,8 +53,8 @@ def resolve_job(name: str) -> Job | None:
         return registered  # type: ignore[no-any-return]
     for path in spec.functions:
         module_name, _, attribute = path.partition(":")
-        module = _import_quietly(module_name)
-        function = getattr(module, attribute, None) if module is not None else None
+        found = _import_quietly(module_name)
+        function = getattr(found, attribute, None) if found is not None else None
         if callable(function):
             return function  # type: ignore[no-any-return]
     return None
