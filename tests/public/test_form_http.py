@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from public_support import UA_MARKER, done_codes, fresh_form
+from public_support import UA_MARKER, done_codes, fresh_form, reference_shown
 from sqlalchemy import func, inspect, select
 
 from hotline.models import Base, Report, ReportSource
@@ -52,6 +52,22 @@ def test_a_report_is_stored_with_its_reference_and_without_ip_or_user_agent(
     stored = every_stored_value(hotline_db)
     assert "127.0.0.1" not in stored and UA_MARKER not in stored and "forum.example" not in stored
     assert secret not in stored
+
+
+def test_the_same_form_sent_twice_makes_one_report(hotline_db, serve, client_for) -> None:
+    # given a form the reporter sends, then sends again (double click, reload, flaky connection)
+    client = client_for(serve(create_app(hotline_db)))
+    fields = fresh_form(client)
+    first = client.post("/en/report", data=fields)
+    again = client.post("/en/report", data=fields)
+    # then one report is kept, the second answer names it and does not invent a new secret
+    reference, _secret = done_codes(first.text)
+    assert again.status_code == 200 and reference_shown(again.text) == reference
+    assert 'id="secret"' not in again.text and "already been sent" in again.text
+    assert count_reports(hotline_db) == 1
+    # and a new page of the form is a new report
+    assert reference_shown(client.post("/en/report", data=fresh_form(client)).text) != reference
+    assert count_reports(hotline_db) == 2
 
 
 def test_the_status_page_shows_coarse_progress_with_the_secret(public_app, serve, client_for) -> None:
@@ -119,9 +135,9 @@ def test_too_many_reports_from_one_client_get_a_friendly_429(public_app, serve, 
     hotline, web = public_app
     web.state.public_limiter = RateLimiter(RateLimits(per_client=2, global_limit=100, window_seconds=600))
     client = client_for(serve(web))
-    fields = fresh_form(client, "/ro/report")
-    assert [client.post("/ro/report", data=fields).status_code for _ in range(2)] == [200, 200]
-    refused = client.post("/ro/report", data=fields)
+    sent = [client.post("/ro/report", data=fresh_form(client, "/ro/report")).status_code for _ in range(2)]
+    assert sent == [200, 200]
+    refused = client.post("/ro/report", data=fresh_form(client, "/ro/report"))
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     assert "Ați trimis mai multe raportări într-un timp scurt" in refused.text
     assert count_reports(hotline) == 2

@@ -129,3 +129,9 @@ def test_lengths_count_characters_not_bytes() -> None:
     form = read_form({"description": ["ț" * MAX_DESCRIPTION_CHARS]})
     assert len(form.description.encode()) > MAX_DESCRIPTION_CHARS
     assert "description" not in check_form(valid(description=form.description)).errors
+
+
+def test_the_submission_id_is_kept_only_when_it_looks_like_one() -> None:
+    assert read_form({"submission": ["Ab3_-" * 4]}).submission == "Ab3_-" * 4
+    for bad in ("short", "x" * 65, "has space in it!!", "<script>alert(1)</script>"):
+        assert read_form({"submission": [bad]}).submission == ""

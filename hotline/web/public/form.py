@@ -21,7 +21,8 @@ MAX_URLS_CHARS = 20_000
 MAX_DESCRIPTION_CHARS = 5_000
 MAX_CONTACT_CHARS = 320
 MAX_FIELD_CHARS = 200  # hidden fields: token, honeypot, consent, category
-FIELD_NAMES = ("urls", "category", "description", "contact", "consent", "website", "csrf_token")
+FIELD_NAMES = ("urls", "category", "description", "contact", "consent", "website", "csrf_token", "submission")
+_SUBMISSION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 # Control characters are dropped; newlines and tabs survive only where a field has several lines.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
@@ -45,6 +46,8 @@ class ReportForm:
     consent: bool = False
     honeypot: str = ""
     csrf_token: str = ""
+    # Random per page: the same form sent twice (double click, reload) makes one report.
+    submission: str = ""
 
 
 @dataclass
@@ -81,6 +84,7 @@ def read_form(fields: dict[str, list[str]]) -> ReportForm:
         consent=first("consent") == "yes",
         honeypot=first("website")[:MAX_FIELD_CHARS],
         csrf_token=first("csrf_token")[:1000],
+        submission=first("submission") if _SUBMISSION.match(first("submission")) else "",
     )
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hotline.app import Hotline
 from hotline.i18n import LANGUAGES, N_, negotiate_language
-from hotline.models import ReportSource
+from hotline.models import Report, ReportSource
 from hotline.pipeline.intake import submit_report
 from hotline.ratelimit import RateLimiter
 from hotline.web.csrf import check_token, issue_token
@@ -117,24 +120,41 @@ async def submit_form(request: Request, language: str) -> Response:
     if not checked.ok:
         return _form_page(request, language, checked, status_code=400)
     secret = new_status_secret()
-    reference, count = await run_in_threadpool(_store, hotline, checked, language, hash_status_secret(secret))
-    request.app.state.on_new_work()  # only after the commit: the worker may start at once
+    stored = await run_in_threadpool(_store, hotline, checked, language, hash_status_secret(secret))
+    if stored.again:
+        # The secret was shown when this form was first received; it cannot be shown again.
+        secret = None
+    else:
+        request.app.state.on_new_work()  # only after the commit: the worker may start at once
     return render_page("report_done.html", language, page_path="/report",
                        title=_title(language, N_("Thank you. We received your report.")),
-                       reference=reference, secret=secret, count=count)
+                       reference=stored.reference, secret=secret, count=stored.count)
 
 
-def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: str) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Stored:
+    reference: str
+    count: int
+    again: bool  # this very form had been received before
+
+
+def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: str) -> Stored:
     """Commit the report; no address, user agent or other trace of the reporter goes in."""
     form = checked.form
+    key = "form:" + hashlib.sha256(form.submission.encode()).hexdigest()[:40] if form.submission else None
     with write_turn(hotline.db.engine), hotline.db.session() as session:
+        if key is not None:
+            earlier = session.scalar(select(Report).where(
+                Report.idempotency_key == key, Report.partner_id.is_(None), Report.source == ReportSource.PUBLIC))
+            if earlier is not None:
+                return Stored(earlier.reference, len(earlier.urls), again=True)
         result = submit_report(
             session, checked.urls, source=ReportSource.PUBLIC, category=form.category,
             description=form.description or None, reporter_contact=form.contact or None,
-            language=language, status_secret_hash=secret_hash,
+            language=language, status_secret_hash=secret_hash, idempotency_key=key,
         )
-        reference, count = result.report.reference, len(result.urls)
-    return reference, count
+        stored = Stored(result.report.reference, len(result.urls), again=False)
+    return stored
 
 
 def _parse_urlencoded(body: bytes) -> dict[str, list[str]]:
@@ -161,6 +181,7 @@ def _form_page(request: Request, language: str, checked: CheckedForm, status_cod
         action=request.url.path, form=checked.form, errors=checked.errors, rejected=rejected,
         anchors=FIELD_ANCHORS, categories=CATEGORY_CHOICES, max_description=MAX_DESCRIPTION_CHARS,
         csrf_token=issue_token(hotline.secret_key, cookie),
+        submission=checked.form.submission or secrets.token_urlsafe(18),
     )
     if fresh:
         response.set_cookie(FORM_COOKIE, cookie, httponly=True, samesite="strict", path="/",
