@@ -138,3 +138,23 @@ def test_the_form_works_with_javascript_turned_off(browser, make_hotline, serve,
         context.close()
     with hotline.db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ro"])
+def test_the_rate_limit_page_is_accessible(lang: str, browser, make_hotline, serve, shots: Path) -> None:
+    from hotline.ratelimit import RateLimiter, RateLimits
+
+    web = create_app(make_hotline())
+    web.state.public_limiter = RateLimiter(RateLimits(per_client=0, global_limit=10, window_seconds=600))
+    base = serve(web)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/{lang}/report")
+        page.fill("#urls", "example-synth.ro/x")
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=112")
+        assert page.get_attribute("html", "lang") == lang
+        assert_accessible(page, shots, f"{lang}-5-rate-limited")
+    finally:
+        context.close()
