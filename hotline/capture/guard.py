@@ -44,6 +44,7 @@ class AddressGuard:
 
     def __post_init__(self) -> None:
         self.refusals: dict[str, str] = {}  # host -> reason, noted by the resolver at connect time
+        self._verdicts: dict[str, Verdict] = {}  # raw host -> verdict; stable because answers are pinned
         self._cache: dict[str, tuple[tuple[str, ...], str | None]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -85,6 +86,8 @@ class AddressGuard:
 
     def cached(self, raw_host: str) -> bool:
         """True when judging this host needs no DNS query (a literal, malformed, or asked before)."""
+        if raw_host in self._verdicts:
+            return True
         try:
             host = parse_host(raw_host)
         except HostError:
@@ -94,6 +97,12 @@ class AddressGuard:
     # -- verdicts ----------------------------------------------------------------------------
     def judge_target(self, raw_host: str) -> Verdict:
         """May a capture fetch from this host (through a proxy or directly)?"""
+        verdict = self._verdicts.get(raw_host)
+        if verdict is None:
+            verdict = self._verdicts[raw_host] = self._judge_target(raw_host)
+        return verdict
+
+    def _judge_target(self, raw_host: str) -> Verdict:
         try:
             host = parse_host(raw_host)
         except HostError as exc:
