@@ -30,7 +30,7 @@ def build_guard(jobs: list[CaptureJob], options: CaptureOptions) -> AddressGuard
         allow=parse_networks(options.allow_private),
         direct_only=parse_networks(options.direct_connect_only),
         proxy_hosts=proxy_hosts,
-        dns_timeout=options.dns_timeout,
+        dns_timeout=min(options.dns_timeout, options.max_seconds),  # a silent DNS server is a slow server
     )
 
 

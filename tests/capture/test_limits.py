@@ -31,18 +31,21 @@ def outcome(net: SyntheticInternet, capture: Capture) -> tuple[dict[str, Capture
     net.add_response(HOST, "/big.jpg", hostile.oversized(size=20_000_000, content_type="image/jpeg"))
     net.add_image(HOST, "/ok.png", seed=3)
     net.add_page(HOST, "/page-with-big-image", html='<img src="/big.jpg"><img src="/ok.png">')
+    net.add_dns_timeout("silent-dns.example-synth.nl")
+    net.add_servfail("broken-dns.example-synth.nl")
     net.add_page(HOST, "/many", html="".join(f'<img src="/ok.png?{n}">' for n in range(MAX_RESOURCES + 2)))
     paths = ["/big", "/big-undeclared", "/bomb", "/loop", "/endless/0", "/trickle", "/slow-headers", "/hang",
              "/page-with-big-image", "/many"]  # fmt: skip
     started = time.monotonic()
-    results = capture([(p.strip("/").replace("/", "-"), f"http://{HOST}{p}") for p in paths],
-                      max_seconds=MAX_SECONDS, max_bytes=MAX_BYTES, max_resources=MAX_RESOURCES)  # fmt: skip
+    jobs = [(p.strip("/").replace("/", "-"), f"http://{HOST}{p}") for p in paths]
+    jobs += [("silent-dns", "http://silent-dns.example-synth.nl/"), ("broken-dns", "http://broken-dns.example-synth.nl/")]
+    results = capture(jobs, max_seconds=MAX_SECONDS, max_bytes=MAX_BYTES, max_resources=MAX_RESOURCES)
     return results, time.monotonic() - started
 
 
 def test_the_whole_hostile_batch_ends_within_the_time_limit(outcome: tuple[dict[str, CaptureResult], float]) -> None:
     results, elapsed = outcome
-    assert len(results) == 10
+    assert len(results) == 12
     assert elapsed < MAX_SECONDS + 25  # worker start-up on a busy machine + the limit; never the 3600 s trickle
     for result in results.values():  # inside the worker: the limit plus the watchdog's grace
         assert (result.finished_at - result.started_at).total_seconds() < MAX_SECONDS + 3, result.job_id
@@ -99,3 +102,11 @@ def test_embedded_media_beyond_max_resources_are_counted_not_fetched(
     assert len(result.resources) == MAX_RESOURCES and result.resources_skipped == 2
     fetched = [path for host, path in net.hits if host == HOST and path.startswith("/ok.png?")]
     assert len(fetched) == MAX_RESOURCES
+
+
+@pytest.mark.parametrize("job", ["silent-dns", "broken-dns"])
+def test_dns_that_fails_or_never_answers_ends_the_capture_in_time(
+    outcome: tuple[dict[str, CaptureResult], float], job: str
+) -> None:
+    result = outcome[0][job]
+    assert result.outcome == "failed" and "DNS lookup failed" in (result.reason or ""), result.reason
