@@ -51,7 +51,7 @@ class Recorder:
     """submit() hands a capture over without waiting; close() waits until all are written."""
 
     def __init__(self, evidence_dir: Path, master_key: bytes) -> None:
-        context = multiprocessing.get_context(_start_method())
+        context: Any = multiprocessing.get_context(_start_method())  # typeshed lacks .Process on it
         self._queue = context.Queue()  # put() never blocks the crawler: a feeder thread writes the pipe
         self._process = context.Process(
             target=_recorder_main,
