@@ -34,6 +34,8 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/capture.py
+	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

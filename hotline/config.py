@@ -137,6 +137,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies whose X-Forwarded-For is believed (else every reporter shares the proxy's address).
+    trusted_proxies: list[str] = Field(default_factory=list)
     secret_key: str | None = None
 
     @field_validator("dns_nameservers")
@@ -211,6 +213,7 @@ _LIST_FIELDS = {
     "allow_private",
     "direct_connect_only",
     "directory_files",
+    "trusted_proxies",
     "monitor_first_checks_hours",
     "monitor_renotice_kinds",
     "monitor_renotice_send_kinds",

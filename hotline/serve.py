@@ -21,7 +21,10 @@ def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> Non
     if worker:
         worker.start()
     try:
-        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+        trusted = app.settings.trusted_proxies
+        # No access log: it would record reporters' addresses, which the product promises not to keep.
+        uvicorn.run(web, host=host, port=port, log_level="info", access_log=False,
+                    proxy_headers=bool(trusted), forwarded_allow_ips=",".join(trusted) or None)
     finally:
         if worker:
             worker.stop()
