@@ -162,3 +162,32 @@ def test_the_stage_tasks_are_the_embedded_stages() -> None:
 
     assert [stage.name for stage in NEXT_STAGE.values()] == ["fingerprint", "locate", "triage"]
     assert NEXT_STAGE["capture"] is STAGE_BY_NAME["fingerprint"]
+
+
+@pytest.mark.postgres
+def test_the_scheduler_queues_an_installed_job_once_per_interval(pg_url, make_hotline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hotline import background
+    from hotline.scale import jobs
+    from hotline.scale.celery_app import make_celery
+    from hotline.scale.dispatch import Scheduler, queue_depth
+    from hotline.scale.options import scale_options
+
+    # Given: a job registered by its area, due every hour, and a scheduler
+    broker_url = broker_or_skip("redis")
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    monkeypatch.setenv("HOTLINE_QUEUE_PREFIX", prefix)
+    monkeypatch.setitem(jobs.JOBS, "sample", jobs.JobSpec("sample", "forward", 3600.0, modules=(), functions=()))
+    monkeypatch.setitem(background._jobs, "sample", lambda app: 0)
+    app = make_hotline(database_url=pg_url, broker_url=broker_url)
+    options = scale_options(app.settings)
+    celery = make_celery(app.settings, app)
+    scheduler = Scheduler(app, celery, options)
+    try:
+        # When: it ticks twice
+        scheduler.tick(["sample"])
+        scheduler.tick(["sample"])
+
+        # Then: the job was queued once, on its own queue
+        assert queue_depth(celery, options.queue("forward")) == 1
+    finally:
+        delete_queues(broker_url, prefix)
