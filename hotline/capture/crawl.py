@@ -117,7 +117,10 @@ def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
 
     try:
         process = CrawlerProcess(scrapy_settings(options, guard_name))
-        process.crawl(CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish)
+        process.crawl(
+            CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish,
+            backlog_bytes=recorder.backlog_bytes,
+        )  # fmt: skip
         process.start()
     finally:
         code = recorder.close()

@@ -150,6 +150,10 @@ class CaptureRecord:
     # result (pickling keeps shared references), so hashes and blob keys set here show in the result.
     bodies: list[tuple[Resource, bytes]]
 
+    def size(self) -> int:
+        """Bytes of bodies this record holds (what the recorder's backlog is measured in)."""
+        return sum(len(e.body) for e in self.exchanges) + sum(len(b) for _, b in self.bodies)
+
 
 def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
     """Hand the capture over; the state lets go of its bodies."""

@@ -27,7 +27,7 @@ def _record_one(record: CaptureRecord, store: EvidenceStore) -> Any:
         return result
 
 
-def _recorder_main(queue: Any, evidence_dir: Path, master_key: bytes) -> None:
+def _recorder_main(queue: Any, written: Any, evidence_dir: Path, master_key: bytes) -> None:
     from hotline.capture.worker import result_line
 
     # Result lines go to the worker's stdout (inherited as fd 1); anything else printed goes to stderr.
@@ -36,6 +36,8 @@ def _recorder_main(queue: Any, evidence_dir: Path, master_key: bytes) -> None:
     store = EvidenceStore(evidence_dir, master_key)
     while (record := queue.get()) is not None:
         channel.write(result_line(_record_one(record, store)))
+        with written.get_lock():
+            written.value += record.size()
     channel.flush()
 
 
@@ -53,9 +55,11 @@ class Recorder:
     def __init__(self, evidence_dir: Path, master_key: bytes) -> None:
         context: Any = multiprocessing.get_context(_start_method())  # typeshed lacks .Process on it
         self._queue = context.Queue()  # put() never blocks the crawler: a feeder thread writes the pipe
+        self._written = context.Value("q", 0)  # bytes of records written so far, counted by the child
+        self._submitted_bytes = 0
         self._process = context.Process(
             target=_recorder_main,
-            args=(self._queue, evidence_dir, master_key),
+            args=(self._queue, self._written, evidence_dir, master_key),
             name="hotline-capture-recorder",
             daemon=True,
         )
@@ -64,7 +68,12 @@ class Recorder:
 
     def submit(self, record: CaptureRecord) -> None:
         self.submitted += 1
+        self._submitted_bytes += record.size()
         self._queue.put(record)
+
+    def backlog_bytes(self) -> int:
+        """Bytes handed over but not yet written: the crawler starts no new capture while this is high."""
+        return self._submitted_bytes - int(self._written.value)
 
     def close(self) -> int:
         """Wait for every submitted capture to be written; returns the recorder's exit code."""

@@ -17,9 +17,10 @@ import scrapy
 from scrapy import Request, signals
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
-from twisted.internet.task import LoopingCall
+from twisted.internet.task import LoopingCall, deferLater
 from w3lib.encoding import html_to_unicode
 
 from hotline.capture.content import (
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 MEDIA_ACCEPT = "image/avif,image/webp,image/apng,image/*,video/*,*/*;q=0.8"
 WATCHDOG_GRACE_SECONDS = 1.0
+RECORDER_BACKLOG_BYTES = 256_000_000
 
 
 class CaptureSpider(scrapy.Spider):
@@ -60,10 +62,12 @@ class CaptureSpider(scrapy.Spider):
         options: CaptureOptions,
         guard: AddressGuard,
         finish: Callable[[JobState, CaptureResult], None],
+        backlog_bytes: Callable[[], int] = lambda: 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.jobs, self.options, self.guard, self.finish = jobs, options, guard, finish
+        self.backlog_bytes = backlog_bytes
         self.open_jobs: dict[str, JobState] = {}
         self._watchdog: LoopingCall | None = None
 
@@ -96,6 +100,7 @@ class CaptureSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for job in self.jobs:
+            await self._wait_for_recorder()
             state = JobState(
                 job=job,
                 budget=Budget(self.options.max_seconds, self.options.max_bytes),
@@ -108,6 +113,13 @@ class CaptureSpider(scrapy.Spider):
                 yield request
             else:
                 self._maybe_finish(state)
+
+    async def _wait_for_recorder(self) -> None:
+        """Backpressure: while the recorder is far behind, start no new capture (running ones go on)."""
+        from twisted.internet import reactor
+
+        while self.backlog_bytes() > RECORDER_BACKLOG_BYTES:
+            await maybe_deferred_to_future(deferLater(reactor, 0.05, lambda: None))
 
     # -- requests ----------------------------------------------------------------------------
     def _request(self, state: JobState, fetch: Fetch, url: str) -> Request | None:
