@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hotline.models import Report, ReportedUrl, ReportSource, ReportUrl, UrlState, utcnow
 from hotline.urls import UrlError, host_of, normalise_url
@@ -16,6 +18,13 @@ from hotline.urls import UrlError, host_of, normalise_url
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 MAX_URLS_PER_REPORT = 100
 _REOPENABLE = (UrlState.CLOSED, UrlState.REMOVED, UrlState.REFUSED)
+_REPORTS, _URLS, _LINKS = (cast(Table, model.__table__) for model in (Report, ReportedUrl, ReportUrl))
+_INSERT_REPORT = insert(_REPORTS).returning(_REPORTS.c.id)
+_INSERT_LINK = insert(_LINKS)
+_INSERT_URL_UNLESS_KNOWN = {
+    name: dialect.insert(_URLS).on_conflict_do_nothing(index_elements=["url"]).returning(_URLS.c.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 
 
 class NothingToReport(ValueError):
@@ -87,43 +96,58 @@ def submit_report(
     if not accepted:
         reasons = "; ".join(f"{r.text!r}: {r.reason}" for r in rejected) or "no address given"
         raise NothingToReport(reasons)
-    report = Report(
-        reference=new_reference(),
-        source=source,
-        category_claimed=category,
-        description=description,
-        reporter_contact=reporter_contact,
-        language=language,
-        partner_id=partner_id,
-        partner_reference=partner_reference,
-        idempotency_key=idempotency_key,
-        status_secret_hash=status_secret_hash,
-        payload=payload,
-    )
-    session.add(report)
+    # Written with Core statements rather than the ORM unit of work: intake is the hot path (the ORM
+    # cost two thirds of a submission's CPU). The rows are then handed back as ORM objects.
+    now = utcnow()
+    report_values = {
+        "reference": new_reference(),
+        "source": source,
+        "category_claimed": category,
+        "description": description,
+        "reporter_contact": reporter_contact,
+        "language": language,
+        "partner_id": partner_id,
+        "partner_reference": partner_reference,
+        "idempotency_key": idempotency_key,
+        "status_secret_hash": status_secret_hash,
+        "payload": payload,
+        "received_at": now,
+    }
+    connection = session.connection()
+    report_id = connection.execute(_INSERT_REPORT, report_values).scalar_one()
+    report = _adopt(session, Report(id=report_id, **report_values))
     result = Submitted(report=report, rejected=rejected)
+    links = []
     for position, (typed, url) in enumerate(accepted):
-        reported = _get_or_create_url(session, url, priority)
+        reported = _get_or_create_url(session, url, priority, now)
         if referer:
             reported.referer = referer
         reported.priority = max(reported.priority, priority)
-        if reported.state in _REOPENABLE and reported.updated_at < utcnow() - reopen_after:
+        if reported.state in _REOPENABLE and reported.updated_at < now - reopen_after:
             # Seen long ago and finished with: a new report means it may be back, so look again.
             reported.state, reported.state_reason = UrlState.NEW, "reported again"
-        session.add(ReportUrl(report=report, reported_url=reported, position=position,
-                              submitted_url=typed, referer=referer))
+        links.append({"report_id": report_id, "reported_url_id": reported.id, "position": position,
+                      "submitted_url": typed, "referer": referer})
         result.urls.append(reported)
+    connection.execute(_INSERT_LINK, links)
     session.flush()
     return result
 
 
-def _get_or_create_url(session: Session, url: str, priority: int) -> ReportedUrl:
+def _get_or_create_url(session: Session, url: str, priority: int, now: datetime) -> ReportedUrl:
+    values = {"url": url, "host": host_of(url), "priority": priority, "state": UrlState.NEW,
+              "first_reported_at": now, "updated_at": now, "stage_attempts": 0}
+    upsert = _INSERT_URL_UNLESS_KNOWN.get(session.get_bind().dialect.name)
+    if upsert is not None:
+        # Losing a race with another writer is not an error: the other writer's row is the one.
+        created = session.connection().execute(upsert, values).scalar_one_or_none()
+        if created is not None:
+            return _adopt(session, ReportedUrl(id=created, **values))
     existing = session.scalar(select(ReportedUrl).where(ReportedUrl.url == url))
     if existing is not None:
         return existing
-    candidate = ReportedUrl(url=url, host=host_of(url), priority=priority, state=UrlState.NEW)
+    candidate = ReportedUrl(**values)
     try:
-        # A savepoint, so losing a race with another writer keeps the rest of the report.
         with session.begin_nested():
             session.add(candidate)
             session.flush()
@@ -132,3 +156,13 @@ def _get_or_create_url(session: Session, url: str, priority: int) -> ReportedUrl
         found = session.scalar(select(ReportedUrl).where(ReportedUrl.url == url))
         assert found is not None
         return found
+
+
+_T = TypeVar("_T")
+
+
+def _adopt(session: Session, row: _T) -> _T:
+    """Attach an object for a row just inserted with Core, without reading it back."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
