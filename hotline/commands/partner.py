@@ -29,16 +29,21 @@ def add(
     name: Annotated[str, typer.Argument(help="Partner id agreed with them, e.g. nl-meldpunt.")],
     country: Annotated[str, typer.Option("--country", help="Two-letter country code, e.g. NL.")],
     endpoint: Annotated[str | None, typer.Option(help="Where we forward reports to them.")] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="What its key may do: submit, feedback, triage (repeatable)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Add a partner and print its key id, API key and signing secret (shown only this once)."""
-    from hotline.partners import PartnerError, create_partner
+    from hotline.partners import DEFAULT_ROLES, PartnerError, create_partner
 
     with _hotline(ctx) as hl:
         hl.init()
         try:
             with hl.db.session() as session:
-                issued = create_partner(session, name, country=country, endpoint=endpoint)
+                issued = create_partner(session, name, country=country, endpoint=endpoint,
+                                        roles=tuple(role) if role else DEFAULT_ROLES)
         except PartnerError as exc:
             err.print(f"error: {exc}")
             raise typer.Exit(2) from None
@@ -50,6 +55,38 @@ def add(
     for label, value in values.items():
         print(f"{label}: {value}")
     err.print("Give the API key and signing secret to the partner now: they cannot be shown again.")
+
+
+@app.command("outbound")
+def outbound(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The partner, as added with `partner add`.")],
+    endpoint: Annotated[str, typer.Option(help="Their intake URL, e.g. https://hotline.example/api/v1/reports.")],
+    key_id: Annotated[str, typer.Option("--key-id", help="The key id they issued to us.")],
+    secret: Annotated[str, typer.Option(help="The signing secret they issued to us.")],
+    api_key: Annotated[str | None, typer.Option("--api-key", help="The API key they issued to us.")] = None,
+    directory_id: Annotated[
+        str | None, typer.Option("--directory-id", help="The rules directory entry they serve, e.g. hotline-nl-offlimits.")
+    ] = None,
+    share_media: Annotated[bool, typer.Option(help="The agreement allows sending media.")] = False,
+) -> None:
+    """Record the credentials a partner issued to us, so forwards to them can be signed and delivered."""
+    from sqlalchemy import select
+
+    from hotline import audit
+    from hotline.models import Partner
+
+    with _hotline(ctx) as hl, hl.db.session() as session:
+        partner = session.scalar(select(Partner).where(Partner.name == name.strip().lower()))
+        if partner is None:
+            err.print(f"error: no partner named {name!r}; add it first with `hotline partner add`")
+            raise typer.Exit(2)
+        partner.endpoint, partner.outbound_key_id = endpoint, key_id
+        partner.outbound_secret, partner.outbound_api_key = secret.encode(), api_key
+        partner.directory_id, partner.share_media = directory_id, share_media
+        audit.record(session, "cli", "partner.outbound", "partner", partner.id, endpoint=endpoint,
+                     directory_id=directory_id, share_media=share_media)
+    print(f"{name}: forwards go to {endpoint}")
 
 
 @app.command("ls")
