@@ -156,18 +156,9 @@ def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-u
 
 
 def delete_queues(broker: str, prefix: str) -> None:
-    import contextlib
+    from hotline.scale.celery_app import delete_queues as delete
 
-    from kombu import Connection
-
-    from hotline.scale.options import QUEUES
-
-    with Connection(broker) as connection:
-        for name in QUEUES:
-            channel = connection.channel()
-            with contextlib.suppress(Exception):
-                channel.queue_delete(prefix + name)
-            channel.close()
+    delete(broker, prefix)
 
 
 def main() -> None:

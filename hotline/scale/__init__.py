@@ -11,6 +11,7 @@ Public API:
     make_celery(settings, app=None) -> Celery      tasks hotline.stage.<stage>, hotline.job.<job>
     run_leased(app, stage, limit=, lease=, ids=)   lease rows, run one stage, renew the lease meanwhile
     dispatch(app, celery, options) -> dict         queue tasks for waiting rows (what the scheduler does)
+    delete_queues(broker_url, prefix="")          remove an instance's queues, messages and exchanges
     run_worker(app, queues, concurrency, pool)     `hotline worker`
     run_scheduler(app)                             `hotline scheduler`
 """

@@ -78,3 +78,20 @@ def celery_config(options: ScaleOptions) -> dict[str, Any]:
 def _queue(name: str) -> Queue:
     # Each queue gets its own exchange and key: on AMQP a shared default exchange would copy messages.
     return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+
+
+def delete_queues(broker_url: str, prefix: str = "") -> None:
+    """Remove this instance's queues and their messages from the broker (tests, retiring a prefix)."""
+    from kombu.connection import Connection
+
+    with Connection(broker_url, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
+        for name in QUEUES:
+            channel = connection.channel()
+            try:
+                # Declared first: Redis deletes only the bindings the channel knows about.
+                queue = _queue(prefix + name)(channel)
+                queue.declare()  # type: ignore[no-untyped-call]
+                queue.delete()  # type: ignore[no-untyped-call]
+                queue.exchange.delete()  # type: ignore[no-untyped-call]
+            finally:
+                channel.close()

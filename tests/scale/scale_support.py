@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -101,16 +100,9 @@ def running_capture(worker: subprocess.Popen[bytes]) -> bool:
 
 
 def delete_queues(broker_url: str, prefix: str) -> None:
-    from kombu import Connection
+    from hotline.scale.celery_app import delete_queues as delete
 
-    from hotline.scale.options import QUEUES
-
-    with Connection(broker_url, connect_timeout=5) as connection:
-        for name in QUEUES:
-            channel = connection.channel()
-            with contextlib.suppress(Exception):  # the queue may never have been declared
-                channel.queue_delete(prefix + name)
-            channel.close()
+    delete(broker_url, prefix)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str, on_timeout: Callable[[], str] = str) -> None:
