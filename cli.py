@@ -162,7 +162,7 @@ def capture_worker() -> None:
     """The isolated capture process (started by serve and process; reads jobs on standard input)."""
     from hotline.capture.worker import main as worker_main
 
-    worker_main()
+    raise typer.Exit(worker_main())
 
 
 @app.command()
