@@ -119,36 +119,14 @@ def hotline_db(make_hotline, database_url):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def live_server():  # type: ignore[no-untyped-def]
     """Serve a Hotline's web app with uvicorn on a free loopback port; yields a start(app) -> base URL."""
-    import socket
-    import threading
-    import time
+    from contextlib import ExitStack
 
-    import uvicorn
+    from web_support import serving
 
     from hotline.web import create_app
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app, **kwargs):  # type: ignore[no-untyped-def]
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        config = uvicorn.Config(create_app(app, **kwargs), host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the web server did not start")
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with ExitStack() as stack:
+        yield lambda app, **kwargs: stack.enter_context(serving(create_app(app, **kwargs)))
 
 
 CHROMIUM = Path("/usr/bin/chromium")

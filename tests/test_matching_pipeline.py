@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -10,26 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from fingerprints import fingerprint_bytes
 from hotline.models import Assessment, ReportedUrl
 from hotline.pipeline.intake import submit_report
 from hotline.pipeline.runner import process_until_idle
 from hotline.synthnet import SyntheticInternet
-from hotline.synthnet.images import image_bytes
+from hotline.synthnet.images import image_bytes, reencoded_copy
 from hotline.views import find_report, report_view
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "galerie-cunoscuta.ro"
 
 
-def _reencoded(seed: int) -> bytes:
-    """The same picture, resized and re-encoded as a low-quality JPEG: a different file, a near PDQ hash."""
-    image = Image.open(io.BytesIO(image_bytes(seed))).convert("RGB").resize((200, 200))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=50)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +31,7 @@ def net():  # type: ignore[no-untyped-def]
         synthetic.add_page(HOST, "/known", html="<img src='/k.png'>")
         synthetic.add_image(HOST, "/k.png", seed=4242)
         synthetic.add_page(HOST, "/copy", html="<img src='/copy.jpg'>")
-        synthetic.add_bytes(HOST, "/copy.jpg", _reencoded(4242), "image/jpeg")
+        synthetic.add_bytes(HOST, "/copy.jpg", reencoded_copy(4242), "image/jpeg")
         synthetic.add_page(HOST, "/other", html="<img src='/o.png'>")
         synthetic.add_image(HOST, "/o.png", seed=777)
         yield synthetic

@@ -59,6 +59,16 @@ def image_bytes(seed: int, fmt: str = "PNG", size: tuple[int, int] = (256, 256))
     return buffer.getvalue()
 
 
+def reencoded_copy(seed: int, size: tuple[int, int] = (200, 200), quality: int = 50) -> bytes:
+    """The picture of `seed` resized and saved as a poor JPEG: another file, a near perceptual hash.
+
+    How known material usually comes back: re-uploaded, rescaled, recompressed."""
+    image = Image.open(io.BytesIO(image_bytes(seed))).convert("RGB").resize(size)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 @lru_cache(maxsize=64)
 def animated_gif_bytes(seed: int, frames: int = 4, size: tuple[int, int] = (128, 128)) -> bytes:
     """An animated GIF whose frames are consecutive seeds (frame duration 200 ms, loops forever)."""

@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from api_support import add_partner, serving
+from api_support import add_partner
+from web_support import serving
 
 from hotline.web import create_app
 

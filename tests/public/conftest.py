@@ -8,7 +8,8 @@ from contextlib import ExitStack
 import httpx
 import pytest
 from fastapi import FastAPI
-from public_support import UA_MARKER, serving
+from public_support import UA_MARKER
+from web_support import serving
 
 from hotline.web import create_app
 

@@ -3,11 +3,8 @@ auto-forward policy. Only the page whose every image is on the trusted list goes
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from conftest import RADIUS, policy_rules_file
-from PIL import Image
 
 from fingerprints import fingerprint_bytes
 from hotline.hashlists import import_list
@@ -15,18 +12,12 @@ from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlStat
 from hotline.pipeline.intake import submit_report
 from hotline.pipeline.runner import process_until_idle
 from hotline.synthnet import SyntheticInternet
-from hotline.synthnet.images import image_bytes
+from hotline.synthnet.images import image_bytes, reencoded_copy
 
 HOST = "galerie-verificata.nl"
 KNOWN_SEED, OTHER_SEED = 4242, 777
 
 
-def _reencoded(seed: int) -> bytes:
-    """The same picture resized and saved as a poor JPEG: another file, a PDQ hash some bits away."""
-    image = Image.open(io.BytesIO(image_bytes(seed))).convert("RGB").resize((200, 200))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=50)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +26,7 @@ def net():  # type: ignore[no-untyped-def]
         synthetic.add_host(HOST, country="NL")
         synthetic.add_image(HOST, "/k.png", seed=KNOWN_SEED)
         synthetic.add_image(HOST, "/o.png", seed=OTHER_SEED)
-        synthetic.add_bytes(HOST, "/copy.jpg", _reencoded(KNOWN_SEED), "image/jpeg")
+        synthetic.add_bytes(HOST, "/copy.jpg", reencoded_copy(KNOWN_SEED), "image/jpeg")
         synthetic.add_page(HOST, "/known", html="<img src='/k.png'>")
         synthetic.add_page(HOST, "/mixed", html="<img src='/k.png'><img src='/o.png'>")
         synthetic.add_page(HOST, "/copy", html="<img src='/copy.jpg'>")
