@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     monitor_renotice_send_kinds: list[str] = Field(default_factory=list)  # sent, not only proposed
     monitor_batch_size: int = 50
 
+    # Scale-out executor (Celery), used when broker_url is set.
+    result_backend: str | None = None  # redis:// only; task results are off by default
+    task_batch: int = 50
+    task_max_retries: int = 3
+    dispatch_seconds: float = 5.0
+    task_time_limit: float = 3600.0
+    queue_prefix: str = ""  # lets several instances share one broker
+
     cli_user: str = "system"  # the account CLI triage acts as without --as
     lease_seconds: float = 600.0  # how long a worker may hold a row before others may take it
 

@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> None:
     from hotline.web import create_app
 
+    from hotline.scale import broker_configured
+
     app.init()
-    worker = BackgroundWorker(app) if background else None
+    # With a broker the Celery workers and scheduler do the background work, on whatever hosts run them.
+    worker = BackgroundWorker(app) if background and not broker_configured(app.settings) else None
     web = create_app(app, on_new_work=worker.wake.set if worker else None)
     if worker:
         worker.start()
