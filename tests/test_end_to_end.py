@@ -148,3 +148,32 @@ def test_the_background_worker_of_serve_processes_new_reports(three_sites, make_
         worker.join(timeout=60)
     assert state == "triaged"
     assert not worker.is_alive()
+
+
+def test_a_url_captured_recently_is_not_fetched_again_for_a_new_report(three_sites, make_hotline) -> None:
+    from sqlalchemy import func, select
+
+    from hotline.models import Capture
+    from hotline.pipeline.intake import submit_report
+    from hotline.pipeline.runner import process_until_idle
+    from hotline.views import find_report, report_view
+
+    app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,
+                       egress_proxy=three_sites.proxy_url)
+    url = f"http://{SITES['nl'][0]}/page"
+    with app.db.session() as session:
+        first = submit_report(session, [url]).report.reference
+    process_until_idle(app)
+    hits_before = len([h for h in three_sites.hits if h == (SITES["nl"][0], "/page")])
+    assert hits_before >= 1
+    with app.db.session() as session:
+        second = submit_report(session, [url.upper().replace("HTTP://", "http://").replace("/PAGE", "/page")])
+        second_reference = second.report.reference
+    done = process_until_idle(app)
+
+    assert done["capture"] == 0
+    assert len([h for h in three_sites.hits if h == (SITES["nl"][0], "/page")]) == hits_before
+    with app.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Capture)) == 1
+        views = [report_view(session, find_report(session, ref))["urls"][0] for ref in (first, second_reference)]
+    assert views[0]["capture"]["id"] == views[1]["capture"]["id"]
