@@ -24,8 +24,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,21 +73,10 @@ def run_embedded(net: object, urls: list[str], data_dir: Path, database_url: str
     return elapsed
 
 
-@contextmanager
-def fresh_postgres(admin_url: str) -> Iterator[str]:
-    import psycopg
-    from sqlalchemy.engine import make_url
+def fresh_postgres(admin_url: str):  # type: ignore[no-untyped-def]
+    from hotline.scratch import scratch_database
 
-    admin = make_url(admin_url)
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    params = {"host": admin.host, "port": admin.port or 5432, "user": admin.username, "dbname": admin.database}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**params, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return scratch_database(admin_url, prefix="hotline_bench")
 
 
 def run_celery(net: object, urls: list[str], workdir: Path, workers: int, postgres: str, redis: str,

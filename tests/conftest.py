@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,19 +49,10 @@ def postgres_url() -> Iterator[str]:
     """A fresh database on the real PostgreSQL server for this test session, dropped afterwards."""
     if _PG_PROBLEM:
         pytest.skip(_PG_PROBLEM)
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from hotline.scratch import scratch_database
 
-    admin = make_url(POSTGRES_ADMIN_URL)
-    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
-    params = {"host": admin.host, "port": admin.port or 5432, "user": admin.username, "dbname": admin.database}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**params, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="hotline_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -71,23 +61,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    # One schema per test keeps tests independent without creating a database each time.
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from hotline.scratch import scratch_schema
 
-    url = make_url(base)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    params = {"host": url.host, "port": url.port or 5432, "user": url.username, "dbname": url.database}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with psycopg.connect(**params, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    # One schema per test keeps tests independent without creating a database each time.
+    with scratch_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -15,19 +15,10 @@ from .scale_support import Cluster, delete_queues
 @pytest.fixture
 def pg_url(postgres_url: str) -> Iterator[str]:
     """A schema of its own on the real PostgreSQL for one test."""
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from hotline.scratch import scratch_schema
 
-    url = make_url(postgres_url)
-    schema = f"s_{uuid.uuid4().hex[:12]}"
-    params = {"host": url.host, "port": url.port or 5432, "user": url.username, "dbname": url.database}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(**params, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema(postgres_url, prefix="s") as url:
+        yield url
 
 
 @pytest.fixture
