@@ -13,9 +13,8 @@ if TYPE_CHECKING:
 
 
 def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> None:
-    from hotline.web import create_app
-
     from hotline.scale import broker_configured
+    from hotline.web import create_app
 
     app.init()
     # With a broker the Celery workers and scheduler do the background work, on whatever hosts run them.

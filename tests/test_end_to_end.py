@@ -115,9 +115,8 @@ def test_evidence_exports_to_plain_warc_that_warcio_reads(three_sites, make_hotl
     responses = [r for r in records if r.rec_type == "response"]
     assert {r.rec_headers.get_header("WARC-Target-URI") for r in responses} >= {f"http://{host}/page"}
     assert len(responses) == 4  # the page and its three images
-    assert b"WARC/1" not in (env_dir / "evidence").joinpath(
-        [p for p in (env_dir / "evidence").rglob("*.warc*")][0]
-    ).read_bytes()[:64], "evidence at rest must be encrypted"
+    sealed = next(iter((env_dir / "evidence").rglob("*.warc*")))
+    assert b"WARC/1" not in sealed.read_bytes()[:64], "evidence at rest must be encrypted"
 
 
 def test_the_background_worker_of_serve_processes_new_reports(three_sites, make_hotline) -> None:

@@ -1,7 +1,7 @@
 """Alembic environment: the connection comes from hotline.db.Database.upgrade (or the URL option)."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from hotline.models import Base
 
@@ -12,7 +12,10 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("no database: run migrations through `hotline init`")
+        engine = create_engine(url)
         with engine.connect() as connection:
             _migrate(connection)
             connection.commit()
@@ -20,7 +23,7 @@ def run() -> None:
         _migrate(connection)
 
 
-def _migrate(connection):  # type: ignore[no-untyped-def]
+def _migrate(connection: Connection) -> None:
     # render_as_batch lets ALTER TABLE work on SQLite.
     context.configure(
         connection=connection,

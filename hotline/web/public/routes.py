@@ -119,12 +119,11 @@ async def submit_form(request: Request, language: str) -> Response:
     checked = check_form(form)
     if not checked.ok:
         return _form_page(request, language, checked, status_code=400)
-    secret = new_status_secret()
-    stored = await run_in_threadpool(_store, hotline, checked, language, hash_status_secret(secret))
-    if stored.again:
-        # The secret was shown when this form was first received; it cannot be shown again.
-        secret = None
-    else:
+    new_secret = new_status_secret()
+    stored = await run_in_threadpool(_store, hotline, checked, language, hash_status_secret(new_secret))
+    # A form received again: its secret was shown the first time and cannot be shown again.
+    secret = None if stored.again else new_secret
+    if not stored.again:
         request.app.state.on_new_work()  # only after the commit: the worker may start at once
     return render_page("report_done.html", language, page_path="/report",
                        title=_title(language, N_("Thank you. We received your report.")),
