@@ -39,7 +39,8 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy fingerprints forwarders
+	$(BIN)/mypy --strict fingerprints forwarders
+	$(BIN)/mypy hotline cli.py
 
 clean:
 	rm -rf $(VENV) var
