@@ -26,6 +26,10 @@ _TEREDO = ipaddress.ip_network("2001::/32")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _RFC1918 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+# Special-purpose blocks (IANA registries) that some Python versions' ipaddress tables still call
+# global; listed here so the policy does not depend on which Python runs the capture.
+_SPECIAL_V4 = [ipaddress.ip_network(n) for n in ("192.0.0.0/24", "192.88.99.0/24")]
+_SPECIAL_V6 = [ipaddress.ip_network(n) for n in ("3fff::/20", "5f00::/16", "2001::/23")]
 _HOST_FORBIDDEN = set(" \t\r\n#/:<>?@[\\]^|%\"'`{}")
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -143,6 +147,8 @@ def _v4_reason(addr: ipaddress.IPv4Address) -> str | None:
         return "multicast address"
     if any(addr in net for net in _RFC1918):
         return "private address (RFC 1918)"
+    if any(addr in net for net in _SPECIAL_V4):
+        return "special-purpose address (IANA registry)"
     if addr.is_reserved:
         return "reserved address"
     if addr.is_private or not addr.is_global:
@@ -176,6 +182,8 @@ def _v6_reason(addr: ipaddress.IPv6Address) -> str | None:
         return "unique-local / site-local address"
     if addr.is_multicast:
         return "multicast address"
+    if any(addr in net for net in _SPECIAL_V6):
+        return "special-purpose address (IANA registry)"
     if addr.is_reserved:
         return "reserved address"
     if not addr.is_global:

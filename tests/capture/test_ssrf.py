@@ -90,6 +90,20 @@ def test_parse_host_rejects_malformed_hosts(bad: str) -> None:
         ("64:ff9b::a9fe:a9fe", "NAT64 address embedding a link-local"),
         ("64:ff9b:1::1", "NAT64"),
         ("2001:db8::1", "not globally routable"),
+        # Special-purpose blocks that Python 3.11's own tables still call global.
+        ("192.0.0.8", "special-purpose"),
+        ("192.0.0.170", "special-purpose"),
+        ("192.88.99.1", "special-purpose"),
+        ("2002:c000:8::", "6to4 address embedding a special-purpose"),
+        ("64:ff9b::c000:8", "NAT64 address embedding a special-purpose"),
+        ("3fff::1", "special-purpose"),
+        ("5f00::1", "special-purpose"),
+        ("2001:20::1", "special-purpose"),
+        ("fec0::1", "site-local"),
+        ("febf::1", "link-local"),
+        ("198.19.255.255", "not globally routable"),
+        ("0.1.2.3", "not globally routable"),
+        ("ff0e::1", "multicast"),
     ],
 )
 def test_non_global_addresses_are_refused_with_a_reason(address: str, words: str) -> None:
