@@ -10,6 +10,7 @@ Captured pages are never served as HTML: only as escaped text.
 from __future__ import annotations
 
 import io
+import re
 from typing import Annotated
 
 import nh3
@@ -29,6 +30,9 @@ MAX_PREVIEW_PIXELS = 64_000_000
 MAX_TEXT_BYTES = 512_000
 # For the raw media route: the browser may show the bytes but never run or frame anything.
 RAW_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+# One plain image or video type, nothing else: a browser reads "image/png, text/html" as its last
+# type (Fetch "extract a MIME type"), so a captured server's header must not pass through as is.
+_RAW_TYPE = re.compile(r"(image|video)/[a-z0-9][a-z0-9.+-]{0,80}")
 # The sanitised page loads nothing, runs nothing and may only be framed by the workspace itself.
 SANITISED_CSP = "default-src 'none'; sandbox; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 # Structure and text only: no attributes survive, so no link, image or style can reach the outside.
@@ -110,7 +114,7 @@ def register(router: APIRouter) -> None:
                 raise NotFound("Reveal this item first.")
             data = _blob(ws, media)
         content_type = (media.content_type or "").split(";")[0].strip().lower()
-        if not content_type.startswith(("image/", "video/")) or content_type == "image/svg+xml":
+        if not _RAW_TYPE.fullmatch(content_type) or "svg" in content_type or "xml" in content_type:
             return _no_preview("only images and videos are shown")
         return Response(data, media_type=content_type, headers={"Content-Security-Policy": RAW_CSP})
 

@@ -1,0 +1,52 @@
+"""Findings of the security review of the workspace, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hotline.models import MediaItem
+from tests.workspace.conftest import seed_url
+
+
+def _set_content_type(app, media_id: int, content_type: str) -> None:  # type: ignore[no-untyped-def]
+    with app.db.session() as session:
+        session.get(MediaItem, media_id).content_type = content_type
+
+
+def _revealed_raw_url(ana, url_id: int, media_id: int) -> str:  # type: ignore[no-untyped-def]
+    page = ana.get(f"/workspace/items/{url_id}").text
+    token = re.search(r'name="view" value="([^"]+)"', page).group(1)
+    location = ana.post(f"/workspace/media/{media_id}/reveal", {"view": token}).headers["location"]
+    view = re.search(r"view=([^#&]+)", location).group(1)
+    return f"/workspace/media/{media_id}/raw?view={view}"
+
+
+@pytest.mark.parametrize(
+    "hostile_type",
+    ["video/mp4, text/html", "image/png,text/html", "image/svg+xml", "image/svg", "video/mp4 text/html",
+     "image/x-foo\r\nx: y", "image/"],
+)
+def test_raw_media_is_never_served_under_a_type_a_browser_could_render_as_a_page(
+    app, client_for, hostile_type: str
+) -> None:
+    # given a revealed video whose captured server sent a crafted Content-Type
+    seeded = seed_url(app, video=True)
+    assert seeded.video_id is not None
+    _set_content_type(app, seeded.video_id, hostile_type)
+    ana = client_for("ana")
+    # when the analyst's player asks for the raw bytes
+    raw = ana.get(_revealed_raw_url(ana, seeded.url_id, seeded.video_id))
+    # then they are refused as text, never passed on under the captured type
+    assert raw.status_code == 415
+    assert raw.headers["content-type"].startswith("text/plain")
+
+
+def test_raw_media_keeps_a_plain_image_or_video_type(app, client_for) -> None:
+    seeded = seed_url(app, video=True)
+    assert seeded.video_id is not None
+    _set_content_type(app, seeded.video_id, "Video/MP4; codecs=avc1")
+    ana = client_for("ana")
+    raw = ana.get(_revealed_raw_url(ana, seeded.url_id, seeded.video_id))
+    assert raw.status_code == 200 and raw.headers["content-type"] == "video/mp4"
