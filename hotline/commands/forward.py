@@ -1,4 +1,4 @@
-"""`hotline forward [--until-idle] | ls | retry ID | release ID`: the outbox from the command line."""
+"""`hotline forward [--until-idle] | ls | retry ID | release ID | sent ID`: the outbox from the command line."""
 
 from __future__ import annotations
 
@@ -95,6 +95,28 @@ def release(forward_id: Annotated[int, typer.Argument(help="The held forward's i
         except ForwardRefused as exc:
             _fail(str(exc))
     console.print(f"forward {forward_id} released")
+
+
+@app.command("sent")
+def sent(
+    forward_id: Annotated[int, typer.Argument(help="The manual forward's id (see `hotline forward ls`).")],
+    note: Annotated[str, typer.Option("--note", help="How it was sent, e.g. the web form's confirmation number.")],
+    actor: Annotated[str | None, typer.Option("--as", help="Who sent it (default: the system user).")] = None,
+) -> None:
+    """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
+    from hotline.assessment import Refused
+    from hotline.outbox import ForwardRefused, record_sent_by_hand
+    from hotline.review import DEFAULT_CLI_USER, named_user, system_user
+
+    with state.hotline() as hl:
+        try:
+            with hl.db.session() as session:
+                user = named_user(session, actor) if actor else system_user(
+                    session, getattr(hl.settings, "cli_user", None) or DEFAULT_CLI_USER)
+                record_sent_by_hand(session, forward_id, user.name, note)
+        except (ForwardRefused, Refused) as exc:
+            _fail(str(exc))
+    console.print(f"forward {forward_id} recorded as sent by hand")
 
 
 def _fail(message: str) -> None:

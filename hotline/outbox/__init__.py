@@ -8,15 +8,24 @@
     forward_until_idle(app, *, options=None, limit=20, wait_up_to=2.0, on_progress=None) -> Summary
     OutboxOptions.from_settings(settings)                       plain values the worker uses
     list_forwards(session, state=None) / retry_forward(session, id, actor) / release_forward(...)
+    record_sent_by_hand(session, id, actor, note) -> Forward   a manual forward a person sent themselves
     schedule_checks(session, reported_url, forwarded_at)        monitoring hook on first delivery
 
-Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed.
+Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed;
+a manual forward (queued or failed) becomes delivered when a person records sending it by hand.
 The embedded loop of `hotline serve` runs `worker.background_job` as its "forward" job
 (registered in hotline/background.py).
 """
 
 from hotline.outbox.channels import OutboxOptions
-from hotline.outbox.manage import ForwardRefused, list_forwards, release_forward, retry_forward
+from hotline.outbox.manage import (
+    ForwardRefused,
+    list_forwards,
+    needs_a_person,
+    record_sent_by_hand,
+    release_forward,
+    retry_forward,
+)
 from hotline.outbox.queue import enqueue, new_idempotency_key, resolve_contact
 from hotline.outbox.worker import (
     Summary,
@@ -28,6 +37,6 @@ from hotline.outbox.worker import (
 
 __all__ = [
     "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "forward_until_idle",
-    "lease_due", "list_forwards", "new_idempotency_key", "release_forward", "resolve_contact", "retry_forward",
-    "schedule_checks",
+    "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "record_sent_by_hand",
+    "release_forward", "resolve_contact", "retry_forward", "schedule_checks",
 ]

@@ -1,8 +1,10 @@
-"""What people do with forwards: list them, re-queue a failed one, release a held one."""
+"""What people do with forwards: list them, re-queue a failed one, release a held one, and record
+one a person sent by hand (a destination with no automatic channel)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +12,17 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Forward, utcnow
-from hotline.outbox.queue import FAILED, HELD, QUEUED
+from hotline.outbox.queue import (
+    AUTOMATIC_CHANNELS,
+    DELIVERED,
+    FAILED,
+    HELD,
+    MANUAL,
+    QUEUED,
+    _usable,
+    delivery_channel,
+)
+from hotline.outbox.worker import record_first_delivery
 
 STATES = ("queued", "sending", "delivered", "failed", "held")
 
@@ -73,6 +85,39 @@ def release_forward(session: Session, forward_id: int, actor: str) -> Forward:
     audit.record(session, actor, "forward.released", "forward", forward.id,
                  reported_url_id=forward.reported_url_id)
     return forward
+
+
+def record_sent_by_hand(session: Session, forward_id: int, actor: str, note: str,
+                        now: datetime | None = None) -> Forward:
+    """A person sent a manual forward themselves: mark it delivered with their note as the receipt.
+
+    Only a forward the worker cannot send (channel manual) that is queued or failed; the follow-on
+    effects are those of an automatic delivery (first delivery, takedown monitoring).
+    """
+    note = note.strip()
+    if not note:
+        raise ForwardRefused("say how it was sent (the note), e.g. the web form's confirmation number")
+    forward = _get(session, forward_id)
+    if not needs_a_person(forward):
+        raise ForwardRefused(f"forward {forward_id} goes out by {forward.channel}; only a manual forward "
+                             "can be recorded as sent by hand")
+    if forward.state not in (QUEUED, FAILED):
+        raise ForwardRefused(f"forward {forward_id} is {forward.state}; only a queued or failed manual forward "
+                             "can be recorded as sent by hand")
+    now = now or utcnow()
+    forward.state, forward.delivered_at, forward.next_attempt_at = DELIVERED, now, now
+    forward.receipt, forward.last_error = note, None
+    audit.record(session, actor, "forward.sent-by-hand", "forward", forward.id,
+                 reported_url_id=forward.reported_url_id, destination=forward.destination, note=note)
+    record_first_delivery(session, forward, now)
+    return forward
+
+
+def needs_a_person(forward: Forward) -> bool:
+    """The worker has no automatic channel for this forward (what it fails with "send it by hand")."""
+    if forward.channel in AUTOMATIC_CHANNELS:
+        return False
+    return delivery_channel(forward.channel, forward.destination_kind, _usable(forward.address)) == MANUAL
 
 
 def _get(session: Session, forward_id: int) -> Forward:

@@ -173,7 +173,7 @@ def record_outcome(session: Session, forward: Forward, outcome: Outcome, now: da
         audit.record(session, ACTOR, "forward.delivered", "forward", forward.id,
                      reported_url_id=forward.reported_url_id, destination=forward.destination,
                      attempts=forward.attempts, receipt=outcome.receipt.id, duplicate=outcome.receipt.duplicate)
-        _first_delivery(session, forward, now)
+        record_first_delivery(session, forward, now)
     elif outcome.status == "failed":
         forward.state, forward.last_error, forward.next_attempt_at = FAILED, outcome.error, now
         audit.record(session, ACTOR, "forward.failed", "forward", forward.id,
@@ -197,8 +197,9 @@ def receipt_text(receipt: Receipt) -> str:
                        "duplicate": receipt.duplicate, "text": receipt.text[:2000]}, ensure_ascii=False)
 
 
-def _first_delivery(session: Session, forward: Forward, now: datetime) -> None:
-    """The URL's first delivered forward: record when, move it on, and start takedown monitoring."""
+def record_first_delivery(session: Session, forward: Forward, now: datetime) -> None:
+    """After `forward` is delivered (by the worker or by hand): if it is the URL's first delivered
+    forward, record when, move the URL on, and start takedown monitoring."""
     earlier = session.scalar(
         select(func.count()).select_from(Forward)
         .where(Forward.reported_url_id == forward.reported_url_id, Forward.state == DELIVERED,

@@ -1,4 +1,5 @@
-"""One reported URL: everything known about it, the assessment form, approval and evidence download."""
+"""One reported URL: everything known about it, the assessment form, approval, evidence download, and
+recording a manual forward as sent by hand."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hotline.assessment import (
     four_eyes_classifications,
 )
 from hotline.evidence import EvidenceNotFound
-from hotline.models import AuditEvent, MediaItem, ReportedUrl, User
+from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
+from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.views import latest_capture, url_view
 from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, workspace_of
@@ -86,6 +88,8 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "needs_second": bool(latest and latest.legal in four_eyes_classifications(session)
                              and latest.assessor_id == user.id),
         "latest": latest,
+        # Manual forwards a person may record as sent by hand (the worker fails them with "send it by hand").
+        "sendable_by_hand": {f.id for f in row.forwards if f.state in ("queued", "failed") and needs_a_person(f)},
     }
 
 
@@ -130,6 +134,21 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
             approve_url(ws.hotline, session, url_id, user, destination or None)
+        return redirect(f"{PREFIX}/items/{url_id}")
+
+    @router.post("/items/{url_id}/forwards/{forward_id}/sent")
+    def forward_sent(request: Request, url_id: int, forward_id: int, note: Annotated[str, Form()] = "") -> Response:
+        """A person sent a manual forward themselves (web form): record it as delivered, audited."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            forward = session.get(Forward, forward_id)
+            if forward is None or forward.reported_url_id != url_id:
+                raise NotFound(f"URL {url_id} has no forward {forward_id}.")
+            try:
+                record_sent_by_hand(session, forward_id, user.name, note)
+            except ForwardRefused as exc:
+                raise Refused(str(exc)) from None
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/evidence")
