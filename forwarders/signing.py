@@ -71,7 +71,9 @@ def verify(
     key_id = _header(headers, HEADER_KEY_ID)
     stamp = _header(headers, HEADER_TIMESTAMP)
     given = _header(headers, HEADER_SIGNATURE)
-    if not stamp.isdigit():
+    # ASCII digits only and a sane length: str.isdigit() also passes '²' and 5000-digit strings,
+    # which int() then refuses with an unhandled error (a 500 instead of a 401).
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         raise SignatureError(f"{HEADER_TIMESTAMP} must be integer Unix seconds, got {stamp[:30]!r}")
     skew = (time.time() if now is None else now) - int(stamp)
     if abs(skew) > max_skew_seconds:
