@@ -32,14 +32,15 @@ class EvidenceNotFound(LookupError):
 def _write_atomically(path: Path, data: bytes, known_dirs: set[Path]) -> None:
     """Write to a unique temporary name, then rename: readers never see a half-written file."""
     if path.parent not in known_dirs:  # saves a mkdir system call per file
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner only: blob names are content hashes, which other local users must not list.
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         known_dirs.add(path.parent)
     tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileNotFoundError:  # the directory was removed behind our back
         known_dirs.discard(path.parent)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -108,11 +109,13 @@ class EvidenceStore:
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
         """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
         written = []
         for relative in relatives:
             name = Path(relative).name.removesuffix(WARC_SUFFIX) + ".warc"
             target = out / name
-            target.write_bytes(self.open_warc(relative))
+            # Decrypted evidence: owner-only like the sealed files, whatever the umask says.
+            target.unlink(missing_ok=True)  # a file left from before keeps its mode: start afresh
+            _write_atomically(target, self.open_warc(relative), set())
             written.append(target)
         return written

@@ -1,0 +1,58 @@
+"""Findings of the security review of the evidence store, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.evidence import EvidenceStore, generate_master_key
+
+SYNTHETIC = b"synthetic bytes drawn by no one"
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A permissive umask, as on many shared hosts: permissions must come from the code, not the umask."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_exported_plain_warcs_are_readable_by_their_owner_only(tmp_path: Path, open_umask: None) -> None:
+    # given a sealed WARC and an old export with loose permissions in the target folder
+    store = EvidenceStore(tmp_path / "evidence", generate_master_key())
+    relative = store.write_warc("cap-1", b"WARC/1.1\r\nWARC-Type: warcinfo\r\n\r\nsynthetic")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cap-1.warc").write_bytes(b"old")
+    (out / "cap-1.warc").chmod(0o644)
+    # when it is exported in plain form
+    [exported] = store.export([relative], out)
+    # then the decrypted file is owner-only and holds the new content
+    assert _mode(exported) == 0o600
+    assert exported.read_bytes().startswith(b"WARC/1.1")
+
+
+def test_a_new_export_folder_is_owner_only(tmp_path: Path, open_umask: None) -> None:
+    store = EvidenceStore(tmp_path / "evidence", generate_master_key())
+    relative = store.write_warc("cap-2", b"WARC/1.1\r\n\r\nsynthetic")
+    store.export([relative], tmp_path / "fresh-out")
+    assert _mode(tmp_path / "fresh-out") == 0o700
+
+
+def test_blob_folders_cannot_be_listed_by_other_users(tmp_path: Path, open_umask: None) -> None:
+    # blob file names are content hashes: listing them would tell which known files are stored
+    store = EvidenceStore(tmp_path / "evidence", generate_master_key())
+    digest = store.put_blob(SYNTHETIC)
+    assert _mode(store.blob_path(digest).parent) == 0o700
+    assert _mode(store.blob_path(digest)) == 0o600
