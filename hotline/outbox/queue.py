@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Assessment, Forward, Hosting, Partner, Proposal, utcnow
+from hotline.monitor.renotice import RULE as RENOTICE_RULE
 from hotline.rules.directory import PLACEHOLDER, Directory
 
 ACTOR = "outbox"
@@ -79,13 +80,27 @@ def enqueue(
             "hold": proposal.condition,
         },
         created_at=now,
+        escalation_of_id=_escalated_notice(session, proposal),
     )
     session.add(forward)
     session.flush()
     audit.record(session, actor, "forward.queued", "forward", forward.id, reported_url_id=forward.reported_url_id,
                  destination=forward.destination, channel=forward.channel, state=forward.state,
-                 idempotency_key=forward.idempotency_key)
+                 idempotency_key=forward.idempotency_key, escalation_of_id=forward.escalation_of_id)
     return forward
+
+
+def _escalated_notice(session: Session, proposal: Proposal) -> int | None:
+    """For an approved re-notice: the latest notice already delivered to that destination, which it follows up."""
+    if proposal.rule != RENOTICE_RULE:
+        return None
+    return session.scalar(
+        select(Forward.id)
+        .where(Forward.reported_url_id == proposal.reported_url_id, Forward.destination == proposal.destination,
+               Forward.delivered_at.is_not(None))
+        .order_by(Forward.delivered_at.desc(), Forward.id.desc())
+        .limit(1)
+    )
 
 
 def _names_clearance(hold: str | None) -> bool:
