@@ -50,3 +50,26 @@ def test_raw_media_keeps_a_plain_image_or_video_type(app, client_for) -> None:
     ana = client_for("ana")
     raw = ana.get(_revealed_raw_url(ana, seeded.url_id, seeded.video_id))
     assert raw.status_code == 200 and raw.headers["content-type"] == "video/mp4"
+
+
+def test_evidence_holding_known_list_items_is_not_handed_to_an_analyst(app, client_for) -> None:
+    # given a capture with an item matched to a known list (hidden from analysts on the item page)
+    seeded = seed_url(app, known=True)
+    # when an analyst asks for the whole WARC, which holds that item's bytes too
+    refused = client_for("ana").post(f"/workspace/items/{seeded.url_id}/evidence")
+    # then it is refused, while a supervisor may download it
+    assert refused.status_code == 403 and "supervisor" in refused.text
+    allowed = client_for("sue").post(f"/workspace/items/{seeded.url_id}/evidence")
+    assert allowed.status_code == 200 and allowed.content == seeded.warc
+
+
+def test_the_account_page_is_not_a_password_oracle_for_a_borrowed_session(client_for) -> None:
+    # given someone with ana's session but not her password, guessing on the one-time-code page
+    borrowed = client_for("ana")
+    for _ in range(5):
+        assert borrowed.post("/workspace/account/totp", {"password": "guess guess guess"}).status_code == 409
+    # when they then try the right password
+    response = borrowed.post("/workspace/account/totp", {"password": "correct horse battery"})
+    # then it is refused as well: the guesses counted like failed logins
+    assert response.status_code == 409 and "too many" in response.text
+    assert "otpauth://" not in response.text

@@ -34,7 +34,12 @@ def register(router: APIRouter) -> None:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
+            # Same count as the login form: a borrowed session must not become a password oracle.
+            key = f"user:{user.name.lower()}"
+            if ws.throttles.per_user.retry_after(key) > 0:
+                raise Refused("too many wrong passwords; try again later")
             if not verify_password(user.password_hash, password):
+                ws.throttles.per_user.failed(key)
                 raise Refused("the password is wrong; nothing was changed")
             secret = pyotp.random_base32()
             return ws.page(

@@ -17,12 +17,13 @@ from hotline.assessment import (
     claim_holder,
     four_eyes_classifications,
 )
+from hotline.auth import has_role
 from hotline.evidence import EvidenceNotFound
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.views import latest_capture, url_view
-from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, workspace_of
+from hotline.web.workspace.base import PREFIX, Forbidden, NotFound, Workspace, redirect, workspace_of
 
 TAXONOMY = {
     "legal": list(LegalAssessment),
@@ -161,6 +162,9 @@ def register(router: APIRouter) -> None:
             capture = latest_capture(row)
             if capture is None or not capture.warc_path:
                 raise NotFound(f"URL {url_id} has no captured evidence yet.")
+            if any(is_known_match(m) for m in capture.media) and not has_role(user, "supervisor"):
+                # The WARC holds every captured body, including known-list items hidden from analysts.
+                raise Forbidden("this capture holds known-list items: downloading it needs the supervisor role")
             try:
                 body = ws.hotline.evidence.open_warc(capture.warc_path)
             except EvidenceNotFound as exc:
