@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -143,6 +144,7 @@ def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: s
     key = "form:" + hashlib.sha256(form.submission.encode()).hexdigest()[:40] if form.submission else None
     with write_turn(hotline.db.engine), hotline.db.session() as session:
         if key is not None:
+            _one_at_a_time(session, key)
             earlier = session.scalar(select(Report).where(
                 Report.idempotency_key == key, Report.partner_id.is_(None), Report.source == ReportSource.PUBLIC))
             if earlier is not None:
@@ -154,6 +156,18 @@ def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: s
         )
         stored = Stored(result.report.reference, len(result.urls), again=False)
     return stored
+
+
+def _one_at_a_time(session: Session, key: str) -> None:
+    """Two copies of one form sent at once (double click) must not both find "no earlier report".
+
+    The unique constraint does not help here: public reports have no partner, and NULLs never collide.
+    SQLite's writers already take turns (write_turn); on PostgreSQL a lock on the key, held until
+    commit, makes the second copy look only after the first is stored.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def _parse_urlencoded(body: bytes) -> dict[str, list[str]]:
