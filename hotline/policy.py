@@ -6,7 +6,9 @@ records the classification as made by the policy (Assessment.policy = the policy
 never a person), regenerates the proposals and approves them, so the forwards are in the outbox, in
 one transaction, through the same service analysts use (hotline.assessment). Every decision of an
 enabled policy is an AuditEvent on the URL naming the lists, matches and distances behind it; the
-workspace's item history shows them. Whatever does not qualify waits for an analyst.
+workspace's item history shows them. Whatever does not qualify waits for an analyst; its `policy.wait`
+event is written again only when the decision or its reasons change, so re-applying the policies to
+what still waits does not repeat the same event.
 
 Wiring: the runner's triage stage is `triage_then_auto_forward` (triage, then the policies over the
 same rows, each URL in its own transaction); `hotline policy apply` runs the policies over everything
@@ -15,6 +17,7 @@ still waiting (e.g. after a pause ends).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.assessment import Refused, approve_url, assess, claim_holder
-from hotline.models import Assessment, HashList, Match, ReportedUrl, UrlState, User
+from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, UrlState, User
 from hotline.pipeline.triage import build_facts, policies_paused, triage_stage
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ def auto_forward_many(app: Hotline, url_ids: Iterable[int]) -> list[PolicyOutcom
         except Refused as exc:
             # Something changed under us (e.g. an analyst claimed it): nothing was written; it waits.
             with app.db.session() as session:
-                audit.record(session, "policy", ACTION_WAIT, "reported_url", url_id, why=str(exc))
+                record_wait(session, "policy", url_id, why=str(exc))
             outcome = PolicyOutcome(url_id, False, None, str(exc))
         if outcome is not None:
             outcomes.append(outcome)
@@ -108,11 +111,25 @@ def auto_forward(app: Hotline, session: Session, url_id: int) -> PolicyOutcome |
         decisions = [d.model_copy(update={"qualifies": False, "why": f"{d.why}, but {blocker}"})
                      if d is decision else d for d in decisions]
     for undecided in decisions:
-        audit.record(session, f"policy:{undecided.policy_id}", ACTION_WAIT, "reported_url", row.id,
-                     policy=undecided.policy_id, why=undecided.why,
-                     matches=_evidence(session, facts.hash_matches))
+        record_wait(session, f"policy:{undecided.policy_id}", row.id, policy=undecided.policy_id,
+                    why=undecided.why, matches=_evidence(session, facts.hash_matches))
     why = "; ".join(f"{d.policy_id}: {d.why}" for d in decisions)
     return PolicyOutcome(row.id, False, None, why)
+
+
+def record_wait(session: Session, actor: str, url_id: int, **detail: Any) -> AuditEvent | None:
+    """Audit that `actor` leaves the URL to an analyst, unless its latest such event says the same already."""
+    latest = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == ACTION_WAIT, AuditEvent.subject_type == "reported_url",
+               AuditEvent.subject_id == str(url_id), AuditEvent.actor == actor)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    # Compare as stored (JSON), so tuples, enums or dates in `detail` match what was written before.
+    if latest is not None and latest.detail == json.loads(json.dumps(detail, default=str)):
+        return None
+    return audit.record(session, actor, ACTION_WAIT, "reported_url", url_id, **detail)
 
 
 def _blocker(app: Hotline, session: Session, row: ReportedUrl, facts: Any, decision: PolicyDecision) -> str | None:
