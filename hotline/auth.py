@@ -147,6 +147,26 @@ class LoginThrottle:
                 return 0.0
             return max(0.0, self.window - (self.clock() - stamps[-self.max_failures]))
 
+    def try_attempt(self, key: str) -> float:
+        """Atomically: 0 with this attempt counted as a failure in advance, or seconds to wait.
+
+        Counting before the (slow) password check means parallel guesses cannot all pass the check
+        before any failure is recorded; a success takes its count back (`forgive` or `reset`).
+        """
+        with self._lock:
+            stamps = self._recent(key)
+            if len(stamps) >= self.max_failures:
+                return max(0.0, self.window - (self.clock() - stamps[-self.max_failures]))
+            stamps.append(self.clock())
+            return 0.0
+
+    def forgive(self, key: str) -> None:
+        """Take back one attempt counted by `try_attempt` (it succeeded, or was not tried)."""
+        with self._lock:
+            stamps = self._failures.get(key)
+            if stamps:
+                stamps.pop()
+
     def failed(self, key: str) -> None:
         with self._lock:
             self._recent(key).append(self.clock())
@@ -176,18 +196,22 @@ def authenticate(
 ) -> User:
     """The active user with this name, password and (when enrolled) TOTP code; raises AuthError."""
     user_key, client_key = f"user:{name.strip().lower()}", f"client:{client}"
-    wait = max(throttles.per_user.retry_after(user_key), throttles.per_client.retry_after(client_key))
+    # Counted up front (see LoginThrottle.try_attempt); a refused attempt is not counted at all.
+    wait = throttles.per_user.try_attempt(user_key)
+    if wait == 0:
+        wait = throttles.per_client.try_attempt(client_key)
+        if wait > 0:
+            throttles.per_user.forgive(user_key)
     if wait > 0:
         raise LoginThrottled(f"too many failed logins; try again in {int(wait // 60) + 1} minutes")
     user = find_user(session, name)
     password_ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not user.active or not password_ok or not verify_totp(user, totp_code):
-        throttles.per_user.failed(user_key)
-        throttles.per_client.failed(client_key)
         audit.record(session, name.strip()[:100] or "?", "login.failed", "user", user.id if user else None,
                      client=client)
         raise LoginFailed("wrong user name, password or one-time code")
     throttles.per_user.reset(user_key)
+    throttles.per_client.forgive(client_key)
     audit.record(session, user.name, "login", "user", user.id, client=client)
     return user
 

@@ -73,3 +73,45 @@ def test_the_account_page_is_not_a_password_oracle_for_a_borrowed_session(client
     # then it is refused as well: the guesses counted like failed logins
     assert response.status_code == 409 and "too many" in response.text
     assert "otpauth://" not in response.text
+
+
+def test_parallel_guesses_cannot_outrun_the_login_throttle(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from hotline import auth
+
+    # given a password check slow enough that ten parallel guesses would all be inside it at once
+    throttles = auth.Throttles.default()
+    inside = threading.Barrier(10, timeout=1.0)  # bounded: only ever full without the fix
+    checked: list[int] = []
+    real_verify = auth.verify_password
+
+    def slow_verify(password_hash, password):  # type: ignore[no-untyped-def]
+        checked.append(1)
+        try:
+            inside.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    outcomes: list[str] = []
+
+    def guess(n: int) -> None:
+        with app.db.session() as session:
+            try:
+                auth.authenticate(session, throttles, "ana", f"guess number {n}", None, f"client-{n}")
+            except auth.LoginThrottled:
+                outcomes.append("throttled")
+            except auth.LoginFailed:
+                outcomes.append("failed")
+
+    # when ten guesses for one user arrive together from ten addresses
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then only the allowed five reach the password check; the rest are throttled
+    assert len(checked) == 5
+    assert sorted(outcomes) == ["failed"] * 5 + ["throttled"] * 5

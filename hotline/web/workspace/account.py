@@ -36,11 +36,11 @@ def register(router: APIRouter) -> None:
             user = ws.require(request, session)
             # Same count as the login form: a borrowed session must not become a password oracle.
             key = f"user:{user.name.lower()}"
-            if ws.throttles.per_user.retry_after(key) > 0:
+            if ws.throttles.per_user.try_attempt(key) > 0:
                 raise Refused("too many wrong passwords; try again later")
             if not verify_password(user.password_hash, password):
-                ws.throttles.per_user.failed(key)
                 raise Refused("the password is wrong; nothing was changed")
+            ws.throttles.per_user.forgive(key)
             secret = pyotp.random_base32()
             return ws.page(
                 request, "account.html", enrolled=bool(user.totp_secret),
