@@ -1,8 +1,9 @@
 """Re-notices: content still up long after a notice was delivered gets a follow-up to the same recipient.
 
 Whether the follow-up is only proposed (an analyst approves it, rule "re-notice") or queued for sending
-at once (a Forward with `escalation_of_id`) depends on the destination kind (MonitorOptions). Each
-delivered notice is followed up once; every escalation is in the audit log.
+at once depends on the destination kind (MonitorOptions); either way the follow-up Forward carries
+`escalation_of_id`, the notice it follows up. Each delivered notice is followed up once; every
+escalation is in the audit log.
 """
 
 from __future__ import annotations
