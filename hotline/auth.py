@@ -7,12 +7,13 @@ CSRF tokens to one login.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyotp
@@ -101,10 +102,45 @@ def enrol_totp(session: Session, user: User, actor: str = "cli") -> str:
 def verify_totp(user: User, code: str | None, at: float | None = None) -> bool:
     if not user.totp_secret:
         return True
-    if not code:
-        return False
+    return totp_step(user, code, at) is not None
+
+
+def totp_step(user: User, code: str | None, at: float | None = None) -> int | None:
+    """The time step whose code this is (for refusing a second use), or None if it matches none."""
+    if not user.totp_secret or not code:
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    now = int(time.time() if at is None else at)
+    given = code.strip().replace(" ", "")
     # One step of clock drift either way is the usual allowance for phone authenticators.
-    return pyotp.TOTP(user.totp_secret).verify(code.strip().replace(" ", ""), for_time=at, valid_window=1)
+    for offset in (0, -1, 1):
+        if hmac.compare_digest(totp.at(now + offset * totp.interval), given):
+            return now // totp.interval + offset
+    return None
+
+
+class UsedCodes:
+    """The newest time step each user logged in with: a code seen over a shoulder cannot be used again.
+
+    In memory, like the throttles: behind several web processes a code could be replayed once per
+    process within its 90 seconds, which still needs the password as well.
+    """
+
+    def __init__(self) -> None:
+        self._newest: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def accept(self, user: User, code: str | None) -> bool:
+        if not user.totp_secret:
+            return True
+        step = totp_step(user, code)
+        if step is None:
+            return False
+        with self._lock:
+            if step <= self._newest.get(user.id, -1):
+                return False
+            self._newest[user.id] = step
+            return True
 
 
 def logout_everywhere(session: Session, user: User) -> None:
@@ -180,6 +216,7 @@ class LoginThrottle:
 class Throttles:
     per_user: LoginThrottle
     per_client: LoginThrottle
+    used_codes: UsedCodes = field(default_factory=UsedCodes)
 
     @classmethod
     def default(cls, clock: Callable[[], float] = time.monotonic) -> Throttles:
@@ -206,7 +243,7 @@ def authenticate(
         raise LoginThrottled(f"too many failed logins; try again in {int(wait // 60) + 1} minutes")
     user = find_user(session, name)
     password_ok = verify_password(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not user.active or not password_ok or not verify_totp(user, totp_code):
+    if user is None or not user.active or not password_ok or not throttles.used_codes.accept(user, totp_code):
         audit.record(session, name.strip()[:100] or "?", "login.failed", "user", user.id if user else None,
                      client=client)
         raise LoginFailed("wrong user name, password or one-time code")

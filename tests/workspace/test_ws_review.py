@@ -115,3 +115,20 @@ def test_parallel_guesses_cannot_outrun_the_login_throttle(app, monkeypatch: pyt
     # then only the allowed five reach the password check; the rest are throttled
     assert len(checked) == 5
     assert sorted(outcomes) == ["failed"] * 5 + ["throttled"] * 5
+
+
+def test_a_one_time_code_works_only_once(app, client_for) -> None:
+    import pyotp
+
+    from hotline.auth import enrol_totp, find_user
+
+    # given sue with a one-time-code app, who logs in with the current code
+    with app.db.session() as session:
+        enrol_totp(session, find_user(session, "sue"))
+        secret = find_user(session, "sue").totp_secret
+    code = pyotp.TOTP(secret).now()
+    assert client_for().login("sue", code=code).status_code == 303
+    # when someone who saw her type it (and knows the password) uses the same code again
+    replay = client_for().login("sue", code=code)
+    # then it is refused, although the code is still inside its 90-second window
+    assert replay.status_code == 401
