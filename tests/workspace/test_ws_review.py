@@ -132,3 +132,20 @@ def test_a_one_time_code_works_only_once(app, client_for) -> None:
     replay = client_for().login("sue", code=code)
     # then it is refused, although the code is still inside its 90-second window
     assert replay.status_code == 401
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_oversized_form_is_refused_before_it_is_parsed(client_for, declared: bool) -> None:
+    # given someone not logged in, sending a huge urlencoded body to the login form
+    # (with its length declared, and streamed without one)
+    stranger = client_for()
+    stranger.get("/workspace/login")
+    huge = b"name=" + b"a" * (2 * 1024 * 1024)
+    content = huge if declared else iter([huge[i : i + 65536] for i in range(0, len(huge), 65536)])
+    # when it arrives
+    response = stranger.client.post("/workspace/login", content=content,
+                                    headers={"content-type": "application/x-www-form-urlencoded"},
+                                    follow_redirects=False)
+    # then it is refused as too large, not read into memory as a form
+    assert response.status_code == 413
+    assert response.headers["cache-control"] == "no-store"

@@ -24,6 +24,7 @@ from hotline.assessment import Refused
 from hotline.auth import SessionCodec, SessionData, Throttles, has_role
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
+from hotline.web.public.body import BodyTooLarge, read_body
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -36,6 +37,7 @@ CSRF_HEADER = "x-csrf-token"
 REVEAL_MAX_AGE = 30 * 60
 _HERE = Path(__file__).parent
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_FORM_BYTES = 256 * 1024  # the largest form (an assessment) holds at most 4,000 characters of notes
 
 
 class NotLoggedIn(Exception):
@@ -154,6 +156,16 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+async def _body_fits(request: Request) -> bool:
+    """Read the body under a cap before anything parses it: Starlette keeps a urlencoded form in
+    memory whatever its size, and the CSRF check reads the form before anyone is logged in."""
+    try:
+        await read_body(request, MAX_FORM_BYTES)  # kept on the request: the form parser reuses it
+    except BodyTooLarge:
+        return False
+    return True
+
+
 async def _csrf_ok(request: Request, ws: Workspace) -> bool:
     token = request.headers.get(CSRF_HEADER)
     if token is None:
@@ -172,7 +184,9 @@ class WorkspaceRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             ws = workspace_of(request)
             try:
-                if request.method not in SAFE_METHODS and not await _csrf_ok(request, ws):
+                if request.method not in SAFE_METHODS and not await _body_fits(request):
+                    response = ws.page(request, "error.html", 413, message="This form is too large to send.")
+                elif request.method not in SAFE_METHODS and not await _csrf_ok(request, ws):
                     response: Response = ws.page(
                         request, "error.html", 403,
                         message="This form has expired or did not come from this workspace; reload the page and try again.",
