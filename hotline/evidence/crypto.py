@@ -8,7 +8,10 @@ File layout (all lengths fixed)::
 
     MAGIC (6) | master key id (8) | wrapped data key (40) | nonce (12) | ciphertext + GCM tag
 
-The whole header is the GCM associated data, so a changed header fails authentication.
+The whole header is the GCM associated data, so a changed header fails authentication. Version 2
+files (magic ``HLEV2``) also authenticate a context the caller names (the store uses a WARC file's
+own path), so a sealed file moved or copied over another one fails authentication too; version 1
+files, which bind no context, are still read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 MAGIC = b"HLEV1\n"
+MAGIC_BOUND = b"HLEV2\n"  # same layout; the associated data is header + context
 KEY_BYTES = 32
 _KEY_ID_BYTES = 8
 _WRAPPED_BYTES = KEY_BYTES + 8
@@ -48,26 +52,29 @@ def _check_key(master_key: bytes) -> None:
         raise EvidenceCryptoError(f"master key must be {KEY_BYTES} bytes, got {len(master_key)}")
 
 
-def seal(plaintext: bytes, master_key: bytes) -> bytes:
+def seal(plaintext: bytes, master_key: bytes, context: bytes = b"") -> bytes:
+    """Seal `plaintext`; a non-empty `context` must be given again to open it (version 2 file)."""
     _check_key(master_key)
     data_key = AESGCM.generate_key(bit_length=256)
-    header = MAGIC + key_id(master_key) + aes_key_wrap(master_key, data_key) + os.urandom(_NONCE_BYTES)
+    magic = MAGIC_BOUND if context else MAGIC
+    header = magic + key_id(master_key) + aes_key_wrap(master_key, data_key) + os.urandom(_NONCE_BYTES)
     nonce = header[-_NONCE_BYTES:]
-    return header + AESGCM(data_key).encrypt(nonce, plaintext, header)
+    return header + AESGCM(data_key).encrypt(nonce, plaintext, header + context)
 
 
-def open_sealed(sealed: bytes, master_key: bytes) -> bytes:
+def open_sealed(sealed: bytes, master_key: bytes, context: bytes = b"") -> bytes:
     _check_key(master_key)
-    if len(sealed) < HEADER_BYTES + 16 or not sealed.startswith(MAGIC):
+    if len(sealed) < HEADER_BYTES + 16 or not sealed.startswith((MAGIC, MAGIC_BOUND)):
         raise EvidenceCryptoError("not a hotline evidence file")
     header = sealed[:HEADER_BYTES]
+    associated = header + context if sealed.startswith(MAGIC_BOUND) else header
     start = len(MAGIC)
     if header[start : start + _KEY_ID_BYTES] != key_id(master_key):
         raise EvidenceCryptoError("evidence file was sealed with a different master key")
     wrapped = header[start + _KEY_ID_BYTES : start + _KEY_ID_BYTES + _WRAPPED_BYTES]
     try:
         data_key = aes_key_unwrap(master_key, wrapped)
-        return AESGCM(data_key).decrypt(header[-_NONCE_BYTES:], sealed[HEADER_BYTES:], header)
+        return AESGCM(data_key).decrypt(header[-_NONCE_BYTES:], sealed[HEADER_BYTES:], associated)
     except (InvalidUnwrap, InvalidTag) as exc:
         raise EvidenceCryptoError("evidence file failed authentication (altered or wrong key)") from exc
 

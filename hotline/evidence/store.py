@@ -25,6 +25,11 @@ _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WARC_SUFFIX = ".warc.enc"
 
 
+def _warc_context(relative: str) -> bytes:
+    # A WARC is bound to its own path: copied over another capture's file, it fails authentication.
+    return b"hotline-warc:" + relative.encode("utf-8")
+
+
 class EvidenceNotFound(LookupError):
     """The requested blob or WARC file is not in the store."""
 
@@ -91,7 +96,8 @@ class EvidenceStore:
             raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
         day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
         relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
-        _write_atomically(self.root / relative, seal(warc, self._master_key), self._known_dirs)
+        sealed = seal(warc, self._master_key, context=_warc_context(relative))
+        _write_atomically(self.root / relative, sealed, self._known_dirs)
         return relative
 
     def _resolve(self, relative: str | Path) -> Path:
@@ -104,7 +110,9 @@ class EvidenceStore:
 
     def open_warc(self, relative: str | Path) -> bytes:
         """The decrypted (plain) WARC bytes of one capture."""
-        return open_sealed(self._resolve(relative).read_bytes(), self._master_key)
+        path = self._resolve(relative)
+        context = _warc_context(path.relative_to(self.root.resolve()).as_posix())
+        return open_sealed(path.read_bytes(), self._master_key, context=context)
 
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
         """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""

@@ -56,3 +56,29 @@ def test_blob_folders_cannot_be_listed_by_other_users(tmp_path: Path, open_umask
     digest = store.put_blob(SYNTHETIC)
     assert _mode(store.blob_path(digest).parent) == 0o700
     assert _mode(store.blob_path(digest)) == 0o600
+
+
+def test_a_warc_copied_over_another_captures_file_fails_authentication(tmp_path: Path) -> None:
+    from hotline.evidence import EvidenceCryptoError
+
+    # given two captures' sealed WARCs
+    store = EvidenceStore(tmp_path / "evidence", generate_master_key())
+    first = store.write_warc("cap-1", b"WARC/1.1\r\n\r\nsynthetic page one")
+    second = store.write_warc("cap-2", b"WARC/1.1\r\n\r\nsynthetic page two")
+    # when someone with write access to the disk (but not the key) puts the first in place of the second
+    (store.root / second).write_bytes((store.root / first).read_bytes())
+    # then the second capture's evidence is refused instead of silently showing the first page
+    with pytest.raises(EvidenceCryptoError):
+        store.open_warc(second)
+    assert store.open_warc(first).endswith(b"page one")
+
+
+def test_warcs_sealed_before_paths_were_bound_are_still_read(tmp_path: Path) -> None:
+    from hotline.evidence.crypto import seal
+
+    key = generate_master_key()
+    store = EvidenceStore(tmp_path / "evidence", key)
+    legacy = "warc/2026/01/02/old.warc.enc"
+    (store.root / legacy).parent.mkdir(parents=True)
+    (store.root / legacy).write_bytes(seal(b"WARC/1.1\r\n\r\nsynthetic legacy", key))
+    assert store.open_warc(legacy).endswith(b"legacy")
