@@ -149,3 +149,26 @@ def test_an_oversized_form_is_refused_before_it_is_parsed(client_for, declared: 
     # then it is refused as too large, not read into memory as a form
     assert response.status_code == 413
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_an_analyst_reaches_no_supervisor_or_admin_action(app, client_for) -> None:
+    from hotline.assessment import four_eyes_classifications
+    from hotline.pipeline.triage import policies_paused
+
+    seeded = seed_url(app, known=True)
+    ana = client_for("ana")
+    # every supervisor/admin page and action answers 403 to an analyst, and changes nothing
+    assert ana.get("/workspace/stats").status_code == 403
+    assert ana.get("/workspace/audit").status_code == 403
+    assert ana.post("/workspace/settings/policies", {"paused": "yes"}).status_code == 403
+    assert ana.post("/workspace/settings/four-eyes", {"legal": "not-illegal"}).status_code == 403
+    shown = ana.post(f"/workspace/media/{seeded.known_id}/show-known", {"reason": "curious"})
+    assert shown.status_code == 403
+    with app.db.sessions() as session:
+        assert not policies_paused(session)
+        assert "not-illegal" not in four_eyes_classifications(session)
+    # and another analyst's claim can be released only by them or a supervisor
+    bob = client_for("bob")
+    assert bob.post(f"/workspace/items/{seeded.url_id}/claim").status_code == 303
+    assert ana.post(f"/workspace/items/{seeded.url_id}/release").status_code == 409
+    assert client_for("sue").post(f"/workspace/items/{seeded.url_id}/release").status_code == 303
