@@ -28,4 +28,5 @@ def check_token(secret: bytes, token: str | None, binding: str | None, max_age: 
         bound = _serializer(secret).loads(token, max_age=max_age)
     except (BadSignature, SignatureExpired):
         return False
-    return isinstance(bound, str) and hmac.compare_digest(bound, binding)
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a cookie may carry them.
+    return isinstance(bound, str) and hmac.compare_digest(bound.encode(), binding.encode())

@@ -172,3 +172,19 @@ def test_an_analyst_reaches_no_supervisor_or_admin_action(app, client_for) -> No
     assert bob.post(f"/workspace/items/{seeded.url_id}/claim").status_code == 303
     assert ana.post(f"/workspace/items/{seeded.url_id}/release").status_code == 409
     assert client_for("sue").post(f"/workspace/items/{seeded.url_id}/release").status_code == 303
+
+
+def test_a_cookie_with_non_ascii_characters_fails_the_csrf_check_instead_of_crashing(client_for) -> None:
+    # given a valid login form token, sent back with a pre-login cookie holding non-ASCII characters
+    stranger = client_for()
+    stranger.get("/workspace/login")
+    stranger.client.cookies.clear()
+    cookie = ("hotline_prelogin=" + "\u00e9" * 22).encode("latin-1")  # httpx sends only ASCII str headers
+    # when the form is posted
+    response = stranger.client.post(
+        "/workspace/login", data={"name": "ana", "password": "correct horse battery", "csrf": stranger.token},
+        headers={"cookie": cookie}, follow_redirects=False,
+    )
+    # then it is refused like any forged form (not an error 500), and nobody is logged in
+    assert response.status_code == 403
+    assert "hotline_session" not in response.headers.get("set-cookie", "")
