@@ -11,6 +11,7 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,10 +112,11 @@ def totp_step(user: User, code: str | None, at: float | None = None) -> int | No
         return None
     totp = pyotp.TOTP(user.totp_secret)
     now = int(time.time() if at is None else at)
-    given = code.strip().replace(" ", "")
+    # NFKC as pyotp does: full-width digits typed on some phones count as digits.
+    given = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
     # One step of clock drift either way is the usual allowance for phone authenticators.
     for offset in (0, -1, 1):
-        if hmac.compare_digest(totp.at(now + offset * totp.interval), given):
+        if hmac.compare_digest(totp.at(now + offset * totp.interval).encode(), given.encode()):
             return now // totp.interval + offset
     return None
 

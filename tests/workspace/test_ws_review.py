@@ -188,3 +188,16 @@ def test_a_cookie_with_non_ascii_characters_fails_the_csrf_check_instead_of_cras
     # then it is refused like any forged form (not an error 500), and nobody is logged in
     assert response.status_code == 403
     assert "hotline_session" not in response.headers.get("set-cookie", "")
+
+
+def test_one_time_codes_in_other_scripts_are_read_or_refused_never_a_crash(app, client_for) -> None:
+    import pyotp
+
+    from hotline.auth import enrol_totp, find_user
+
+    with app.db.session() as session:
+        enrol_totp(session, find_user(session, "sue"))
+        secret = find_user(session, "sue").totp_secret
+    assert client_for().login("sue", code="\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9").status_code == 401
+    full_width = "".join(chr(0xFF10 + int(d)) for d in pyotp.TOTP(secret).now())
+    assert client_for().login("sue", code=full_width).status_code == 303
