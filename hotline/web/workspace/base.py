@@ -184,10 +184,11 @@ class WorkspaceRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             ws = workspace_of(request)
             try:
+                response: Response
                 if request.method not in SAFE_METHODS and not await _body_fits(request):
                     response = ws.page(request, "error.html", 413, message="This form is too large to send.")
                 elif request.method not in SAFE_METHODS and not await _csrf_ok(request, ws):
-                    response: Response = ws.page(
+                    response = ws.page(
                         request, "error.html", 403,
                         message="This form has expired or did not come from this workspace; reload the page and try again.",
                     )
