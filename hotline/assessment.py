@@ -128,7 +128,7 @@ def claim_holder(row: ReportedUrl) -> int | None:
     return row.claimed_by_id
 
 
-def _check_not_claimed_by_other(session: Session, row: ReportedUrl, actor: User) -> None:
+def check_not_claimed_by_other(session: Session, row: ReportedUrl, actor: User) -> None:
     holder = claim_holder(row)
     if holder is not None and holder != actor.id:
         other = session.get(User, holder)
@@ -137,7 +137,7 @@ def _check_not_claimed_by_other(session: Session, row: ReportedUrl, actor: User)
 
 def claim(session: Session, url_id: int, actor: User) -> ReportedUrl:
     row = _row(session, url_id, lock=True)
-    _check_not_claimed_by_other(session, row, actor)
+    check_not_claimed_by_other(session, row, actor)
     row.claimed_by_id, row.claimed_at = actor.id, utcnow()
     audit.record(session, actor.name, "url.claim", "reported_url", row.id)
     return row
@@ -190,7 +190,7 @@ def assess(
     row = _row(session, url_id, lock=True)
     if row.state not in ASSESSABLE:
         raise Refused(f"URL {row.id} is {row.state.value}, not waiting for assessment")
-    _check_not_claimed_by_other(session, row, actor)
+    check_not_claimed_by_other(session, row, actor)
     if media_item_id is not None:
         _check_media_belongs(session, row, media_item_id)
     if approve and chosen.legal.value in four_eyes_classifications(session):
@@ -237,7 +237,7 @@ def approve_url(
     row = _row(session, url_id, lock=True)
     if row.state not in (UrlState.ASSESSED, UrlState.FORWARDED):
         raise Refused(f"URL {row.id} is {row.state.value}; it must be assessed before approval")
-    _check_not_claimed_by_other(session, row, actor)
+    check_not_claimed_by_other(session, row, actor)
     latest = row.assessments[-1] if row.assessments else None
     if latest is None:
         raise Refused(f"URL {row.id} has no assessment to approve")

@@ -82,3 +82,16 @@ def test_a_note_is_required(app, client_for) -> None:
     assert response.status_code == 409 and "say how it was sent" in response.text
     with app.db.sessions() as session:
         assert session.get(Forward, forward_id).state == "failed"
+
+
+def test_an_item_claimed_by_another_analyst_is_theirs_to_record(app, client_for) -> None:
+    # given bob has claimed an item whose manual forward waits to be sent
+    seeded = seed_url(app, state=UrlState.ASSESSED)
+    forward_id = _manual_forward(app, seeded.url_id)
+    assert client_for("bob").post(f"/workspace/items/{seeded.url_id}/claim", {}).status_code == 303
+    # when ana records it as sent, then she is refused and nothing changes
+    response = client_for("ana").post(f"/workspace/items/{seeded.url_id}/forwards/{forward_id}/sent",
+                                      {"note": "sent it"})
+    assert response.status_code == 409 and "claimed by bob" in response.text
+    with app.db.sessions() as session:
+        assert session.get(Forward, forward_id).state == "failed"

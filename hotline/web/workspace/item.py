@@ -14,6 +14,7 @@ from hotline.assessment import (
     Refused,
     approve_url,
     assess,
+    check_not_claimed_by_other,
     claim_holder,
     four_eyes_classifications,
 )
@@ -146,6 +147,7 @@ def register(router: APIRouter) -> None:
             forward = session.get(Forward, forward_id)
             if forward is None or forward.reported_url_id != url_id:
                 raise NotFound(f"URL {url_id} has no forward {forward_id}.")
+            check_not_claimed_by_other(session, forward.reported_url, user)
             try:
                 record_sent_by_hand(session, forward_id, user.name, note)
             except ForwardRefused as exc:
