@@ -176,3 +176,35 @@ def test_a_url_captured_recently_is_not_fetched_again_for_a_new_report(three_sit
         assert session.scalar(select(func.count()).select_from(Capture)) == 1
         views = [report_view(session, find_report(session, ref))["urls"][0] for ref in (first, second_reference)]
     assert views[0]["capture"]["id"] == views[1]["capture"]["id"]
+
+
+def test_an_analyst_reads_a_captured_page_as_escaped_text(three_sites, make_hotline) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from hotline.auth import create_user
+    from hotline.pipeline.intake import submit_report
+    from hotline.pipeline.runner import process_until_idle
+    from hotline.views import find_report, report_view
+    from hotline.web import create_app
+
+    app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,
+                       egress_proxy=three_sites.proxy_url)
+    with app.db.session() as session:
+        reference = submit_report(session, [f"http://{SITES['ro'][0]}/page"]).report.reference
+        create_user(session, "ana", "analyst", "a long enough password")
+    process_until_idle(app)
+    with app.db.sessions() as session:
+        page = report_view(session, find_report(session, reference))["urls"][0]["media"][0]
+    assert page["kind"] == "page"
+
+    with TestClient(create_app(app)) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/workspace/login").text).group(1)
+        login = client.post("/workspace/login", data={"name": "ana", "password": "a long enough password",
+                                                       "code": "", "csrf": token}, follow_redirects=False)
+        assert login.status_code == 303
+        text = client.get(f"/workspace/media/{page['id']}/text")
+    # The page came from the capture's WARC, and its markup is shown, never rendered.
+    assert text.status_code == 200
+    assert "&lt;title&gt;ro&lt;/title&gt;" in text.text

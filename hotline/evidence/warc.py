@@ -125,3 +125,15 @@ def build_warc(
         )
     )
     return out.getvalue()
+
+
+def response_payload(warc: bytes, target_uri: str) -> bytes | None:
+    """The body a WARC recorded for `target_uri` (the last response for it), decoded as the server sent
+    it (chunking removed; content-encoding such as gzip is kept as recorded), or None."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    found: bytes | None = None
+    for record in ArchiveIterator(BytesIO(warc)):
+        if record.rec_type == "response" and record.rec_headers.get_header("WARC-Target-URI") == target_uri:
+            found = record.content_stream().read()
+    return found

@@ -58,12 +58,19 @@ def _visible(ws: Workspace, request: Request, user: User, media: MediaItem, view
 
 
 def _blob(ws: Workspace, media: MediaItem) -> bytes:
-    if not media.blob:
-        raise NotFound("Nothing was stored for this item.")
     try:
-        return ws.hotline.evidence.get_blob(media.blob)
+        if media.blob:
+            return ws.hotline.evidence.get_blob(media.blob)
+        if media.kind == "page" and media.capture.warc_path:
+            # A captured page is kept in its capture's WARC only, not in the blob store.
+            from hotline.evidence.warc import response_payload
+
+            body = response_payload(ws.hotline.evidence.open_warc(media.capture.warc_path), media.url)
+            if body is not None:
+                return body
     except EvidenceNotFound:
         raise NotFound("The stored evidence for this item is missing.") from None
+    raise NotFound("Nothing was stored for this item.")
 
 
 def render_preview(data: bytes, revealed: bool) -> bytes:
