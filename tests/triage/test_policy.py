@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from sqlalchemy import func, select
+
+from hotline.assessment import set_policies_paused
+from hotline.models import Assessment, AuditEvent, Forward, Match, Proposal, ReportedUrl, UrlState, User
+from hotline.pipeline.runner import STAGE_BY_NAME, process_until_idle
+from hotline.policy import auto_forward_many, waiting_ids
+from tests.triage.conftest import (
     CONFIRMATIONS,
     RADIUS,
     TRUSTED,
@@ -20,12 +26,6 @@ from conftest import (
     policy_rules_file,
     seed_item,
 )
-from sqlalchemy import func, select
-
-from hotline.assessment import set_policies_paused
-from hotline.models import Assessment, AuditEvent, Forward, Match, Proposal, ReportedUrl, UrlState, User
-from hotline.pipeline.runner import STAGE_BY_NAME, process_until_idle
-from hotline.policy import auto_forward_many, waiting_ids
 
 POLICY = "trusted-baseline-match"
 

@@ -4,7 +4,6 @@ auto-forward policy. Only the page whose every image is on the trusted list goes
 from __future__ import annotations
 
 import pytest
-from conftest import RADIUS, policy_rules_file
 
 from fingerprints import fingerprint_bytes
 from hotline.hashlists import import_list
@@ -13,6 +12,7 @@ from hotline.pipeline.intake import submit_report
 from hotline.pipeline.runner import process_until_idle
 from hotline.synthnet import SyntheticInternet
 from hotline.synthnet.images import image_bytes, reencoded_copy
+from tests.triage.conftest import RADIUS, policy_rules_file
 
 HOST = "galerie-verificata.nl"
 KNOWN_SEED, OTHER_SEED = 4242, 777

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import UNTRUSTED, add_users, policy_rules_file, seed_item
 from sqlalchemy import select
 
 from hotline.models import AuditEvent, HashList, Match
+from tests.triage.conftest import UNTRUSTED, add_users, policy_rules_file, seed_item
 
 POLICY = "trusted-baseline-match"
 

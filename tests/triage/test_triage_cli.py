@@ -6,11 +6,11 @@ import json
 import time
 from datetime import timedelta
 
-from conftest import TRUSTED, add_users, seed_item
 from sqlalchemy import func, select
 
 from hotline.assessment import QueueFilter, review_queue, set_four_eyes
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, ReportSource, UrlState, User
+from tests.triage.conftest import TRUSTED, add_users, seed_item
 
 
 def test_queue_lists_what_waits_in_the_workspace_order(cli) -> None:
