@@ -83,6 +83,9 @@ def load_or_create_master_key(data_dir: Path) -> bytes:
     """The master key under ``data_dir/keys/master.key``, created (mode 0600) if missing."""
     path = Path(data_dir) / MASTER_KEY_FILE
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            # Whoever reads this key reads all evidence: keep it to the owner, whatever a copy left behind.
+            path.chmod(0o600)
         key = path.read_bytes()
         _check_key(key)
         return key

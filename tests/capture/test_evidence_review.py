@@ -82,3 +82,13 @@ def test_warcs_sealed_before_paths_were_bound_are_still_read(tmp_path: Path) -> 
     (store.root / legacy).parent.mkdir(parents=True)
     (store.root / legacy).write_bytes(seal(b"WARC/1.1\r\n\r\nsynthetic legacy", key))
     assert store.open_warc(legacy).endswith(b"legacy")
+
+
+def test_a_master_key_readable_by_others_is_made_private_again(tmp_path) -> None:
+    from hotline.evidence import load_or_create_master_key
+
+    key = load_or_create_master_key(tmp_path)
+    path = next((tmp_path / "keys").iterdir())
+    path.chmod(0o644)
+    assert load_or_create_master_key(tmp_path) == key
+    assert path.stat().st_mode & 0o777 == 0o600

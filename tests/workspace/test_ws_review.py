@@ -201,3 +201,12 @@ def test_one_time_codes_in_other_scripts_are_read_or_refused_never_a_crash(app, 
     assert client_for().login("sue", code="\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9").status_code == 401
     full_width = "".join(chr(0xFF10 + int(d)) for d in pyotp.TOTP(secret).now())
     assert client_for().login("sue", code=full_width).status_code == 303
+
+
+def test_a_cross_site_post_is_refused_even_with_a_valid_token(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana = client_for("ana")
+    refused = ana.post(f"/workspace/items/{seeded.url_id}/claim", {}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403
+    assert ana.post(f"/workspace/items/{seeded.url_id}/claim", {},
+                    headers={"Sec-Fetch-Site": "same-origin"}).status_code == 303

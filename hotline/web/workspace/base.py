@@ -167,6 +167,10 @@ async def _body_fits(request: Request) -> bool:
 
 
 async def _csrf_ok(request: Request, ws: Workspace) -> bool:
+    # Browsers say where a request came from; a cross-site one is refused whatever token it carries
+    # (a sibling subdomain can plant cookies, so the token alone does not prove the form was ours).
+    if request.headers.get("sec-fetch-site", "same-origin") == "cross-site":
+        return False
     token = request.headers.get(CSRF_HEADER)
     if token is None:
         content_type = request.headers.get("content-type", "")
