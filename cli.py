@@ -92,7 +92,26 @@ def process(
                 )
         else:
             done = {s.name: run_stage_once(hl, s) for s in chosen}
+        stuck = stuck_rows(hl)
     console.print(" ".join(f"{name}={count}" for name, count in done.items()))
+    for url_id, url, url_state, reason in stuck:
+        err.print(f"stopped after repeated failures: URL {url_id} ({url_state}) {url}: {reason or 'no reason recorded'}")
+
+
+def stuck_rows(hl: Any) -> list[tuple[int, str, str, str | None]]:
+    """URLs a stage failed on too often: they wait for a person instead of being retried for ever."""
+    from sqlalchemy import select
+
+    from hotline.models import ACTIVE_STAGE_STATES, ReportedUrl
+    from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+
+    with hl.db.sessions() as session:
+        rows = session.execute(
+            select(ReportedUrl.id, ReportedUrl.url, ReportedUrl.state, ReportedUrl.state_reason)
+            .where(ReportedUrl.state.in_(ACTIVE_STAGE_STATES), ReportedUrl.stage_attempts >= MAX_STAGE_ATTEMPTS)
+            .order_by(ReportedUrl.id)
+        ).all()
+    return [(row.id, row.url, str(row.state), row.state_reason) for row in rows]
 
 
 @app.command()

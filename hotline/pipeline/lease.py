@@ -70,6 +70,20 @@ def advance(row: ReportedUrl, new_state: UrlState, reason: str | None = None) ->
     row.updated_at = utcnow()
 
 
+def note_failure(session: Session, token: str, reason: str) -> list[int]:
+    """Write why on the rows still leased under `token`; returns their ids. Commits."""
+    ids = list(session.scalars(select(ReportedUrl.id).where(ReportedUrl.lease_owner == token)))
+    if ids:
+        session.execute(
+            update(ReportedUrl)
+            .where(ReportedUrl.id.in_(ids))
+            .values(state_reason=reason[:2000])
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    return ids
+
+
 def release(session: Session, token: str) -> None:
     """Give back what a worker took but did not finish (e.g. on shutdown)."""
     session.execute(

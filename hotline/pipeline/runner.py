@@ -6,16 +6,19 @@ The scale-out executor (Celery) calls the very same stage functions, one item or
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hotline.models import UrlState
-from hotline.pipeline.lease import claim, release
+from hotline.pipeline.lease import claim, note_failure, release
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
+
+log = logging.getLogger(__name__)
 
 StageFunction = Callable[["Hotline", str, list[int]], None]
 
@@ -43,7 +46,12 @@ STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
 
 
 def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> int:
-    """Lease one batch waiting for `stage`, run it, and return how many rows it took."""
+    """Lease one batch waiting for `stage`, run it, and return how many rows it took.
+
+    A stage that fails is logged and the reason kept on the rows it did not finish; a failing batch is
+    run again one row at a time, so one bad row does not hold the others back. Each claim counts an
+    attempt, and a row that keeps failing stops being taken (see lease.MAX_STAGE_ATTEMPTS).
+    """
     with app.db.sessions() as session:
         lease = timedelta(seconds=app.settings.lease_seconds)
         token, taken = claim(session, stage.waits_in, limit=stage.batch, lease=lease, ids=ids)
@@ -51,10 +59,18 @@ def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> 
         return 0
     try:
         stage.function(app, token, taken)
-    finally:
-        # Whatever the stage did not move on is given back at once rather than when the lease ends.
+    except Exception as exc:  # any stage bug or broken input: recorded, never the end of the run
+        log.exception("stage %s failed on URLs %s", stage.name, taken)
         with app.db.sessions() as session:
+            unfinished = note_failure(session, token, f"{stage.name} failed: {exc.__class__.__name__}: {exc}")
             release(session, token)
+        if len(taken) > 1:
+            for url_id in unfinished:
+                run_stage_once(app, stage, ids=[url_id])
+        return len(taken)
+    with app.db.sessions() as session:
+        # Whatever the stage did not move on is given back at once rather than when the lease ends.
+        release(session, token)
     return len(taken)
 
 
