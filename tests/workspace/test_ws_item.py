@@ -226,3 +226,10 @@ def test_an_item_without_capture_or_hosting_still_renders(app, client_for) -> No
     missing = ana.post(f"/workspace/items/{url_id}/evidence")
     assert missing.status_code == 404 and "no captured evidence" in missing.text
     assert ana.get("/workspace/items/9999").status_code == 404
+
+
+def test_the_settings_page_title_is_plain_text(client_for) -> None:
+    page = client_for("sue").get("/workspace/settings").text
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title == "Settings · hotline"
+    assert page.count('action="/workspace/settings/policies"') == 1
