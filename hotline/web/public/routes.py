@@ -92,18 +92,25 @@ def _with_language(
 
 # --- report form -------------------------------------------------------------------------------------
 
+def _rate_limited(request: Request, language: str, limiter: RateLimiter, page_path: str) -> Response | None:
+    """Count this request; past the limit, the friendly "please wait" page instead of the action."""
+    decision = limiter.hit(client_address(request))
+    if decision.allowed:
+        return None
+    return render_page("limited.html", language, page_path=page_path, status_code=429,
+                       headers={"Retry-After": str(decision.retry_after)},
+                       title=_title(language, N_("Please wait a little")),
+                       minutes=decision.retry_after_minutes)
+
+
 async def show_form(request: Request, language: str) -> Response:
     return _form_page(request, language, CheckedForm(form=ReportForm()))
 
 
 async def submit_form(request: Request, language: str) -> Response:
-    limiter: RateLimiter = request.app.state.public_limiter
-    decision = limiter.hit(client_address(request))
-    if not decision.allowed:
-        return render_page("limited.html", language, page_path="/report", status_code=429,
-                           headers={"Retry-After": str(decision.retry_after)},
-                           title=_title(language, N_("Please wait a little")),
-                           minutes=decision.retry_after_minutes)
+    limited = _rate_limited(request, language, request.app.state.public_limiter, "/report")
+    if limited is not None:
+        return limited
     try:
         fields = _parse_urlencoded(await read_body(request, MAX_BODY_BYTES))
     except BodyTooLarge:
@@ -209,13 +216,9 @@ async def show_status(request: Request, language: str) -> Response:
 
 
 async def check_status(request: Request, language: str) -> Response:
-    limiter: RateLimiter = request.app.state.status_limiter
-    decision = limiter.hit(client_address(request))
-    if not decision.allowed:
-        return render_page("limited.html", language, page_path="/report/status", status_code=429,
-                           headers={"Retry-After": str(decision.retry_after)},
-                           title=_title(language, N_("Please wait a little")),
-                           minutes=decision.retry_after_minutes)
+    limited = _rate_limited(request, language, request.app.state.status_limiter, "/report/status")
+    if limited is not None:
+        return limited
     try:
         fields = _parse_urlencoded(await read_body(request, STATUS_MAX_BODY_BYTES))
     except (BodyTooLarge, ValueError):

@@ -91,6 +91,14 @@ def render_preview(data: bytes, revealed: bool) -> bytes:
     return out.getvalue()
 
 
+def _page_source(ws: Workspace, request: Request, session: Session, media_id: int) -> tuple[MediaItem, bytes]:
+    """A captured item's stored bytes for the text views, after the same login and visibility checks."""
+    user = ws.require(request, session)
+    media = _media(session, media_id)
+    _visible(ws, request, user, media, None)
+    return media, _blob(ws, media)
+
+
 def _no_preview(text: str) -> Response:
     return Response(text, status_code=415, media_type="text/plain; charset=utf-8")
 
@@ -130,10 +138,7 @@ def register(router: APIRouter) -> None:
         """A captured page's source as escaped text: never rendered as HTML."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
-            user = ws.require(request, session)
-            media = _media(session, media_id)
-            _visible(ws, request, user, media, None)
-            data = _blob(ws, media)
+            media, data = _page_source(ws, request, session, media_id)
             url_id = media.capture.reported_url_id
             return ws.page(
                 request, "text.html", media=media, url_id=url_id,
@@ -146,10 +151,7 @@ def register(router: APIRouter) -> None:
         """A captured page cleaned by nh3 down to text structure, for the sandboxed frame on the text view."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
-            user = ws.require(request, session)
-            media = _media(session, media_id)
-            _visible(ws, request, user, media, None)
-            data = _blob(ws, media)
+            _, data = _page_source(ws, request, session, media_id)
         cleaned = nh3.clean(
             data[:MAX_TEXT_BYTES].decode("utf-8", errors="replace"),
             tags=SANITISED_TAGS, attributes={}, url_schemes=set(), link_rel=None,
