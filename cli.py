@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 from hotline.config import SettingsError
 
@@ -216,10 +217,6 @@ def _safe_url(url: str) -> str:
 
     return make_url(url).render_as_string(hide_password=True)
 
-
-def _fail(message: str, code: int = 2) -> Any:
-    err.print(f"error: {message}")
-    raise typer.Exit(code)
 
 
 def _mount_groups() -> None:

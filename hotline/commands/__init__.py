@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -23,3 +25,9 @@ class State:
 
 
 state = State()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One plain line on standard error, then exit: errors a user can meet are never tracebacks."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

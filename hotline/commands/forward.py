@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 NAME = "forward"
@@ -18,7 +19,6 @@ app = typer.Typer(
     help="Send approved forwards (partner hotlines, police, ANCOM, abuse desks) and inspect the outbox.",
 )
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -118,7 +118,3 @@ def sent(
             _fail(str(exc))
     console.print(f"forward {forward_id} recorded as sent by hand")
 
-
-def _fail(message: str) -> None:
-    err.print(f"error: {message}")
-    raise typer.Exit(2)

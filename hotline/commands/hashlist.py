@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 app = typer.Typer(no_args_is_help=True, help="Import, list and remove hash lists.")
@@ -87,7 +88,3 @@ def rm(name: str) -> None:
         remove_list(session, found)
     typer.echo(f"removed {name}")
 
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)

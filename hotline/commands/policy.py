@@ -13,19 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 NAME = "policy"
 app = typer.Typer(no_args_is_help=True, help="Auto-forward policies: pause, resume, status, apply.")
 console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flipping the switch.")]
 
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}")
-    return typer.Exit(2)
 
 
 def _switch(as_user: str, paused: bool) -> None:

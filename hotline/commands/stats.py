@@ -6,12 +6,13 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 console = Console()
@@ -78,10 +79,6 @@ def _day(text: str, option: str) -> date:
     except ValueError:
         _fail(f"{option} must be a date like 2026-01-31, not {text!r}")
 
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"error: {message}")
-    raise typer.Exit(2)
 
 
 COMMANDS = [stats]

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ AsOption = Annotated[str | None, typer.Option("--as", help="Act as this user (de
 UrlOption = Annotated[int | None, typer.Option("--url", help="Which URL of the report (1, 2, ...).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}")
-    return typer.Exit(2)
 
 
 def _actor(hl: Hotline, session: Session, name: str | None) -> User:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 
 NAME = "user"
@@ -17,10 +18,6 @@ app = typer.Typer(no_args_is_help=True, help="Analyst, supervisor and admin acco
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}")
-    return typer.Exit(2)
 
 
 def _read_password(from_stdin: bool) -> str:
