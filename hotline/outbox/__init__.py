@@ -9,7 +9,6 @@
     OutboxOptions.from_settings(settings)                       plain values the worker uses
     list_forwards(session, state=None) / retry_forward(session, id, actor) / release_forward(...)
     record_sent_by_hand(session, id, actor, note) -> Forward   a manual forward a person sent themselves
-    schedule_checks(session, reported_url, forwarded_at)        monitoring hook on first delivery
 
 Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed;
 a manual forward (queued or failed) becomes delivered when a person records sending it by hand.
@@ -32,11 +31,10 @@ from hotline.outbox.worker import (
     deliver_due,
     forward_until_idle,
     lease_due,
-    schedule_checks,
 )
 
 __all__ = [
     "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "forward_until_idle",
     "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "record_sent_by_hand",
-    "release_forward", "resolve_contact", "retry_forward", "schedule_checks",
+    "release_forward", "resolve_contact", "retry_forward",
 ]

@@ -27,7 +27,8 @@ from forwarders.base import PermanentFailure, Receipt
 from forwarders.delivery import Outcome, attempt
 from forwarders.retry import Rate, RateLimiter
 from hotline import audit
-from hotline.models import Forward, ReportedUrl, TakedownCheck, UrlState, utcnow
+from hotline.models import Forward, ReportedUrl, UrlState, utcnow
+from hotline.monitor import schedule_checks
 from hotline.outbox.channels import OutboxOptions, route_for
 from hotline.outbox.notice import build_notice
 from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DUE_STATES = (QUEUED, SENDING)
-FIRST_CHECK_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -213,21 +213,7 @@ def record_first_delivery(session: Session, forward: Forward, now: datetime) -> 
     row.first_forwarded_at = now  # approval may have set it; the delivery is what the recipient saw
     if row.state is UrlState.ASSESSED:
         row.state = UrlState.FORWARDED
-    schedule_checks(session, row, now)
-
-
-def schedule_checks(session: Session, row: ReportedUrl, forwarded_at: datetime) -> None:
-    """Hook for takedown monitoring: the first re-check, one hour after the first delivery.
-
-    The monitoring stage schedules the following checks after each one it runs; this only makes sure a
-    forwarded URL is never left unmonitored.
-    """
-    pending = session.scalar(
-        select(func.count()).select_from(TakedownCheck)
-        .where(TakedownCheck.reported_url_id == row.id, TakedownCheck.checked_at.is_(None))
-    )
-    if not pending:
-        session.add(TakedownCheck(reported_url_id=row.id, due_at=forwarded_at + FIRST_CHECK_AFTER))
+    schedule_checks(session, row, start=now)
 
 
 # -- loops -----------------------------------------------------------------------------------------
