@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from starlette.responses import JSONResponse
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-POSTGRES_ADMIN = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEY_ID, SECRET = "pkbench0000000001", "bench-signing-secret-" + "x" * 24
 
 
@@ -131,27 +133,27 @@ def start(kind: str, data_dir: Path, database_url: str = "") -> tuple[subprocess
     raise RuntimeError(f"the {kind} server did not start")
 
 
-def postgres_scratch() -> tuple[str, str] | None:
+@contextmanager
+def postgres_scratch(wanted: bool) -> Iterator[str | None]:
+    """A scratch database on the local server (dropped afterwards), or None when not wanted or there."""
+    if not wanted:
+        yield None
+        return
     try:
         import psycopg
     except ImportError:
         print("PostgreSQL skipped: psycopg is not installed", file=sys.stderr)
-        return None
-    name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(**POSTGRES_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:  # no server: the run reports it and measures the rest
-        print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return None
-    return name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        yield None
+        return
+    from hotline.scratch import scratch_database
 
-
-def drop_postgres(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(**POSTGRES_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with ExitStack() as stack:
+        url: str | None = None
+        try:
+            url = stack.enter_context(scratch_database(POSTGRES_ADMIN_URL, prefix="hotline_bench"))
+        except psycopg.Error as exc:  # no server: the run reports it and measures the rest
+            print(f"PostgreSQL skipped: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        yield url
 
 
 # --- client ------------------------------------------------------------------------------------------
@@ -241,26 +243,21 @@ def measure(name: str, pid: int, port: int, count: int, warmup: int, concurrency
 
 def run(count: int, warmup: int, concurrency: int, postgres: bool) -> list[Result]:
     results: list[Result] = []
-    scratch = postgres_scratch() if postgres else None
-    try:
-        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
-            targets: list[tuple[str, Path, str]] = [("baseline (no DB)", Path(tmp) / "baseline", ""),
-                                                    ("hotline, SQLite", Path(tmp) / "sqlite", "")]
-            if scratch is not None:
-                targets.append(("hotline, PostgreSQL", Path(tmp) / "pg", scratch[1]))
-            for name, data_dir, url in targets:
-                kind = "baseline" if name.startswith("baseline") else "hotline"
-                if kind == "hotline":
-                    prepare_hotline(data_dir, url or None)
-                process, port = start(kind, data_dir, url)
-                try:
-                    results.append(measure(name, process.pid, port, count, warmup, concurrency))
-                finally:
-                    process.terminate()
-                    process.wait(timeout=30)
-    finally:
-        if scratch is not None:
-            drop_postgres(scratch[0])
+    with postgres_scratch(postgres) as pg_url, tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
+        targets: list[tuple[str, Path, str]] = [("baseline (no DB)", Path(tmp) / "baseline", ""),
+                                                ("hotline, SQLite", Path(tmp) / "sqlite", "")]
+        if pg_url is not None:
+            targets.append(("hotline, PostgreSQL", Path(tmp) / "pg", pg_url))
+        for name, data_dir, url in targets:
+            kind = "baseline" if name.startswith("baseline") else "hotline"
+            if kind == "hotline":
+                prepare_hotline(data_dir, url or None)
+            process, port = start(kind, data_dir, url)
+            try:
+                results.append(measure(name, process.pid, port, count, warmup, concurrency))
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
     return results
 
 
