@@ -1,46 +1,75 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-# Browser tests drive Debian's Chromium; the accessibility check injects axe-core from the npm registry.
+# Every install comes from the lock files under requirements/ (exact versions with hashes): a fresh
+# clone installs the same thing whatever day it is. `make lock` refreshes them from pyproject.toml.
+LOCKS := requirements
+BUILD_STAMP := $(VENV)/.installed-build
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --no-build-isolation
+# Browser tests drive Debian's Chromium; the accessibility check injects axe-core, locked with npm.
 CHROMIUM := /usr/bin/chromium
-AXE := $(VENV)/node/node_modules/axe-core/axe.min.js
+NODE_DIR := $(VENV)/node
+AXE := $(NODE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test bench lint clean browser
+.PHONY: run test bench lint lock clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,scale]'
-	touch $(STAMP)
+# Build tools first (pdqhash compiles from source), so nothing below fetches unlocked build dependencies.
+$(BUILD_STAMP): $(LOCKS)/build.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCKS)/build.lock
+	touch $@
+
+$(RUN_STAMP): $(LOCKS)/run.lock pyproject.toml $(BUILD_STAMP)
+	$(PIP_LOCKED) -r $(LOCKS)/run.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV_STAMP): $(LOCKS)/dev.lock pyproject.toml $(BUILD_STAMP)
+	$(PIP_LOCKED) -r $(LOCKS)/dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@ $(RUN_STAMP)
 
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
-$(AXE):
-	mkdir -p $(VENV)/node && npm install --silent --prefix $(VENV)/node axe-core@4
+$(AXE): $(LOCKS)/npm/package-lock.json
+	mkdir -p $(NODE_DIR)
+	cp $(LOCKS)/npm/package.json $(LOCKS)/npm/package-lock.json $(NODE_DIR)/
+	npm ci --silent --no-audit --no-fund --prefix $(NODE_DIR)
+	touch $@
 
 browser: $(CHROMIUM) $(AXE)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(STAMP) browser
+test: $(DEV_STAMP) browser
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/scale.py
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict fingerprints forwarders
 	$(BIN)/mypy hotline cli.py
+
+# Resolve pyproject.toml's ranges afresh (newest versions that fit) and write the three locks with hashes.
+# run.lock and build.lock are constrained by dev.lock, so every lock names the same version of a package.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11
+lock: $(DEV_STAMP)
+	$(UV_COMPILE) --upgrade pyproject.toml --extra dev --extra scale -o $(LOCKS)/dev.lock
+	$(UV_COMPILE) pyproject.toml --extra scale -c $(LOCKS)/dev.lock -o $(LOCKS)/run.lock
+	$(UV_COMPILE) $(LOCKS)/build.in -c $(LOCKS)/dev.lock -o $(LOCKS)/build.lock
+	cd $(LOCKS)/npm && npm install --package-lock-only --silent --no-audit --no-fund
 
 clean:
 	rm -rf $(VENV) var

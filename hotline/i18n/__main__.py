@@ -1,7 +1,9 @@
 """`python -m hotline.i18n compile|check|update`: keep the catalogues in step with the code.
 
 compile  writes every locale/<lang>/LC_MESSAGES/messages.mo from its .po file
-check    fails if a message used in the templates or code is missing or untranslated, or a .mo is stale
+check    fails if a message used in the templates or code is missing or untranslated, or a .mo file
+         says something other than its .po file (compared message by message, not byte by byte: Babel
+         versions lay out the same catalogue differently)
 update   adds newly extracted messages to each .po file (untranslated, marked fuzzy for Romanian)
 """
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from hotline.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
@@ -50,6 +52,20 @@ def compiled(language: str) -> bytes:
     return buffer.getvalue()
 
 
+def messages(catalog: Catalog) -> dict[object, object]:
+    """What a catalogue translates: id -> translation, for the entries gettext would use."""
+    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def stale(language: str) -> bool:
+    """True when the compiled catalogue is missing or translates differently from its .po file."""
+    mo = po_path(language).with_suffix(".mo")
+    if not mo.exists():
+        return True
+    with mo.open("rb") as fh:
+        return messages(read_mo(fh)) != messages(load(language))
+
+
 def compile_all() -> None:
     for language in LANGUAGES:
         po_path(language).with_suffix(".mo").write_bytes(compiled(language))
@@ -64,9 +80,8 @@ def problems() -> list[str]:
             message = catalog.get(message_id)
             if message is None or not message.string or message.fuzzy:
                 found.append(f"{language}: not translated: {message_id!r}")
-        mo = po_path(language).with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != compiled(language):
-            found.append(f"{language}: {mo.name} is stale: run python -m hotline.i18n compile")
+        if stale(language):
+            found.append(f"{language}: {DOMAIN}.mo is stale: run python -m hotline.i18n compile")
     return found
 
 

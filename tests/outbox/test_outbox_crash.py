@@ -98,7 +98,9 @@ def test_every_forward_reaches_the_partner_once_while_the_worker_is_killed_50_ti
             time.sleep(rng.uniform(0.0, 0.02))  # a random point in what follows, not a wait for it
             os.kill(pid, signal.SIGKILL)
             if fresh:
-                assert fresh.wait(10) == -signal.SIGKILL
+                code = fresh.wait(10)
+                # A fresh worker may find the outbox already empty and finish before the kill: only then 0.
+                assert code == -signal.SIGKILL or (code == 0 and len(partner_endpoint.stored) == FORWARDS), code
             else:
                 workers.wait(pid)
     finally:
