@@ -12,6 +12,7 @@ from hotline.db import Database
 
 if TYPE_CHECKING:
     from hotline.evidence import EvidenceStore
+    from hotline.keyring import Keyring
 
 T = TypeVar("T")
 
@@ -32,21 +33,26 @@ class Hotline:
 
     def init(self) -> None:
         """Create or upgrade the data directory, the database and the evidence master key."""
-        from hotline.evidence import load_or_create_master_key
-
         for sub in ("", "evidence", "index", "logs"):
             (self.settings.data_dir / sub).mkdir(parents=True, exist_ok=True)
         self.db.upgrade()
-        if not self.settings.master_key:
-            load_or_create_master_key(self.settings.data_dir)
+        _ = self.keyring  # creates keys/master.key in a new data dir (unless the keys are configured)
 
     @functools.cached_property
-    def master_key(self) -> bytes:
-        from hotline.evidence import load_or_create_master_key
+    def keyring(self) -> Keyring:
+        """The master keys by id (HOTLINE_MASTER_KEY, else the data dir's keyring): see hotline.keyring."""
+        from hotline.config import SettingsError
+        from hotline.keyring import Keyring, KeyringError
 
-        if self.settings.master_key:
-            return _decode_master_key(self.settings.master_key)
-        return load_or_create_master_key(self.settings.data_dir)
+        try:
+            return Keyring.load(self.settings.data_dir, self.settings.master_key)
+        except KeyringError as exc:
+            raise SettingsError(str(exc)) from None
+
+    @property
+    def master_key(self) -> bytes:
+        """The current master key: what new evidence is sealed under."""
+        return self.keyring.current.secret
 
     @functools.cached_property
     def secret_key(self) -> bytes:
@@ -66,7 +72,7 @@ class Hotline:
     def evidence(self) -> EvidenceStore:
         from hotline.evidence import EvidenceStore
 
-        return EvidenceStore(self.settings.evidence_dir, self.master_key)
+        return EvidenceStore(self.settings.evidence_dir, self.keyring)
 
     @functools.cached_property
     def ruleset(self) -> Any:
@@ -109,18 +115,3 @@ class Hotline:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _decode_master_key(text: str) -> bytes:
-    import base64
-    import binascii
-
-    from hotline.config import SettingsError
-
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != 32:
-        raise SettingsError("setting HOTLINE_MASTER_KEY is invalid: it must be 32 bytes in base64")
-    return key

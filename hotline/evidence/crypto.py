@@ -2,7 +2,8 @@
 
 Every file gets its own random 256-bit data key. The file body is sealed with AES-256-GCM under the
 data key; the data key is wrapped with the master key (AES key wrap, RFC 3394) and stored in the
-file header. Losing the master key loses the evidence; rotating it means re-wrapping headers only.
+file header. Losing the master key loses the evidence. Rotating it means sealing each file again
+(hotline.evidence.reseal): the header is authenticated, so re-wrapping the data key alone would fail.
 
 File layout (all lengths fixed)::
 
@@ -31,6 +32,7 @@ _KEY_ID_BYTES = 8
 _WRAPPED_BYTES = KEY_BYTES + 8
 _NONCE_BYTES = 12
 HEADER_BYTES = len(MAGIC) + _KEY_ID_BYTES + _WRAPPED_BYTES + _NONCE_BYTES
+KEY_ID_END = len(MAGIC) + _KEY_ID_BYTES  # reading this many bytes of a file tells its master key
 MASTER_KEY_FILE = Path("keys") / "master.key"
 
 
@@ -77,6 +79,13 @@ def open_sealed(sealed: bytes, master_key: bytes, context: bytes = b"") -> bytes
         return AESGCM(data_key).decrypt(header[-_NONCE_BYTES:], sealed[HEADER_BYTES:], associated)
     except (InvalidUnwrap, InvalidTag) as exc:
         raise EvidenceCryptoError("evidence file failed authentication (altered or wrong key)") from exc
+
+
+def sealed_key_id(sealed: bytes) -> bytes:
+    """The id of the master key a sealed file (or its first ``KEY_ID_END`` bytes) was sealed under."""
+    if len(sealed) < KEY_ID_END or not sealed.startswith((MAGIC, MAGIC_BOUND)):
+        raise EvidenceCryptoError("not a hotline evidence file")
+    return sealed[len(MAGIC) : KEY_ID_END]
 
 
 def load_or_create_master_key(data_dir: Path) -> bytes:

@@ -5,20 +5,27 @@ Layout under ``root``::
     warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture
     blobs/ab/<sha256>.enc                     one sealed body per distinct content (media)
 
-Paths handed out are relative to ``root`` so the data directory can move.
+Paths handed out are relative to ``root`` so the data directory can move. Files are sealed under the
+keyring's current master key and opened with whichever key their header names (hotline.keyring).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hotline.evidence.crypto import open_sealed, seal
+from hotline.evidence.crypto import KEY_ID_END, sealed_key_id
+
+if TYPE_CHECKING:
+    from hotline.keyring import Keyring
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -34,7 +41,7 @@ class EvidenceNotFound(LookupError):
     """The requested blob or WARC file is not in the store."""
 
 
-def _write_atomically(path: Path, data: bytes, known_dirs: set[Path]) -> None:
+def _write_atomically(path: Path, data: bytes, known_dirs: set[Path], times: tuple[int, int] | None = None) -> None:
     """Write to a unique temporary name, then rename: readers never see a half-written file."""
     if path.parent not in known_dirs:  # saves a mkdir system call per file
         # Owner only: blob names are content hashes, which other local users must not list.
@@ -50,16 +57,27 @@ def _write_atomically(path: Path, data: bytes, known_dirs: set[Path]) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        if times is not None:
+            os.utime(tmp, ns=times)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def _read(path: Path, missing: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:  # never there, purged, or removed between a check and the read
+        raise EvidenceNotFound(missing) from None
+
+
 class EvidenceStore:
-    def __init__(self, root: Path, master_key: bytes) -> None:
+    def __init__(self, root: Path, keys: Keyring | bytes) -> None:
+        from hotline.keyring import Keyring
+
         self.root = Path(root)
-        self._master_key = master_key
+        self.keyring = keys if isinstance(keys, Keyring) else Keyring.of(keys)
         self._known_dirs: set[Path] = set()
 
     # -- blobs -------------------------------------------------------------------------------
@@ -76,15 +94,16 @@ class EvidenceStore:
         """Store ``data`` once; returns its sha256 (the blob's key). ``sha256`` skips re-hashing."""
         digest = sha256 or hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
-        if not path.exists():
-            _write_atomically(path, seal(data, self._master_key), self._known_dirs)
+        try:
+            # Shared with an earlier capture: mark it used now, so a retention purge that found it
+            # unreferenced a moment ago leaves it for the row this capture is about to add.
+            os.utime(path)
+        except FileNotFoundError:
+            _write_atomically(path, self.keyring.seal(data), self._known_dirs)
         return digest
 
     def get_blob(self, sha256: str) -> bytes:
-        path = self.blob_path(sha256)
-        if not path.exists():
-            raise EvidenceNotFound(f"no blob {sha256}")
-        data = open_sealed(path.read_bytes(), self._master_key)
+        data = self.keyring.open(_read(self.blob_path(sha256), f"no blob {sha256}"))
         if hashlib.sha256(data).hexdigest() != sha256:
             raise EvidenceNotFound(f"blob {sha256} does not match its digest")
         return data
@@ -96,14 +115,12 @@ class EvidenceStore:
             raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
         day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
         relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
-        sealed = seal(warc, self._master_key, context=_warc_context(relative))
+        sealed = self.keyring.seal(warc, context=_warc_context(relative))
         _write_atomically(self.root / relative, sealed, self._known_dirs)
         return relative
 
     def _resolve(self, relative: str | Path) -> Path:
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"path outside the evidence store: {relative}")
+        path = self._resolve_unchecked(relative)
         if not path.exists():
             raise EvidenceNotFound(f"no evidence file {relative}")
         return path
@@ -112,7 +129,7 @@ class EvidenceStore:
         """The decrypted (plain) WARC bytes of one capture."""
         path = self._resolve(relative)
         context = _warc_context(path.relative_to(self.root.resolve()).as_posix())
-        return open_sealed(path.read_bytes(), self._master_key, context=context)
+        return self.keyring.open(_read(path, f"no evidence file {relative}"), context=context)
 
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
         """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""
@@ -127,3 +144,85 @@ class EvidenceStore:
             _write_atomically(target, self.open_warc(relative), set())
             written.append(target)
         return written
+
+    # -- maintenance: key rotation and retention (hotline.evidence.reseal, hotline.evidence.retention) ---
+    @contextmanager
+    def maintenance(self) -> Iterator[None]:
+        """Held while files are re-sealed or purged, so a purge never races a re-seal that would put a
+        deleted file back (one host; hosts sharing the store over NFS get the same lock there)."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.root / ".maintenance.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def files(self, after: str | None = None) -> Iterator[str]:
+        """Every sealed file (relative path), WARCs then blobs, in a stable order; only those after
+        `after` when given, so a long walk can stop and resume."""
+        cursor = tuple(after.split("/")) if after else ()
+        for top in ("blobs", "warc"):
+            yield from self._walk((top,), cursor)
+
+    def _walk(self, parts: tuple[str, ...], cursor: tuple[str, ...]) -> Iterator[str]:
+        if cursor and parts < cursor[: len(parts)]:
+            return  # everything below sorts before the cursor
+        try:
+            entries = sorted(os.scandir(self.root.joinpath(*parts)), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # temporary files and locks
+            here = (*parts, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                yield from self._walk(here, cursor)
+            elif not cursor or here > cursor:
+                yield "/".join(here)
+
+    def key_id_of(self, relative: str) -> bytes:
+        """The id of the master key a stored file is sealed under (reads only its header)."""
+        with open(self._resolve(relative), "rb") as handle:
+            return sealed_key_id(handle.read(KEY_ID_END))
+
+    def _context_of(self, relative: str) -> bytes:
+        return _warc_context(relative) if relative.startswith("warc/") else b""
+
+    def open_file(self, relative: str) -> bytes:
+        """The plain bytes of any stored file (a WARC or a blob), checked as its readers check it."""
+        if relative.startswith("blobs/"):
+            return self.get_blob(Path(relative).name.removesuffix(".enc"))
+        return self.open_warc(relative)
+
+    def reseal(self, relative: str) -> bool:
+        """Seal one file again under the current key with a fresh data key and header, in place
+        (temporary file and rename: a reader sees the old or the new file, both readable). A WARC
+        stays bound to its path. False when the file has gone (purged meanwhile)."""
+        path = self.root / relative
+        try:
+            before = path.stat()
+            plain = self.open_file(relative)
+        except (EvidenceNotFound, FileNotFoundError):
+            if path.exists():
+                raise  # there but unreadable (a blob not matching its name): the caller reports it
+            return False
+        sealed = self.keyring.seal(plain, context=self._context_of(relative))
+        # The file keeps its times: retention reads them as "last used by a capture".
+        _write_atomically(path, sealed, self._known_dirs, times=(before.st_atime_ns, before.st_mtime_ns))
+        return True
+
+    def remove(self, relative: str) -> bool:
+        """Delete one stored file (retention); False when it was not there."""
+        path = self._resolve_unchecked(relative)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _resolve_unchecked(self, relative: str | Path) -> Path:
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"path outside the evidence store: {relative}")
+        return path
+
+    def blob_relative(self, sha256: str) -> str:
+        return self.blob_path(sha256).relative_to(self.root).as_posix()
