@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -86,6 +87,11 @@ class Report(Base):
     status_secret_hash: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Legal hold (hotline.legal_hold): a supervisor keeps the report's evidence from any purge.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", name="fk_report_legal_hold_by_id_user"))
+    legal_hold_at: Mapped[datetime | None] = mapped_column()
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
 
     urls: Mapped[list[ReportUrl]] = relationship(back_populates="report", order_by="ReportUrl.position")
 
@@ -161,6 +167,8 @@ class Capture(Base):
     warc_path: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Set when retention deleted the evidence files (warc_path and the media's blobs are then cleared).
+    purged_at: Mapped[datetime | None] = mapped_column()
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="captures", foreign_keys=[reported_url_id])
     media: Mapped[list[MediaItem]] = relationship(back_populates="capture", order_by="MediaItem.id")
