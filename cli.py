@@ -197,6 +197,8 @@ def demo(
 
 def _print_report(view: dict[str, Any]) -> None:
     console.print(f"[bold]{view['reference']}[/] from {view['source']} at {view['received_at']}")
+    if hold := view.get("legal_hold"):
+        console.print(f"[bold]on legal hold[/] since {hold['at']} by {hold['by']}: {hold['reason']}")
     table = Table("url", "state", "capture", "media", "country", "proposals")
     for url in view["urls"]:
         capture = url["capture"] or {}

@@ -29,8 +29,9 @@ def _pipeline(app: Hotline) -> int:
 
 register("pipeline", _pipeline)
 
-# Areas that register jobs of their own when imported (forward delivery, takedown monitoring, policies).
-JOB_MODULES = ("hotline.outbox", "hotline.monitor", "hotline.policy")
+# Areas that register jobs of their own when imported (forward delivery, takedown monitoring, policies,
+# evidence re-sealing and retention).
+JOB_MODULES = ("hotline.outbox", "hotline.monitor", "hotline.policy", "hotline.evidence.jobs")
 
 
 def load_jobs() -> dict[str, Job]:

@@ -99,7 +99,10 @@ class Settings(BaseSettings):
     capture_max_redirects: int = 10
     capture_max_resources: int = 200
     capture_dedup_hours: float = 24.0
-    master_key: str | None = None
+    master_key: str | None = None  # base64; several separated by commas, the current first (hotline.keyring)
+    # Automatic evidence retention (off unless set): purge hourly what `hotline evidence purge` would.
+    retention_days: float | None = None
+    retention_states: list[str] = Field(default_factory=lambda: ["removed", "closed"])
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -166,6 +169,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not a CIDR network such as 127.0.0.0/8") from None
         return value
 
+    @field_validator("retention_days")
+    @classmethod
+    def _check_retention_days(cls, value: float | None) -> float | None:
+        if value is not None and value < 1:
+            raise ValueError("must be at least 1 (days), or unset to keep evidence")
+        return value
+
+    @field_validator("retention_states")
+    @classmethod
+    def _check_retention_states(cls, value: list[str]) -> list[str]:
+        purgeable = {"removed", "closed", "refused"}  # hotline.evidence.retention.PURGEABLE_STATES
+        for entry in value:
+            if entry not in purgeable:
+                raise ValueError(f"{entry!r} is not one of {', '.join(sorted(purgeable))}")
+        return value
+
     @field_validator("egress_proxy", "rdap_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -225,6 +244,7 @@ _LIST_FIELDS = {
     "monitor_first_checks_hours",
     "monitor_renotice_kinds",
     "monitor_renotice_send_kinds",
+    "retention_states",
 }
 
 

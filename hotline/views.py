@@ -22,12 +22,15 @@ def find_report(session: Session, reference: str) -> Report:
 
 
 def report_view(session: Session, report: Report) -> dict[str, Any]:
+    from hotline.legal_hold import hold_view
+
     return {
         "reference": report.reference,
         "source": str(report.source),
         "received_at": report.received_at.isoformat(),
         "category": report.category_claimed,
         "partner_reference": report.partner_reference,
+        "legal_hold": hold_view(session, report),
         "urls": [url_view(session, link.reported_url) | {"submitted": link.submitted_url}
                  for link in report.urls],
     }
@@ -113,6 +116,7 @@ def capture_view(capture: Capture) -> dict[str, Any]:
         "hops": capture.hops,
         "tls": capture.tls,
         "warc": capture.warc_path,
+        "purged_at": capture.purged_at.isoformat() if capture.purged_at else None,
         "started_at": capture.started_at.isoformat(),
         "finished_at": capture.finished_at.isoformat() if capture.finished_at else None,
     }

@@ -1,14 +1,17 @@
-"""`hotline evidence export REF --out DIR`: decrypt a report's captures to plain WARC files."""
+"""`hotline evidence export|purge`: decrypt a report's captures to plain WARC files; retention."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hotline.commands import state
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
 
 app = typer.Typer(no_args_is_help=True, help="Evidence kept from captures.")
 
@@ -29,7 +32,13 @@ def export(
         except UnknownReference as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        warcs = [c.warc_path for link in report.urls for c in link.reported_url.captures if c.warc_path]
+        captures = [c for link in report.urls for c in link.reported_url.captures]
+        warcs = [c.warc_path for c in captures if c.warc_path]
+        purged = [c.purged_at for c in captures if c.purged_at]
+        if not warcs and purged:
+            typer.echo(f"error: the evidence of report {report.reference} was purged on "
+                       f"{max(purged).strftime('%Y-%m-%d')} (retention)", err=True)
+            raise typer.Exit(1)
         if not warcs:
             typer.echo(f"error: report {report.reference} has no captured evidence yet", err=True)
             raise typer.Exit(1)
@@ -38,3 +47,44 @@ def export(
         audit.record(session, actor, "evidence.export", "report", report.reference,
                      files=[str(p) for p in written])
     print(json.dumps({"reference": report.reference, "files": [str(p) for p in written]}))
+
+
+@app.command()
+def purge(
+    older_than: Annotated[float, typer.Option("--older-than", help="Days since capture (at least 1).")],
+    states: Annotated[str, typer.Option("--state", help="URL states whose evidence may go, comma-separated.")]
+    = "removed,closed",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go; change nothing.")] = False,
+    actor: Annotated[str, typer.Option("--as", help="Who purges, for the audit log.")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Delete the evidence files of old captures of finished URLs (never of a report on legal hold)."""
+    from hotline.commands import fail
+    from hotline.evidence.retention import PurgeRefused
+    from hotline.evidence.retention import purge as run_purge
+
+    with state.hotline() as hl:
+        try:
+            result = run_purge(hl, older_than, states.split(","), actor=actor, dry_run=dry_run)
+        except PurgeRefused as exc:
+            fail(str(exc))
+        listed = _describe(hl, result.capture_ids[:50]) if dry_run and not as_json else []
+    if as_json:
+        print(json.dumps(result.counts() | {"capture_ids": result.capture_ids}))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    print(f"{verb} the evidence of {result.captures} captures: {result.warcs} WARC files and {result.blobs} "
+          f"blobs ({result.bytes} bytes); kept {result.blobs_shared} blobs other captures share, "
+          f"{result.blobs_in_use} in use by a new capture; {result.held} captures are on legal hold")
+    for line in listed:
+        print(line)
+    if len(result.capture_ids) > len(listed) and listed:
+        print(f"… and {len(result.capture_ids) - len(listed)} more")
+
+
+def _describe(hl: Hotline, capture_ids: list[int]) -> list[str]:
+    from hotline.models import Capture
+
+    with hl.db.sessions() as session:
+        return [f"capture {c.id} of {c.reported_url.url} ({c.reported_url.state}), {c.started_at:%Y-%m-%d}"
+                for c in (session.get(Capture, i) for i in capture_ids) if c]

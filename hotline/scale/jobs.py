@@ -37,6 +37,9 @@ JOBS: dict[str, JobSpec] = {
                 ("hotline.outbox:deliver_due", "hotline.outbox:run", "hotline.outbox:deliver")),
         JobSpec("monitor", "monitor", 60.0, ("hotline.monitor",),
                 ("hotline.monitor:run_due", "hotline.monitor:run_due_checks", "hotline.monitor:run")),
+        # On the capture hosts: they are the ones that write to the evidence store.
+        JobSpec("evidence-reseal", "capture", 60.0, ("hotline.evidence.jobs",), ()),
+        JobSpec("evidence-retention", "capture", 600.0, ("hotline.evidence.jobs",), ()),
     )
 }
 

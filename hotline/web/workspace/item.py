@@ -24,7 +24,15 @@ from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.views import latest_capture, url_view
-from hotline.web.workspace.base import PREFIX, Forbidden, NotFound, Workspace, redirect, workspace_of
+from hotline.web.workspace.base import (
+    PREFIX,
+    Forbidden,
+    NotFound,
+    Workspace,
+    format_when,
+    redirect,
+    workspace_of,
+)
 
 TAXONOMY = {
     "legal": list(LegalAssessment),
@@ -51,8 +59,10 @@ def _history(session: Session, row: ReportedUrl, media_ids: list[int]) -> list[A
     about_media = and_(AuditEvent.subject_type == "media_item",
                        AuditEvent.subject_id.in_([str(i) for i in media_ids]))
     about_url = and_(AuditEvent.subject_type == "reported_url", AuditEvent.subject_id == str(row.id))
+    about_reports = and_(AuditEvent.subject_type == "report",  # legal holds
+                         AuditEvent.subject_id.in_([link.report.reference for link in row.report_links]))
     return list(session.scalars(
-        select(AuditEvent).where(or_(about_url, about_media)).order_by(AuditEvent.id.desc()).limit(200)
+        select(AuditEvent).where(or_(about_url, about_media, about_reports)).order_by(AuditEvent.id.desc()).limit(200)
     ))
 
 
@@ -162,6 +172,8 @@ def register(router: APIRouter) -> None:
             user = ws.require(request, session)
             row = load_row(session, url_id)
             capture = latest_capture(row)
+            if capture is not None and capture.purged_at is not None:
+                raise NotFound(f"The evidence of this capture was purged on {format_when(capture.purged_at)}.")
             if capture is None or not capture.warc_path:
                 raise NotFound(f"URL {url_id} has no captured evidence yet.")
             if any(is_known_match(m) for m in capture.media) and not has_role(user, "supervisor"):

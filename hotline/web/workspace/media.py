@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.evidence import EvidenceNotFound
 from hotline.models import MediaItem, User
-from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, workspace_of
+from hotline.web.workspace.base import PREFIX, NotFound, Workspace, format_when, redirect, workspace_of
 from hotline.web.workspace.item import is_known_match
 
 PREVIEW_SIZE = 360
@@ -58,6 +58,8 @@ def _visible(ws: Workspace, request: Request, user: User, media: MediaItem, view
 
 
 def _blob(ws: Workspace, media: MediaItem) -> bytes:
+    if media.capture.purged_at is not None:
+        raise NotFound(f"The evidence for this item was purged on {format_when(media.capture.purged_at)}.")
     try:
         if media.blob:
             return ws.hotline.evidence.get_blob(media.blob)
