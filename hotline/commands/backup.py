@@ -12,7 +12,7 @@ from rich.console import Console
 from hotline.commands import fail as _fail
 from hotline.commands import state
 
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 PassphraseStdin = Annotated[

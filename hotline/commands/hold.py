@@ -13,7 +13,7 @@ from hotline.commands import state
 
 NAME = "hold"
 app = typer.Typer(no_args_is_help=True, help="Legal hold: keep a report's evidence from any purge.")
-console = Console()
+console = Console(soft_wrap=True)
 
 SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor who decides, for the audit log.")]
 

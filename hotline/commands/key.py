@@ -19,7 +19,7 @@ from hotline.commands import state
 
 NAME = "key"
 app = typer.Typer(no_args_is_help=True, help="Master keys of the evidence: status, rotate, reseal, retire.")
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 ActorOption = Annotated[str, typer.Option("--as", help="Who does it, for the audit log.")]
