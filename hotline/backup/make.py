@@ -113,9 +113,8 @@ def _database(app: Hotline, out: Path, files: list[dict[str, Any]], skip: bool) 
         revision = _sqlite_online_backup(Path(source), out / SQLITE_FILE)
         files.append(_entry(out, SQLITE_FILE))
         return {"kind": "sqlite", "file": SQLITE_FILE, "revision": revision}
-    dump_cmd, restore_cmd = postgres.commands(url, out / postgres.DUMP_FILE)
     info: dict[str, Any] = {"kind": "postgresql", "file": None, "revision": _revision(app),
-                            "pg_dump": dump_cmd, "pg_restore": restore_cmd}
+                            "pg_dump": postgres.commands(url, out / postgres.DUMP_FILE)[0]}
     if skip:
         return info
     try:

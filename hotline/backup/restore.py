@@ -84,7 +84,8 @@ def restore_backup(settings: Settings, source: Path, *, keys_dir: Path | None = 
     kind = database.get("kind", "sqlite")
     pg_hint = None
     if kind == "postgresql" and not database.get("file"):
-        kind, pg_hint = "postgresql (not in the backup)", database.get("pg_restore")
+        # Into this instance's database (the manifest's command names the database that was backed up).
+        kind, pg_hint = "postgresql (not in the backup)", postgres.commands(settings.database, source / postgres.DUMP_FILE)[1]
     return RestoreResult(data_dir, kind, evidence, [k.hex for k in keys], unreadable, pg_hint)
 
 

@@ -24,6 +24,7 @@ PassphraseFile = Annotated[
                  help="Read the passphrase from this file's first line (or HOTLINE_BACKUP_PASSPHRASE_FILE)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ActorOption = Annotated[str, typer.Option("--as", help="Who does it, for the audit log.")]
 
 
 def backup(
@@ -36,9 +37,11 @@ def backup(
     skip_database: Annotated[
         bool, typer.Option("--skip-database", help="PostgreSQL only: its own backups cover the database.")
     ] = False,
+    actor: ActorOption = "cli",
     as_json: JsonOption = False,
 ) -> None:
     """Back up the database, the sealed evidence and the keys (apart, or sealed with a passphrase)."""
+    from hotline import audit
     from hotline.backup import BackupError, make_backup
     from hotline.backup.keys import read_passphrase
 
@@ -53,6 +56,10 @@ def backup(
                 result = make_backup(hl, out, keys_out=keys_out, passphrase=passphrase, skip_database=skip_database)
         except BackupError as exc:
             _fail(str(exc))
+        with hl.db.session() as session:  # whoever holds a backup and its keys reads every piece of evidence
+            audit.record(session, actor, "backup.create", None, None, out=str(out.resolve()),
+                         evidence_files=result.evidence_files, keys=result.keys["mode"],
+                         database=bool(result.database.get("file")))
     if as_json:
         print(json.dumps({"out": str(result.out), "database": result.database, "evidence_files": result.evidence_files,
                           "evidence_bytes": result.evidence_bytes, "keys": result.keys, "unreadable": result.unreadable}))
@@ -79,9 +86,11 @@ def restore(
     accept_unreadable: Annotated[
         bool, typer.Option("--accept-unreadable", help="Restore even evidence files that do not open.")
     ] = False,
+    actor: ActorOption = "cli",
     as_json: JsonOption = False,
 ) -> None:
     """Restore a backup into an empty data dir (and empty database), after checking every file."""
+    from hotline import audit
     from hotline.app import Hotline
     from hotline.backup import BackupError, needs_passphrase, restore_backup
     from hotline.backup.keys import read_passphrase
@@ -97,8 +106,12 @@ def restore(
                                     accept_unreadable=accept_unreadable)
     except BackupError as exc:
         _fail(str(exc))
-    with Hotline(settings) as hl:
-        hl.init()  # the schema of an older backup is brought up to date
+    if result.pg_restore is None:  # else the database is still to be restored by hand: leave it empty
+        with Hotline(settings) as hl:
+            hl.init()  # the schema of an older backup is brought up to date
+            with hl.db.session() as session:
+                audit.record(session, actor, "backup.restore", None, None, source=str(source.resolve()),
+                             evidence_files=result.evidence_files, unreadable=len(result.unreadable))
     if as_json:
         print(json.dumps({"data_dir": str(result.data_dir), "database": result.database,
                           "evidence_files": result.evidence_files, "keys": result.keys,

@@ -4,7 +4,10 @@ every report and every piece of evidence reads back the same; keys never lie bes
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -63,6 +66,10 @@ def test_a_backup_restores_into_an_empty_data_dir_and_reads_back(captured: Captu
     with Hotline(load_settings(data_dir=target)) as restored:
         assert every_evidence(restored) == before_evidence
     assert restore("audit", "verify").exit_code == 0
+    assert [e["action"] for e in json.loads(restore("audit", "ls", "--action", "backup.", "--json").stdout)] \
+        == ["backup.restore"]
+    assert [e["action"] for e in json.loads(captured.cli("audit", "ls", "--action", "backup.", "--json").stdout)] \
+        == ["backup.create"]
     # and the keys were never in the backup
     _assert_no_key_material(captured, tmp_path / "backup")
 
@@ -156,12 +163,15 @@ def test_a_restore_checks_everything_before_writing(captured: Captured, tmp_path
 def test_the_backup_of_a_running_instance_is_consistent(captured: Captured, tmp_path: Path) -> None:
     from hotline.models import Report, ReportSource
 
-    with captured.app() as app, app.db.session() as session:
-        # given a writer in the middle of a transaction
+    from hotline.backup import make_backup
+
+    with captured.app() as app, captured.app() as writer, writer.db.session() as session:
+        # given a writer in the middle of a transaction (holding SQLite's write lock)
         session.add(Report(reference="HL-IN-FLIGHT", source=ReportSource.CLI))
         session.flush()
-        made = captured.cli("backup", "--out", str(tmp_path / "b"), "--keys-out", str(tmp_path / "k"))
-        assert made.exit_code == 0, made.output
+        # when the instance is backed up meanwhile
+        made = make_backup(app, tmp_path / "b", keys_out=tmp_path / "k")
+        assert made.evidence_files > 0
     target = tmp_path / "r" / "var"
     restore = _restored_cli(target)
     assert restore("restore", "--from", str(tmp_path / "b"), "--keys-from", str(tmp_path / "k")).exit_code == 0
@@ -185,8 +195,6 @@ def postgres_pair():  # type: ignore[no-untyped-def]
 
 
 def test_postgresql_backup_runs_pg_dump_and_restores_with_pg_restore(postgres_pair, care_net, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed")
     source_url, target_url = postgres_pair
@@ -229,6 +237,16 @@ def test_postgresql_backup_can_leave_the_database_to_its_own_tools(postgres_pair
     done = target("restore", "--from", str(tmp_path / "b"), "--keys-from", str(tmp_path / "k"))
     assert done.exit_code == 0, done.output
     assert "pg_restore" in done.output
+    # the commands it prints do the database part: dump the source, restore into the still empty target
+    if shutil.which("pg_dump"):
+        subprocess.run(manifest["database"]["pg_dump"], shell=True, check=True)
+        hint = next(line.strip() for line in done.output.splitlines() if line.strip().startswith("pg_restore"))
+        subprocess.run(hint, shell=True, check=True)
+        assert target("init").exit_code == 0
+        with Hotline(load_settings(data_dir=tmp_path / "r" / "var", database_url=target_url)) as restored:
+            assert [k.hex for k in restored.keyring.all_keys()] == manifest["keys"]["ids"]
+            assert restored.evidence.get_blob(hashlib.sha256(b"synthetic evidence").hexdigest())
+        assert target("audit", "verify").exit_code == 0
     # a SQLite backup does not go into PostgreSQL settings, nor the other way round
     wrong = _restored_cli(tmp_path / "r3")("restore", "--from", str(tmp_path / "b"), "--keys-from", str(tmp_path / "k"))
     assert wrong.exit_code == 2 and "postgresql database but the settings use sqlite" in wrong.output
