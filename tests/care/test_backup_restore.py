@@ -161,9 +161,8 @@ def test_a_restore_checks_everything_before_writing(captured: Captured, tmp_path
 
 
 def test_the_backup_of_a_running_instance_is_consistent(captured: Captured, tmp_path: Path) -> None:
-    from hotline.models import Report, ReportSource
-
     from hotline.backup import make_backup
+    from hotline.models import Report, ReportSource
 
     with captured.app() as app, captured.app() as writer, writer.db.session() as session:
         # given a writer in the middle of a transaction (holding SQLite's write lock)
