@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -48,6 +49,9 @@ def backup(
     with state.hotline() as hl:
         try:
             passphrase = None
+            if keys_out is None and not (passphrase_stdin or passphrase_file or sys.stdin.isatty()):
+                raise BackupError("choose where the keys go: --keys-out DIR (kept apart from the backup) or a "
+                                  "passphrase (--passphrase-stdin or --passphrase-file)")
             if passphrase_stdin or passphrase_file or keys_out is None:
                 passphrase = read_passphrase(passphrase_stdin, passphrase_file, confirm=True)
             if passphrase is not None and keys_out is not None:

@@ -156,7 +156,7 @@ class EvidenceStore:
             yield
 
     def files(self, after: str | None = None) -> Iterator[str]:
-        """Every sealed file (relative path), WARCs then blobs, in a stable order; only those after
+        """Every sealed file (relative path), blobs then WARCs, in a stable order; only those after
         `after` when given, so a long walk can stop and resume."""
         cursor = tuple(after.split("/")) if after else ()
         for top in ("blobs", "warc"):
