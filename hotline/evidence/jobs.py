@@ -41,5 +41,5 @@ def retention_job(app: Hotline) -> int:
     return result.captures
 
 
-background.register("evidence-reseal", reseal.background_job)
-background.register("evidence-retention", retention_job)
+background.register("evidence_reseal", reseal.background_job)
+background.register("evidence_retention", retention_job)

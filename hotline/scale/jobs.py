@@ -30,6 +30,7 @@ class JobSpec:
     functions: tuple[str, ...]  # "module:function" fallbacks, tried in order
 
 
+# Names become Celery task function names (hotline.job.NAME): identifiers only.
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
@@ -38,8 +39,8 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("monitor", "monitor", 60.0, ("hotline.monitor",),
                 ("hotline.monitor:run_due", "hotline.monitor:run_due_checks", "hotline.monitor:run")),
         # On the capture hosts: they are the ones that write to the evidence store.
-        JobSpec("evidence-reseal", "capture", 60.0, ("hotline.evidence.jobs",), ()),
-        JobSpec("evidence-retention", "capture", 600.0, ("hotline.evidence.jobs",), ()),
+        JobSpec("evidence_reseal", "capture", 60.0, ("hotline.evidence.jobs",), ()),
+        JobSpec("evidence_retention", "capture", 600.0, ("hotline.evidence.jobs",), ()),
     )
 }
 

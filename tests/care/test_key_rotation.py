@@ -175,5 +175,6 @@ def test_the_background_executor_knows_the_reseal_job() -> None:
     from hotline.background import load_jobs
     from hotline.scale.jobs import JOBS, resolve_job
 
-    assert "evidence-reseal" in load_jobs() and "evidence-retention" in load_jobs()
-    assert resolve_job("evidence-reseal") is background_job and JOBS["evidence-reseal"].queue == "capture"
+    assert "evidence_reseal" in load_jobs() and "evidence_retention" in load_jobs()
+    assert resolve_job("evidence_reseal") is background_job and JOBS["evidence_reseal"].queue == "capture"
+    assert all(name.isidentifier() for name in JOBS), "Celery makes a function of each job name"
