@@ -91,8 +91,9 @@ def test_a_command_on_a_missing_data_dir_says_run_init_and_creates_nothing(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.csv").write_text("sha256\n" + "ab" * 32 + "\n")
     before = sorted(tmp_path.rglob("*"))
-    done = CliRunner().invoke(cli_app, NEEDS_A_DATA_DIR[name], env={"HOTLINE_DATA_DIR": str(tmp_path / "var")},
-                              input="a long synthetic passphrase\n")
+    # A broker is named so that worker and scheduler, which check their broker first, reach the data dir.
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "var"), "HOTLINE_BROKER_URL": "redis://127.0.0.1:6379/15"}
+    done = CliRunner().invoke(cli_app, NEEDS_A_DATA_DIR[name], env=env, input="a long synthetic passphrase\n")
     assert done.exit_code == 2, done.output
     assert done.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'var'} holds no hotline data yet: run `hotline init` first"
