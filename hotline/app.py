@@ -99,6 +99,8 @@ class Hotline:
             max_seconds=s.capture_max_seconds,
             max_redirects=s.capture_max_redirects,
             max_resources=s.capture_max_resources,
+            log_level=s.log_level,
+            log_format=s.log_format,
         )
 
     def close(self) -> None:

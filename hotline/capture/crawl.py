@@ -97,6 +97,7 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
             "scrapy.extensions.throttle.AutoThrottle": None,
         },
         "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the worker's own handler (hotline.ops.logs) writes the lines
         "LOGSTATS_INTERVAL": 0,
         "REACTOR_THREADPOOL_MAXSIZE": 16,
     }
@@ -115,8 +116,15 @@ def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
     def finish(state: JobState, result: CaptureResult) -> None:
         recorder.submit(to_record(state, result))
 
+    # Scrapy sets its loggers to DEBUG and says a lot at INFO (settings, versions, stats dumps): below
+    # DEBUG only its warnings and errors reach our log.
+    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    if not verbose:
+        logging.getLogger("scrapy.utils.log").setLevel(logging.WARNING)
     try:
         process = CrawlerProcess(scrapy_settings(options, guard_name))
+        if not verbose:
+            logging.getLogger("scrapy").setLevel(logging.WARNING)
         process.crawl(
             CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish,
             backlog_bytes=recorder.backlog_bytes,

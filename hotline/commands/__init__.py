@@ -20,8 +20,11 @@ class State:
     def hotline(self) -> Hotline:
         from hotline.app import Hotline
         from hotline.config import load_settings
+        from hotline.ops.logs import configure_from_settings
 
-        return Hotline(load_settings(self.config))
+        settings = load_settings(self.config)
+        configure_from_settings(settings)  # every command logs the same way, in one place
+        return Hotline(settings)
 
 
 state = State()
