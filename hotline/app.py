@@ -104,6 +104,14 @@ class Hotline:
         )
 
     def close(self) -> None:
+        # Services holding processes or files (the hashing pool) release them now, not at interpreter exit,
+        # where a pool's semaphores are left for Python's resource tracker to complain about.
+        with self._services_lock:
+            services, self._services = list(self._services.values()), {}
+        for service in services:
+            closing = getattr(service, "close", None)
+            if callable(closing):
+                closing()
         self.db.dispose()
 
     def __enter__(self) -> Self:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -27,6 +30,9 @@ def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> Non
     admin = start_admin_server(app, web.state.ops)
     if worker:
         worker.start()
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again, which by default kills the process
+    # before the finally below stops the background worker and releases its resources: exit normally.
+    signal.signal(signal.SIGTERM, _exit_normally)
     try:
         trusted = app.settings.trusted_proxies
         log.info("serving on %s:%s (%s)", host, port, "with the embedded executor" if worker else "web only")
@@ -40,3 +46,7 @@ def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> Non
         if worker:
             worker.stop()
             worker.join(timeout=30)
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)

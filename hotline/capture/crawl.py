@@ -116,15 +116,8 @@ def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
     def finish(state: JobState, result: CaptureResult) -> None:
         recorder.submit(to_record(state, result))
 
-    # Scrapy sets its loggers to DEBUG and says a lot at INFO (settings, versions, stats dumps): below
-    # DEBUG only its warnings and errors reach our log.
-    verbose = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
-    if not verbose:
-        logging.getLogger("scrapy.utils.log").setLevel(logging.WARNING)
     try:
         process = CrawlerProcess(scrapy_settings(options, guard_name))
-        if not verbose:
-            logging.getLogger("scrapy").setLevel(logging.WARNING)
         process.crawl(
             CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish,
             backlog_bytes=recorder.backlog_bytes,

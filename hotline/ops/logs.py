@@ -72,6 +72,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(masked, ensure_ascii=False)
 
 
+class _QuietLibraries(logging.Filter):
+    """Libraries that say a lot at INFO an operator never acts on: only their warnings, unless DEBUG."""
+
+    NAMES = ("scrapy", "twisted", "filelock", "hpack", "alembic.runtime.plugins", "httpx", "urllib3", "asyncio",
+             "multipart")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING or logging.getLogger().level <= logging.DEBUG:
+            return True
+        return not any(record.name == name or record.name.startswith(name + ".") for name in self.NAMES)
+
+
 class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever sys.stderr is when the record is emitted (test runners swap it)."""
 
@@ -104,11 +116,10 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = HotlineHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.setLevel(level)  # also for loggers that set themselves lower (Scrapy sets DEBUG)
+    # A filter on the handler, not logger levels: libraries reset their own loggers' levels (Scrapy does).
+    handler.addFilter(_QuietLibraries())
     root.addHandler(handler)
     root.setLevel(level)
-    # Libraries that are chatty at INFO about things an operator does not act on.
-    for name in ("httpx", "urllib3", "asyncio", "multipart"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def configure_from_settings(settings: Settings) -> None:

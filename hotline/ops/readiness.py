@@ -75,11 +75,14 @@ class Readiness:
         return answers
 
     def database(self) -> str | None:
-        from alembic.runtime.migration import MigrationContext
+        from sqlalchemy import inspect, text
 
         try:
             with self.app.db.engine.connect() as connection:
-                current = set(MigrationContext.configure(connection).get_current_heads())
+                # No alembic_version table: `hotline init` never ran on this database.
+                migrated = inspect(connection).has_table("alembic_version")
+                query = text("SELECT version_num FROM alembic_version")
+                current = set(connection.scalars(query)) if migrated else set()
         except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the answer is "unreachable"
             log.warning("readiness: database unreachable: %s: %s", exc.__class__.__name__, exc)
             return "database unreachable"
