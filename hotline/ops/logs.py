@@ -120,6 +120,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler.addFilter(_QuietLibraries())
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # Python warnings become log records (py.warnings), in the same format
 
 
 def configure_from_settings(settings: Settings) -> None:
