@@ -23,7 +23,6 @@ def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> Non
     from hotline.scale import broker_configured
     from hotline.web import create_app
 
-    app.init()
     # With a broker the Celery workers and scheduler do the background work, on whatever hosts run them.
     worker = BackgroundWorker(app) if background and not broker_configured(app.settings) else None
     web = create_app(app, on_new_work=worker.wake.set if worker else None, captures=worker is not None)
