@@ -38,14 +38,14 @@ def test_a_prefork_worker_serves_what_its_children_measured(pg_url, make_hotline
                              queue_prefix=cluster.env["HOTLINE_QUEUE_PREFIX"], data_dir=app.settings.data_dir)
     make_celery(settings).send_task(stage_task_name("triage"), kwargs={"ids": [row.id]})
 
-    def triage_runs() -> float:
-        return value(httpx.get(f"{admin}/metrics").text, "hotline_stage_urls_total", stage="triage") or 0
+    def triage_runs() -> float:  # counted when the run ends (its URLs are counted when it starts)
+        return value(httpx.get(f"{admin}/metrics").text, "hotline_stage_seconds_count", stage="triage") or 0
 
     # Then: the parent's /metrics adds up what the child recorded; /readyz checks what a worker needs
     wait_until(lambda: triage_runs() == 1, 60, "the triage run to show in the worker's metrics", cluster.output)
     metrics = httpx.get(f"{admin}/metrics").text
     ready = httpx.get(f"{admin}/readyz")
-    assert value(metrics, "hotline_stage_seconds_count", stage="triage") == 1
+    assert value(metrics, "hotline_stage_urls_total", stage="triage") == 1
     assert value(metrics, "hotline_urls", state="new") is None  # database figures are the web app's to serve
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "data_dir": "ok", "broker": "ok"}
