@@ -180,6 +180,13 @@ class Settings(BaseSettings):
             raise ValueError("it must be at least 16 characters (e.g. from `openssl rand -hex 32`)")
         return value
 
+    @field_validator("capture_check_seconds")
+    @classmethod
+    def _check_positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("it must be greater than 0")
+        return value
+
     @field_validator("metrics_port")
     @classmethod
     def _check_port(cls, value: int | None) -> int | None:

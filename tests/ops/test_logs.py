@@ -112,6 +112,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     ("HOTLINE_LOG_LEVEL", "LOUD", "'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("HOTLINE_LOG_FORMAT", "xml", "'xml' is not text or json"),
     ("HOTLINE_METRICS_PORT", "70000", "70000 is not a port number from 0 to 65535"),
+    ("HOTLINE_CAPTURE_CHECK_SECONDS", "0", "it must be greater than 0"),
 ])
 def test_a_bad_logging_or_metrics_setting_is_one_line(tmp_path: Path, name: str, bad: str, said: str) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "HOTLINE_DATA_DIR": str(tmp_path / "var"), name: bad}
