@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
@@ -32,11 +31,22 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        print(f"hotline {version('hotline')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML settings file (or HOTLINE_CONFIG).")
     ] = None,
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and stop.")
+    ] = False,
 ) -> None:
     state.config = config
 
@@ -44,7 +54,7 @@ def _global(
 @app.command()
 def init() -> None:
     """Create or upgrade the data directory, the database and the evidence key."""
-    with state.hotline() as hl:
+    with state.hotline(initialised=False) as hl:
         hl.init()
         console.print(f"ready: {hl.settings.data_dir.resolve()} ({_safe_url(hl.db.url)})")
 
@@ -52,19 +62,21 @@ def init() -> None:
 @app.command()
 def submit(
     urls: Annotated[list[str], typer.Argument(help="One or more addresses to report.")],
-    category: Annotated[str | None, typer.Option(help="What the reporter saw.")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="What the reporter saw: csam, grooming, adult-minors or other.")
+    ] = None,
     description: Annotated[str | None, typer.Option()] = None,
     referer: Annotated[str | None, typer.Option(help="The page the reporter came from.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record a report and print its reference."""
-    from hotline.pipeline.intake import NothingToReport, submit_report
+    from hotline.pipeline.intake import NothingToReport, UnknownCategory, submit_report
 
     with state.hotline() as hl, hl.db.session() as session:
         try:
             result = submit_report(session, urls, category=category, description=description, referer=referer,
                                    reopen_after=timedelta(hours=hl.settings.capture_dedup_hours))
-        except NothingToReport as exc:
+        except (NothingToReport, UnknownCategory) as exc:
             _fail(f"nothing was recorded: {exc}")
         reference = result.report.reference
     rejected = [{"url": r.text, "reason": r.reason} for r in result.rejected]
@@ -82,15 +94,17 @@ def process(
     stage: Annotated[list[str] | None, typer.Option(help="Only these stages.")] = None,
 ) -> None:
     """Run the pipeline stages in this process (capture in its own worker process)."""
+    from hotline.commands.progress import StageProgress
     from hotline.pipeline.runner import STAGE_BY_NAME, STAGES, process_until_idle, run_stage_once
 
+    unknown = [name for name in stage or () if name not in STAGE_BY_NAME]
+    if unknown:
+        _fail(f"unknown stage {', '.join(unknown)}: choose from {', '.join(STAGE_BY_NAME)}")
     chosen = tuple(STAGE_BY_NAME[name] for name in stage) if stage else STAGES
     with state.hotline() as hl:
         if until_idle:
-            with console.status("processing…") as status:
-                done = process_until_idle(
-                    hl, chosen, on_progress=lambda name, n: status.update(f"{name}: {n} done")
-                )
+            with StageProgress(console, hl, chosen) as progress:
+                done = process_until_idle(hl, chosen, on_progress=progress.batch_done)
         else:
             done = {s.name: run_stage_once(hl, s) for s in chosen}
         stuck = stuck_rows(hl)
@@ -188,22 +202,30 @@ def capture_worker() -> None:
 @app.command()
 def demo(
     data_dir: Annotated[Path | None, typer.Option(help="Where the demo keeps its data.")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve, with the synthetic internet still up.")]
+    = False,
+    port: Annotated[int | None, typer.Option(help="Port to serve on (with --serve).")] = None,
 ) -> None:
     """Run the whole path on a synthetic internet on loopback and print what happened."""
     from hotline.demo import run_demo
 
-    run_demo(data_dir=data_dir, console=console)
+    run_demo(data_dir=data_dir, console=console, serve=serve, port=port)
 
 
 def _print_report(view: dict[str, Any]) -> None:
+    from hotline.commands.tables import table as cli_table
+
     console.print(f"[bold]{view['reference']}[/] from {view['source']} at {view['received_at']}")
     if hold := view.get("legal_hold"):
         console.print(f"[bold]on legal hold[/] since {hold['at']} by {hold['by']}: {hold['reason']}")
-    table = Table("url", "state", "capture", "media", "country", "proposals")
-    for url in view["urls"]:
+    # "#" is the URL's number in the report: what `assess --url N` and `recapture --url N` take.
+    table = cli_table("#", "url", "state", "capture", "media", "country", "proposals",
+                      wide=("url", "proposals"))
+    for number, url in enumerate(view["urls"], start=1):
         capture = url["capture"] or {}
         hosting = url["hosting"] or {}
         table.add_row(
+            str(number),
             url["url"],
             url["state"],
             f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip(),

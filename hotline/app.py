@@ -105,9 +105,19 @@ class Hotline:
             max_seconds=s.capture_max_seconds,
             max_redirects=s.capture_max_redirects,
             max_resources=s.capture_max_resources,
+            log_level=s.log_level,
+            log_format=s.log_format,
         )
 
     def close(self) -> None:
+        # Services holding processes or files (the hashing pool) release them now, not at interpreter exit,
+        # where a pool's semaphores are left for Python's resource tracker to complain about.
+        with self._services_lock:
+            services, self._services = list(self._services.values()), {}
+        for service in services:
+            closing = getattr(service, "close", None)
+            if callable(closing):
+                closing()
         self.db.dispose()
 
     def __enter__(self) -> Self:

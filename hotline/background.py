@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from hotline.ops.metrics import timed_job
+
 if TYPE_CHECKING:
     from hotline.app import Hotline
 
@@ -71,7 +73,8 @@ class BackgroundWorker(threading.Thread):
             busy = 0
             for name, job in jobs.items():
                 try:
-                    busy += job(self.app)
+                    with timed_job(name):
+                        busy += job(self.app)
                 except Exception:  # a failing job must not stop the others; it is logged and retried
                     log.exception("background job %s failed", name)
             if not busy:

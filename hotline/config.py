@@ -152,6 +152,51 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     secret_key: str | None = None
 
+    # Operations (hotline/ops/): logs, probes and metrics.
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
+    log_format: str = "text"  # text | json (one object per line)
+    metrics_token: str | None = None  # Bearer token /metrics asks for; without one the app does not serve it
+    metrics_host: str = "127.0.0.1"  # the admin listener (/metrics, /healthz, /readyz) of serve, worker, scheduler
+    metrics_port: int | None = None  # None: no admin listener
+    capture_check_seconds: float = 300.0  # how often readiness re-checks that a capture worker starts
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError(f"{value!r} is not text or json")
+        return value.lower()
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if len(value) < 16:
+            raise ValueError("it must be at least 16 characters (e.g. from `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("capture_check_seconds")
+    @classmethod
+    def _check_positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("it must be greater than 0")
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _check_port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value < 65536:
+            raise ValueError(f"{value} is not a port number from 0 to 65535")
+        return value
+
     @field_validator("dns_nameservers")
     @classmethod
     def _check_nameservers(cls, value: list[str]) -> list[str]:

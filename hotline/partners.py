@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from hotline.models import Partner
 
 API_KEY_PREFIX = "hlk"
+# submit: send reports; feedback: tell us what became of our forwards; triage: assess through the API.
+PARTNER_ROLES: tuple[str, ...] = ("submit", "feedback", "triage")
 DEFAULT_ROLES: tuple[str, ...] = ("submit", "feedback")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -62,6 +64,9 @@ def create_partner(
         country = country.strip().upper()
         if not _COUNTRY.match(country):
             raise PartnerError(f"country {country!r} must be a two-letter code such as NL")
+    unknown = [role for role in roles if role not in PARTNER_ROLES]
+    if unknown:
+        raise PartnerError(f"unknown role {', '.join(map(repr, unknown))}: choose from {', '.join(PARTNER_ROLES)}")
     if endpoint is not None and not endpoint.startswith(("http://", "https://")):
         raise PartnerError(f"endpoint {endpoint!r} must be an http:// or https:// URL")
     if session.scalar(select(Partner).where(Partner.name == name)) is not None:

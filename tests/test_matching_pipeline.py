@@ -58,6 +58,7 @@ def test_hash_list_import_reports_bad_rows_and_keeps_the_rest(tmp_path: Path) ->
     )
     env = {"PATH": os.environ.get("PATH", ""), "HOTLINE_DATA_DIR": str(tmp_path / "var")}
     run = [sys.executable, str(REPO / "cli.py"), "hashlist"]
+    subprocess.run([sys.executable, str(REPO / "cli.py"), "init"], env=env, check=True, timeout=120)
     done = subprocess.run([*run, "import", str(listing), "--name", "partner-list", "--verdict", "baseline",
                            "--json"], env=env, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -100,3 +100,26 @@ def _watch(proc: subprocess.Popen[str], alive: threading.Event, stalled: threadi
                 proc.kill()
             return
         alive.clear()
+
+
+def worker_starts(
+    options: CaptureOptions, *, timeout: float = 120.0, command: Sequence[str] = WORKER_COMMAND
+) -> str | None:
+    """Start a capture worker with an empty batch: None when it starts and finishes, else why not.
+
+    It imports everything a capture needs (Scrapy, Twisted) before it sees there is nothing to do, so
+    this costs what a worker start costs: seconds. Readiness checks call it rarely and keep the answer.
+    """
+    try:
+        done = subprocess.run(
+            list(command), input=_batch_input([], options), capture_output=True, env=worker_env(), check=False,
+            text=True, encoding="utf-8", timeout=timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"it did not finish an empty batch within {timeout:g} s"
+    except OSError as exc:
+        return f"it could not be run: {exc.strerror or exc.__class__.__name__}"
+    if done.returncode == 0 and '"done": true' in done.stdout:
+        return None
+    last = (done.stderr.strip().splitlines() or [""])[-1][:200]
+    return f"it exited with status {done.returncode}" + (f": {last}" if last else "")

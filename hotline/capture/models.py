@@ -58,6 +58,9 @@ class CaptureOptions(BaseModel):
     allowed_content_types: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTENT_TYPES))
     dns_timeout: float = 5.0
     concurrent_requests: int = 32
+    # The worker logs to stderr like the process that started it (HOTLINE_LOG_LEVEL, HOTLINE_LOG_FORMAT).
+    log_level: str = "INFO"
+    log_format: str = "text"
 
 
 class CaptureJob(BaseModel):

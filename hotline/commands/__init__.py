@@ -17,11 +17,22 @@ if TYPE_CHECKING:
 class State:
     config: Path | None = None
 
-    def hotline(self) -> Hotline:
+    def hotline(self, *, initialised: bool = True) -> Hotline:
+        """The application for a command. Unless `initialised=False` (init, demo), a missing or outdated
+        data dir or database stops the command with one line, before anything is created."""
         from hotline.app import Hotline
         from hotline.config import load_settings
+        from hotline.db import NotInitialised, check_initialised
+        from hotline.ops.logs import configure_from_settings
 
-        return Hotline(load_settings(self.config))
+        settings = load_settings(self.config)
+        configure_from_settings(settings)  # every command logs the same way, in one place
+        if initialised:
+            try:
+                check_initialised(settings)
+            except NotInitialised as exc:
+                fail(str(exc))
+        return Hotline(settings)
 
 
 state = State()

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "audit"
 app = typer.Typer(no_args_is_help=True, help="The append-only, hash-chained audit log.")
@@ -69,7 +69,7 @@ def ls(
     if as_json:
         print(json.dumps(events))
         return
-    table = Table("id", "at", "actor", "action", "subject", "detail")
+    table = cli_table("id", "at", "actor", "action", "subject", "detail", wide=("detail",))
     for e in events:
         subject_text = f"{e['subject_type'] or ''} {e['subject_id'] or ''}".strip()
         table.add_row(str(e["id"]), e["at"][:19], e["actor"], e["action"], subject_text,

@@ -100,7 +100,10 @@ def restore(
     from hotline.backup.keys import read_passphrase
     from hotline.config import load_settings
 
+    from hotline.ops.logs import configure_from_settings
+
     settings = load_settings(state.config)
+    configure_from_settings(settings)
     try:
         passphrase = None
         if keys_from is None and (passphrase_stdin or passphrase_file or needs_passphrase(source)):

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "forward"
 app = typer.Typer(
@@ -61,11 +61,12 @@ def ls(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("id", "url", "destination", "channel", "state", "tries", "last error / receipt")
+    table = cli_table("id", "url id", "destination", "channel", "state", "tries", "last error / receipt",
+                      wide=("destination", "last error / receipt"))
     for row in rows:
         detail = row["receipt"] if row["state"] == "delivered" else row["last_error"]
         table.add_row(str(row["id"]), str(row["reported_url_id"]), row["destination"], row["channel"],
-                      row["state"], str(row["attempts"]), (detail or "-")[:80])
+                      row["state"], str(row["attempts"]), detail or "-")
     console.print(table)
 
 
@@ -105,6 +106,7 @@ def sent(
 ) -> None:
     """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
     from hotline.assessment import Refused
+    from hotline.monitor import MonitorOptions
     from hotline.outbox import ForwardRefused, record_sent_by_hand
     from hotline.review import DEFAULT_CLI_USER, named_user, system_user
 
@@ -113,7 +115,8 @@ def sent(
             with hl.db.session() as session:
                 user = named_user(session, actor) if actor else system_user(
                     session, getattr(hl.settings, "cli_user", None) or DEFAULT_CLI_USER)
-                record_sent_by_hand(session, forward_id, user.name, note)
+                record_sent_by_hand(session, forward_id, user.name, note,
+                                    monitor=MonitorOptions.from_settings(hl.settings))
         except (ForwardRefused, Refused) as exc:
             _fail(str(exc))
     console.print(f"forward {forward_id} recorded as sent by hand")

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 app = typer.Typer(no_args_is_help=True, help="Import, list and remove hash lists.")
 
@@ -20,7 +20,7 @@ app = typer.Typer(no_args_is_help=True, help="Import, list and remove hash lists
 def import_(
     file: Path,
     name: Annotated[str, typer.Option(help="A name for the list.")],
-    verdict: Annotated[str, typer.Option(help="What a match means, e.g. baseline or national.")],
+    verdict: Annotated[str, typer.Option(help="What a match means: baseline, national, adult-minors, ...")],
     source: Annotated[str | None, typer.Option(help="Who published the list.")] = None,
     trusted: Annotated[bool, typer.Option(help="Trusted for auto-forward policies.")] = False,
     confirmations: Annotated[int, typer.Option(help="Analysts who confirmed its entries.")] = 0,
@@ -30,11 +30,13 @@ def import_(
     """Import a CSV/TSV or JSON-lines file with md5, sha1, sha256, phash and/or pdq columns."""
     from fingerprints import HashListError
     from hotline.hashlists import HashListExists, import_list
+    from hotline.rules.taxonomy import LegalAssessment
 
+    if verdict not in set(LegalAssessment):
+        _fail(f"unknown verdict {verdict!r}: choose from {', '.join(LegalAssessment)}")
     if not file.is_file():
         _fail(f"{file} is not a readable file")
     with state.hotline() as hl:
-        hl.init()
         try:
             with hl.db.session() as session, Console(stderr=True).status("importing…") as status:
                 done = import_list(session, file, name=name, verdict=verdict, source=source, trusted=trusted,
@@ -64,7 +66,8 @@ def ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print(json.dumps(lists))
         return
-    table = Table("name", "verdict", "source", "trusted", "confirmations", "hashes", "imported")
+    table = cli_table("name", "verdict", "source", "trusted", "confirmations", "hashes", "imported",
+                      wide=("source",))
     for item in lists:
         table.add_row(*(str(item[k]) for k in ("name", "verdict", "source", "trusted", "confirmations",
                                                "hashes", "imported_at")))

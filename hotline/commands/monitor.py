@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 import hotline.monitor  # noqa: F401 - registers the "monitor" job with `hotline serve`'s background loop
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "monitor"
 app = typer.Typer(
@@ -63,11 +63,12 @@ def ls(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table("id", "url", "state", "checks", "last check", "outcome", "next due", "detail")
+    table = cli_table("id", "url", "state", "checks", "last check", "outcome", "next due", "detail",
+                      wide=("url", "detail"))
     for row in rows:
         table.add_row(str(row["reported_url_id"]), row["url"], row["state"], str(row["checks"]),
                       _when(row["last_checked_at"]), row["last_outcome"] or "-", _when(row["next_due_at"]),
-                      (row["last_detail"] or "-")[:80])
+                      (row["last_detail"] or "-"))
     console.print(table)
 
 

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "partner"
 app = typer.Typer(no_args_is_help=True, help="Partner hotlines and their API credentials.")
@@ -15,17 +17,8 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
-def _hotline(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from hotline.app import Hotline
-    from hotline.config import load_settings
-
-    # The global --config option lives on the root command (cli.py).
-    return Hotline(load_settings(ctx.find_root().params.get("config")))
-
-
 @app.command("add")
 def add(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Partner id agreed with them, e.g. nl-meldpunt.")],
     country: Annotated[str, typer.Option("--country", help="Two-letter country code, e.g. NL.")],
     endpoint: Annotated[str | None, typer.Option(help="Where we forward reports to them.")] = None,
@@ -38,8 +31,7 @@ def add(
     """Add a partner and print its key id, API key and signing secret (shown only this once)."""
     from hotline.partners import DEFAULT_ROLES, PartnerError, create_partner
 
-    with _hotline(ctx) as hl:
-        hl.init()
+    with state.hotline() as hl:
         try:
             with hl.db.session() as session:
                 issued = create_partner(session, name, country=country, endpoint=endpoint,
@@ -59,7 +51,6 @@ def add(
 
 @app.command("outbound")
 def outbound(
-    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The partner, as added with `partner add`.")],
     endpoint: Annotated[str, typer.Option(help="Their intake URL, e.g. https://hotline.example/api/v1/reports.")],
     key_id: Annotated[str, typer.Option("--key-id", help="The key id they issued to us.")],
@@ -76,7 +67,7 @@ def outbound(
     from hotline import audit
     from hotline.models import Partner
 
-    with _hotline(ctx) as hl, hl.db.session() as session:
+    with state.hotline() as hl, hl.db.session() as session:
         partner = session.scalar(select(Partner).where(Partner.name == name.strip().lower()))
         if partner is None:
             err.print(f"error: no partner named {name!r}; add it first with `hotline partner add`")
@@ -91,13 +82,12 @@ def outbound(
 
 @app.command("ls")
 def ls(
-    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List partners (never their keys or secrets)."""
     from hotline.partners import list_partners
 
-    with _hotline(ctx) as hl, hl.db.sessions() as session:
+    with state.hotline() as hl, hl.db.sessions() as session:
         rows: list[dict[str, Any]] = [
             {"name": p.name, "country": p.country, "key_id": p.key_id, "endpoint": p.endpoint,
              "roles": list(p.roles or []), "created_at": p.created_at.isoformat()}
@@ -106,9 +96,8 @@ def ls(
     if as_json:
         print(json.dumps(rows))
         return
-    table = Table()
-    for column in ("name", "country", "key id", "endpoint", "roles", "created"):
-        table.add_column(column, no_wrap=column in ("name", "key id"))
+    table = cli_table("name", "country", "key id", "endpoint", "roles", "created",
+                      wide=("endpoint",))
     for row in rows:
         table.add_row(row["name"], row["country"] or "-", row["key_id"], row["endpoint"] or "-",
                       ",".join(row["roles"]), row["created_at"][:10])

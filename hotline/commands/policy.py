@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "policy"
 app = typer.Typer(no_args_is_help=True, help="Auto-forward policies: pause, resume, status, apply.")
@@ -66,7 +66,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         print(json.dumps({"paused": paused, "policies": policies}))
         return
     console.print("policies are [bold]paused[/]" if paused else "policies are not paused")
-    table = Table("policy", "enabled", "assess as", "conditions")
+    table = cli_table("policy", "enabled", "assess as", "conditions", wide=("conditions",))
     for p in policies:
         when = ", ".join(f"{key}={value}" for key, value in p["when"].items() if value is not None)
         table.add_row(p["id"], "yes" if p["enabled"] else "no", p["assess_as"], when)

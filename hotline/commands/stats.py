@@ -30,12 +30,15 @@ def stats(
     from_: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD, UTC); default 1 January.")]
     = None,
     to: Annotated[str | None, typer.Option("--to", help="Last day, included (YYYY-MM-DD); default today.")] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="table, csv, json or html.")] = Format.TABLE,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv, json or html.")] = Format.TABLE,
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of the terminal.")] = None,
 ) -> None:
     """The period's statistics: reports, validity, hosting countries, destinations, time to removal."""
     from hotline.stats import compute, render_csv, render_html, render_json, render_table
 
+    if output_format not in set(Format):
+        _fail(f"unknown format {output_format!r}: choose from {', '.join(Format)}")
+    output_format = Format(output_format)
     today = datetime.now(UTC).date()
     first = _day(from_, "--from") if from_ else date(today.year, 1, 1)
     last = _day(to, "--to") if to else today

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -67,11 +67,11 @@ def queue(
     if not items:
         console.print("nothing waits for assessment or approval")
         return
-    table = Table("id", "state", "rank", "reference", "url", "country", "pending", "claimed by")
+    # In rank order already (the JSON has the rank itself): the width goes to references and URLs.
+    table = cli_table("id", "reference", "url", "state", "country", "pending", "claimed by", wide=("url",))
     for item in items:
-        table.add_row(str(item["id"]), item["state"], str(item["rank"]), " ".join(item["references"]),
-                      item["url"], item["country"] or "-", str(item["pending_proposals"]),
-                      item["claimed_by"] or "-")
+        table.add_row(str(item["id"]), "\n".join(item["references"]), item["url"], item["state"],
+                      item["country"] or "-", str(item["pending_proposals"]), item["claimed_by"] or "-")
     console.print(table)
 
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.tables import table as cli_table
 
 NAME = "user"
 app = typer.Typer(no_args_is_help=True, help="Analyst, supervisor and admin accounts for the workspace.")
@@ -41,8 +41,8 @@ def add(
     """Create an account; asks for its password."""
     from hotline.auth import AuthError, create_user
 
-    password = _read_password(password_stdin)
     with state.hotline() as hl:
+        password = _read_password(password_stdin)  # after the data dir check: no password typed in vain
         try:
             with hl.db.session() as session:
                 user = create_user(session, name, role, password, actor="cli")
@@ -67,7 +67,7 @@ def ls(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = Fa
     if as_json:
         print(json.dumps(users))
         return
-    table = Table("name", "role", "active", "totp", "created")
+    table = cli_table("name", "role", "active", "totp", "created")
     for u in users:
         table.add_row(u["name"], u["role"], "yes" if u["active"] else "no", "yes" if u["totp"] else "no",
                       u["created_at"][:16])

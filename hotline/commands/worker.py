@@ -30,6 +30,7 @@ def worker(
 
     try:
         chosen = parse_queues(queues)
+        _check_broker()
         with state.hotline() as hl:
             _warn_if_sqlite(hl.db.url)
             run_worker(hl, chosen, concurrency, pool)
@@ -45,12 +46,22 @@ def scheduler() -> None:
     from hotline.scale.worker import run_scheduler
 
     try:
+        _check_broker()
         with state.hotline() as hl:
             _warn_if_sqlite(hl.db.url)
             run_scheduler(hl)
     except SettingsError as exc:
         err.print(f"error: {exc}")
         raise typer.Exit(2) from None
+
+
+def _check_broker() -> None:
+    """The scale-out settings first: without a broker nothing else about the set-up matters yet."""
+    from hotline.commands import state
+    from hotline.config import load_settings
+    from hotline.scale import scale_options
+
+    scale_options(load_settings(state.config))
 
 
 def _warn_if_sqlite(url: str) -> None:

@@ -36,6 +36,9 @@ class HashPool:
             return [fingerprint_bytes(data, ctype) for data, ctype in blobs]
         return list(self.pool.map(_fingerprint, blobs, chunksize=2))
 
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
 
 def _fingerprint(item: tuple[bytes, str | None]) -> MediaFingerprint:
     from fingerprints import fingerprint_bytes

@@ -17,6 +17,8 @@ from hotline.urls import UrlError, host_of, normalise_url
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 MAX_URLS_PER_REPORT = 100
+# What a reporter may say they saw: the public form's choices, and what the API and the CLI accept.
+REPORT_CATEGORIES: tuple[str, ...] = ("csam", "grooming", "adult-minors", "other")
 _REOPENABLE = (UrlState.CLOSED, UrlState.REMOVED, UrlState.REFUSED)
 _REPORTS, _URLS, _LINKS = (cast(Table, model.__table__) for model in (Report, ReportedUrl, ReportUrl))
 _INSERT_REPORT = insert(_REPORTS).returning(_REPORTS.c.id)
@@ -29,6 +31,13 @@ _INSERT_URL_UNLESS_KNOWN = {
 
 class NothingToReport(ValueError):
     """Every URL in the report was rejected; nothing was stored."""
+
+
+class UnknownCategory(ValueError):
+    """The category is not one of REPORT_CATEGORIES; nothing was stored."""
+
+    def __init__(self, category: str) -> None:
+        super().__init__(f"unknown category {category!r}: choose from {', '.join(REPORT_CATEGORIES)}")
 
 
 @dataclass
@@ -91,7 +100,10 @@ def submit_report(
     payload: dict[str, object] | None = None,
     reopen_after: timedelta = timedelta(hours=24),
 ) -> Submitted:
-    """Store a report and its URLs in the caller's transaction. Raises NothingToReport if none is valid."""
+    """Store a report and its URLs in the caller's transaction. Raises NothingToReport if none is valid,
+    UnknownCategory for a category outside REPORT_CATEGORIES."""
+    if category is not None and category not in REPORT_CATEGORIES:
+        raise UnknownCategory(category)
     accepted, rejected = check_urls(texts)
     if not accepted:
         reasons = "; ".join(f"{r.text!r}: {r.reason}" for r in rejected) or "no address given"

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.models import ReportedUrl, UrlState, utcnow
@@ -93,3 +93,15 @@ def release(session: Session, token: str) -> None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
+
+
+def waiting_rows(session: Session, states: Sequence[UrlState]) -> dict[UrlState, int]:
+    """Rows each stage could claim now: in its state, not leased (or lease ran out), attempts left."""
+    now = utcnow()
+    free = or_(ReportedUrl.lease_until.is_(None), ReportedUrl.lease_until < now)
+    query = (
+        select(ReportedUrl.state, func.count())
+        .where(ReportedUrl.state.in_(states), free, ReportedUrl.stage_attempts < MAX_STAGE_ATTEMPTS)
+        .group_by(ReportedUrl.state)
+    )
+    return {UrlState(state): int(count) for state, count in session.execute(query)}

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hotline.models import UrlState
+from hotline.ops.metrics import timed_stage
 from hotline.pipeline.lease import claim, note_failure, release
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> 
     if not taken:
         return 0
     try:
-        stage.function(app, token, taken)
+        with timed_stage(stage.name, len(taken)):
+            stage.function(app, token, taken)
     except Exception as exc:  # any stage bug or broken input: recorded, never the end of the run
         log.exception("stage %s failed on URLs %s", stage.name, taken)
         with app.db.sessions() as session:

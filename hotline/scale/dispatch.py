@@ -14,10 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
-
-from hotline.models import ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+from hotline.pipeline.lease import waiting_rows
 from hotline.pipeline.runner import STAGES
 from hotline.scale.jobs import JOBS, resolve_job
 from hotline.scale.options import ScaleOptions
@@ -25,7 +22,6 @@ from hotline.scale.tasks import job_task_name, stage_task_name
 
 if TYPE_CHECKING:
     from celery import Celery
-    from sqlalchemy.orm import Session
 
     from hotline.app import Hotline
 
@@ -33,19 +29,6 @@ log = logging.getLogger(__name__)
 
 # Never queue more than this many tasks for one stage in one round.
 MAX_QUEUED_PER_STAGE = 200
-
-
-def waiting_rows(session: Session) -> dict[UrlState, int]:
-    """Rows each stage could claim now: in its state, not leased (or lease ran out), attempts left."""
-    now = utcnow()
-    free = or_(ReportedUrl.lease_until.is_(None), ReportedUrl.lease_until < now)
-    states = [stage.waits_in for stage in STAGES]
-    query = (
-        select(ReportedUrl.state, func.count())
-        .where(ReportedUrl.state.in_(states), free, ReportedUrl.stage_attempts < MAX_STAGE_ATTEMPTS)
-        .group_by(ReportedUrl.state)
-    )
-    return {UrlState(state): int(count) for state, count in session.execute(query)}
 
 
 def queue_depth(celery: Celery, queue: str) -> int:
@@ -67,7 +50,7 @@ def queue_depth(celery: Celery, queue: str) -> int:
 def dispatch(app: Hotline, celery: Celery, options: ScaleOptions) -> dict[str, int]:
     """Queue stage tasks for waiting rows; returns how many tasks were sent per stage."""
     with app.db.sessions() as session:
-        waiting = waiting_rows(session)
+        waiting = waiting_rows(session, [stage.waits_in for stage in STAGES])
     sent: dict[str, int] = {}
     depth_cache: dict[str, int] = {}
     for stage in STAGES:

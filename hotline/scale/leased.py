@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from hotline.models import ReportedUrl, utcnow
+from hotline.ops.metrics import timed_stage
 from hotline.pipeline.lease import claim, release
 from hotline.pipeline.runner import Stage
 
@@ -75,7 +76,8 @@ def run_leased(
     keeper = LeaseKeeper(app, token, lease, give_up_after)
     keeper.start()
     try:
-        stage.function(app, token, taken)
+        with timed_stage(stage.name, len(taken)):
+            stage.function(app, token, taken)
     finally:
         keeper.stop()
         # What the stage did not move on is given back now rather than when the lease runs out.

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hotline.ops.metrics import timed_job
 from hotline.pipeline.runner import STAGES, Stage
 from hotline.scale.jobs import JOBS, resolve_job
 from hotline.scale.leased import run_leased
@@ -95,7 +96,8 @@ def _job_task(name: str, hotline: Callable[[], Hotline]) -> Callable[..., int]:
         if job is None:
             log.info("job %s is not installed here; nothing to do", name)
             return 0
-        done = int(job(hotline()))
+        with timed_job(name):
+            done = int(job(hotline()))
         if done:
             # More may be due right behind this batch: keep going rather than wait for the scheduler.
             task.app.send_task(job_task_name(name))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -10,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hotline.config import SettingsError
+from hotline.ops.admin import start_admin_server
 from hotline.scale.options import QUEUES, scale_options
 
 if TYPE_CHECKING:
@@ -28,14 +28,16 @@ def parse_queues(text: str) -> list[str]:
     return names
 
 
-def worker_argv(
-    app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None, loglevel: str = "INFO"
-) -> list[str]:
+def worker_argv(app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None) -> list[str]:
     options = scale_options(app.settings)
     if pool is not None and pool not in POOLS:
         raise SettingsError(f"unknown pool {pool}: choose from {', '.join(POOLS)}")
     chosen = pool or ("solo" if concurrency == 1 else "prefork")
+    loglevel = app.settings.log_level
+    # Celery's start-up banner is text on stdout; with JSON logs every line must be an object.
+    quiet = ["--quiet"] if app.settings.log_format == "json" else []
     return [
+        *quiet,
         "worker",
         f"--queues={','.join(options.queue(name) for name in queues)}",
         f"--concurrency={concurrency}",
@@ -51,21 +53,31 @@ def worker_argv(
 
 def run_worker(app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None = None) -> None:
     """Consume `queues` until stopped (SIGTERM: finish the running task, then exit)."""
+    from hotline.ops.endpoints import Operations
+    from hotline.ops.metrics import enable_multiprocess
     from hotline.scale.celery_app import make_celery
 
     argv = worker_argv(app, queues, concurrency, pool)
-    _log_to_stderr()
+    _log_like_every_command(app)
+    if app.settings.metrics_port is not None:
+        # Tasks run in prefork children: their metrics go to files the admin listener adds up.
+        enable_multiprocess()
+        # Figures from the database are the web app's to serve; a worker serves what it measured.
+        captures = bool({"capture", "monitor"} & set(queues))
+        start_admin_server(app, Operations(app, captures=captures, pipeline_metrics=False))
     make_celery(app.settings, app).worker_main(argv)
 
 
 def run_scheduler(app: Hotline) -> None:
     """Dispatch waiting rows and periodic jobs until SIGTERM or Ctrl-C."""
+    from hotline.ops.endpoints import Operations
     from hotline.scale.celery_app import make_celery
     from hotline.scale.dispatch import Scheduler
 
     options = scale_options(app.settings)
     scheduler = Scheduler(app, make_celery(app.settings, app), options)
-    _log_to_stderr()
+    _log_like_every_command(app)
+    start_admin_server(app, Operations(app, pipeline_metrics=False))
     signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
     try:
         scheduler.run()
@@ -73,5 +85,16 @@ def run_scheduler(app: Hotline) -> None:
         scheduler.stop()
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _log_like_every_command(app: Hotline) -> None:
+    """HOTLINE_LOG_LEVEL and HOTLINE_LOG_FORMAT, and Celery told to leave logging alone."""
+    from celery import signals
+
+    from hotline.ops.logs import configure_from_settings
+
+    configure_from_settings(app.settings)
+    # Any receiver of setup_logging makes Celery skip its own handlers (which would log twice, as text).
+    signals.setup_logging.connect(_logging_is_set_up, weak=False, dispatch_uid="hotline-logging")
+
+
+def _logging_is_set_up(**_: object) -> None:
+    pass

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
+from hotline.ops.endpoints import Operations, OpsEndpoints
 from hotline.web.security import SecurityHeaders
 
 if TYPE_CHECKING:
@@ -22,16 +23,19 @@ if TYPE_CHECKING:
 AREAS = ("hotline.web.public", "hotline.web.api", "hotline.web.workspace")
 
 
-def create_app(hotline: Hotline, on_new_work: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    hotline: Hotline, on_new_work: Callable[[], None] | None = None, *, captures: bool = False
+) -> FastAPI:
+    """The web app; `captures`: this process runs captures, so readiness checks a capture worker starts."""
     web = FastAPI(title="hotline", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.hotline = hotline
     # Intake calls this after committing, so the background worker starts at once instead of polling.
     web.state.on_new_work = on_new_work or (lambda: None)
+    # /healthz, /readyz, /metrics and request metrics, inside the security headers.
+    web.state.ops = Operations(hotline, captures=captures)
+    web.state.ops.start()
+    web.add_middleware(OpsEndpoints, ops=web.state.ops)
     web.add_middleware(SecurityHeaders)
-
-    @web.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
     @web.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

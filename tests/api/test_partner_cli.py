@@ -19,6 +19,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
     runner = CliRunner()
+    assert runner.invoke(cli.app, ["init"]).exit_code == 0
     return lambda *args: runner.invoke(cli.app, list(args))
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from cli import app as cli_app
 from hotline.models import AuditEvent, ReportedUrl, TakedownCheck, UrlState, User
+from hotline.monitor import MonitorOptions
 from hotline.outbox import ForwardRefused, forward_until_idle, record_sent_by_hand
 
 WEB_FORM = "https://www.facebook.example-synth.test/report"
@@ -86,15 +87,15 @@ def test_a_manual_forward_is_recorded_once_and_needs_a_note(make_hotline) -> Non
     forward_id = _failed_manual_forward(app)
     with app.db.session() as session:
         try:
-            record_sent_by_hand(session, forward_id, "ana", "   ")
+            record_sent_by_hand(session, forward_id, "ana", "   ", monitor=MonitorOptions())
             raise AssertionError("an empty note was accepted")
         except ForwardRefused as exc:
             assert "note" in str(exc)
     with app.db.session() as session:
-        record_sent_by_hand(session, forward_id, "ana", "ticket 1")
+        record_sent_by_hand(session, forward_id, "ana", "ticket 1", monitor=MonitorOptions())
     with app.db.session() as session:
         try:
-            record_sent_by_hand(session, forward_id, "ana", "ticket 2")
+            record_sent_by_hand(session, forward_id, "ana", "ticket 2", monitor=MonitorOptions())
             raise AssertionError("a delivered forward was recorded again")
         except ForwardRefused as exc:
             assert str(exc) == (f"forward {forward_id} is delivered; only a queued or failed manual forward "
@@ -107,7 +108,7 @@ def test_a_second_delivery_does_not_reschedule_monitoring(make_hotline) -> None:
     app = make_hotline()
     first = _failed_manual_forward(app)
     with app.db.session() as session:
-        record_sent_by_hand(session, first, "ana", "ticket 1")
+        record_sent_by_hand(session, first, "ana", "ticket 1", monitor=MonitorOptions())
     [url_id] = {f.reported_url_id for f in forwards(app)}
     queue_forward(app, url_id, destination="platform-meta", kind="platform", channel="web-form", address=WEB_FORM)
     second = forwards(app)[-1].id
@@ -115,7 +116,7 @@ def test_a_second_delivery_does_not_reschedule_monitoring(make_hotline) -> None:
         first_at = session.get(ReportedUrl, url_id).first_forwarded_at
     # when a second manual forward (still queued) is recorded as sent
     with app.db.session() as session:
-        record_sent_by_hand(session, second, "ana", "ticket 2")
+        record_sent_by_hand(session, second, "ana", "ticket 2", monitor=MonitorOptions())
     # then the URL keeps its first forwarding time and one pending check
     with app.db.sessions() as session:
         assert session.get(ReportedUrl, url_id).first_forwarded_at == first_at

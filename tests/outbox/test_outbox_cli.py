@@ -57,3 +57,27 @@ def test_ls_rejects_an_unknown_state(make_hotline, tmp_path) -> None:
     make_hotline(data_dir=data_dir)
     result = CliRunner().invoke(cli_app, ["forward", "ls", "--state", "lost"], env={"HOTLINE_DATA_DIR": str(data_dir)})
     assert result.exit_code == 2 and "unknown state 'lost'" in result.output
+
+
+def test_the_first_takedown_check_follows_the_configured_schedule(make_hotline, partner_endpoint, tmp_path) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from hotline.models import TakedownCheck
+
+    # given a forward to a partner and a hotline that checks first after 2.5 hours, not the default 1
+    data_dir = tmp_path / "var"
+    app = make_hotline(data_dir=data_dir)
+    add_partner(app, partner_endpoint.url)
+    url_id = seed_url(app, 1)
+    queue_forward(app, url_id)
+    env = {"HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_MONITOR_FIRST_CHECKS_HOURS": "2.5,12"}
+    # when the outbox delivers it
+    sent = CliRunner().invoke(cli_app, ["forward", "--until-idle"], env=env)
+    assert sent.exit_code == 0 and "delivered=1" in sent.output, sent.output
+    # then the URL's first check is due 2.5 hours after the delivery
+    [forward] = forwards(app)
+    with app.db.sessions() as session:
+        [check] = session.scalars(select(TakedownCheck).where(TakedownCheck.reported_url_id == url_id)).all()
+    assert check.due_at == forward.delivered_at + timedelta(hours=2.5)

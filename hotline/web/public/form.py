@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotline.i18n import N_
-from hotline.pipeline.intake import MAX_URLS_PER_REPORT, Rejected, check_urls
+from hotline.pipeline.intake import MAX_URLS_PER_REPORT, REPORT_CATEGORIES, Rejected, check_urls
 
 # The codes triage reads (hotline.pipeline.triage.PROVISIONAL_LEGAL); labels are in routes.py.
-CATEGORIES: tuple[str, ...] = ("csam", "grooming", "adult-minors", "other")
+CATEGORIES = REPORT_CATEGORIES
 MAX_BODY_BYTES = 64 * 1024  # the whole form as sent
 MAX_URLS_CHARS = 20_000
 MAX_DESCRIPTION_CHARS = 5_000

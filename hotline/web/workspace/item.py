@@ -21,6 +21,7 @@ from hotline.assessment import (
 from hotline.auth import has_role
 from hotline.evidence import EvidenceNotFound
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
+from hotline.monitor import MonitorOptions
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.views import latest_capture, url_view
@@ -159,7 +160,8 @@ def register(router: APIRouter) -> None:
                 raise NotFound(f"URL {url_id} has no forward {forward_id}.")
             check_not_claimed_by_other(session, forward.reported_url, user)
             try:
-                record_sent_by_hand(session, forward_id, user.name, note)
+                record_sent_by_hand(session, forward_id, user.name, note,
+                                    monitor=MonitorOptions.from_settings(ws.hotline.settings))
             except ForwardRefused as exc:
                 raise Refused(str(exc)) from None
         return redirect(f"{PREFIX}/items/{url_id}")
