@@ -62,9 +62,18 @@ NEEDS_A_DATA_DIR: dict[str, list[str]] = {
     "user ls": ["user", "ls"],
     "user totp": ["user", "totp", "ana"],
     "user logout-everywhere": ["user", "logout-everywhere", "ana"],
+    "backup": ["backup", "--out", "b", "--passphrase-stdin"],
+    "evidence purge": ["evidence", "purge", "--older-than", "30", "--dry-run"],
+    "hold set": ["hold", "set", "HL-2026-AAAA-BBBB", "--reason", "case 1", "--as", "sue"],
+    "hold release": ["hold", "release", "HL-2026-AAAA-BBBB", "--as", "sue"],
+    "hold ls": ["hold", "ls"],
+    "key status": ["key", "status"],
+    "key rotate": ["key", "rotate"],
+    "key reseal": ["key", "reseal"],
+    "key retire": ["key", "retire", "abcd1234"],
 }
 # These make the data dir, need none, or are the capture process's own entry point.
-WORK_WITHOUT_A_DATA_DIR = {"init", "demo", "rules check", "capture-worker"}
+WORK_WITHOUT_A_DATA_DIR = {"init", "demo", "rules check", "capture-worker", "restore", "key generate"}
 
 
 def _commands() -> list[str]:
@@ -112,15 +121,31 @@ def test_an_outdated_database_asks_for_init_and_init_upgrades_it(tmp_path: Path)
         db.execute("UPDATE alembic_version SET version_num = 'ffff'")
     newer = runner.invoke(cli_app, ["queue"], env=env)
     assert newer.exit_code == 2 and "upgraded by a newer hotline (schema ffff)" in newer.stderr
-    with sqlite3.connect(tmp_path / "var" / "hotline.sqlite3") as db:
-        db.execute("UPDATE alembic_version SET version_num = '0001'")
     from hotline.db import head_revision
 
+    with sqlite3.connect(tmp_path / "var" / "hotline.sqlite3") as db:
+        db.execute("UPDATE alembic_version SET version_num = ?", (head_revision(),))
+    _downgrade(tmp_path / "var" / "hotline.sqlite3", "0001")  # a real database of the first schema
     if head_revision() != "0001":  # an older schema than this version's: init upgrades it
         older = runner.invoke(cli_app, ["queue"], env=env)
         assert older.exit_code == 2 and "run `hotline init` to upgrade it" in older.stderr
         assert runner.invoke(cli_app, ["init"], env=env).exit_code == 0
     assert runner.invoke(cli_app, ["queue"], env=env).exit_code == 0
+
+
+def _downgrade(database: Path, revision: str) -> None:
+    from alembic import command
+
+    from hotline.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()
 
 
 def test_an_unreachable_database_is_one_line_without_its_password(tmp_path: Path) -> None:
