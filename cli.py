@@ -95,7 +95,8 @@ def process(
 ) -> None:
     """Run the pipeline stages in this process (capture in its own worker process)."""
     from hotline.commands.progress import StageProgress
-    from hotline.pipeline.runner import STAGE_BY_NAME, STAGES, process_until_idle, run_stage_once
+    from hotline.executors.embedded import process_until_idle, run_stage_once
+    from hotline.executors.registry import STAGE_BY_NAME, STAGES
 
     unknown = [name for name in stage or () if name not in STAGE_BY_NAME]
     if unknown:
@@ -117,8 +118,7 @@ def stuck_rows(hl: Any) -> list[tuple[int, str, str, str | None]]:
     """URLs a stage failed on too often: they wait for a person instead of being retried for ever."""
     from sqlalchemy import select
 
-    from hotline.models import ACTIVE_STAGE_STATES, ReportedUrl
-    from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+    from hotline.models import ACTIVE_STAGE_STATES, MAX_STAGE_ATTEMPTS, ReportedUrl
 
     with hl.db.sessions() as session:
         rows = session.execute(
@@ -172,8 +172,8 @@ def recapture_command(
     actor: Annotated[str, typer.Option("--as", help="Who asks, for the audit log.")] = "cli",
 ) -> None:
     """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
+    from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.capture import recapture
-    from hotline.pipeline.runner import process_until_idle
     from hotline.views import UnknownReference, capture_view, find_report
 
     with state.hotline() as hl:

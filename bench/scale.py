@@ -61,7 +61,7 @@ def net_settings(net: object) -> dict[str, object]:
 def run_embedded(net: object, urls: list[str], data_dir: Path, database_url: str | None = None) -> float:
     from hotline.app import Hotline
     from hotline.config import load_settings
-    from hotline.pipeline.runner import process_until_idle
+    from hotline.executors.embedded import process_until_idle
 
     with Hotline(load_settings(data_dir=data_dir, database_url=database_url, **net_settings(net))) as app:
         app.init()
@@ -143,7 +143,7 @@ def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-u
 
 
 def delete_queues(broker: str, prefix: str) -> None:
-    from hotline.scale.celery_app import delete_queues as delete
+    from hotline.executors.celery.app import delete_queues as delete
 
     delete(broker, prefix)
 

@@ -12,7 +12,7 @@ from hotline.db import Database
 
 if TYPE_CHECKING:
     from hotline.evidence import EvidenceStore
-    from hotline.keyring import Keyring
+    from hotline.sealing.keyring import Keyring
 
 T = TypeVar("T")
 
@@ -40,9 +40,9 @@ class Hotline:
 
     @functools.cached_property
     def keyring(self) -> Keyring:
-        """The master keys by id (HOTLINE_MASTER_KEY, else the data dir's keyring): see hotline.keyring."""
+        """The master keys by id (HOTLINE_MASTER_KEY, else the data dir's keyring): see hotline.sealing.keyring."""
         from hotline.config import SettingsError
-        from hotline.keyring import Keyring, KeyringError
+        from hotline.sealing.keyring import Keyring, KeyringError
 
         try:
             return Keyring.load(self.settings.data_dir, self.settings.master_key)

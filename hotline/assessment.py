@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hotline import audit
 from hotline.auth import has_role
+from hotline.errors import Refused
 from hotline.models import (
     Assessment,
     Capture,
@@ -58,10 +59,6 @@ REVIEW_STATES = (UrlState.TRIAGED, UrlState.ASSESSED)
 # Queue priority: partner reports and known-list matches go first (added to ReportedUrl.priority).
 PARTNER_BOOST = 10
 KNOWN_LIST_BOOST = 20
-
-
-class Refused(Exception):
-    """The action is not allowed as asked; the message says why in one line."""
 
 
 @dataclass

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     capture_max_redirects: int = 10
     capture_max_resources: int = 200
     capture_dedup_hours: float = 24.0
-    master_key: str | None = None  # base64; several separated by commas, the current first (hotline.keyring)
+    master_key: str | None = None  # base64; several separated by commas, the current first (hotline.sealing.keyring)
     # Automatic evidence retention (off unless set): purge hourly what `hotline evidence purge` would.
     retention_days: float | None = None
     retention_states: list[str] = Field(default_factory=lambda: ["removed", "closed"])

@@ -18,9 +18,9 @@ from rich.console import Console
 from hotline.app import Hotline
 from hotline.commands.tables import table
 from hotline.config import load_settings
+from hotline.executors.embedded import process_until_idle
 from hotline.models import ReportSource
 from hotline.pipeline.intake import submit_report
-from hotline.pipeline.runner import process_until_idle
 from hotline.views import find_report, report_view
 
 if TYPE_CHECKING:

@@ -62,6 +62,8 @@ class UrlState(enum.StrEnum):
     REFUSED = "refused"  # the capture guard refused the URL (private address, bad scheme)
 
 ACTIVE_STAGE_STATES = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, UrlState.LOCATED)
+# A row that failed this many times in one state waits for a person (its state_reason says why).
+MAX_STAGE_ATTEMPTS = 5
 
 class ReportSource(enum.StrEnum):
     PUBLIC = "public"
@@ -87,7 +89,7 @@ class Report(Base):
     status_secret_hash: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Legal hold (hotline.legal_hold): a supervisor keeps the report's evidence from any purge.
+    # Legal hold (hotline.evidence.legal_hold): a supervisor keeps the report's evidence from any purge.
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", name="fk_report_legal_hold_by_id_user"))
     legal_hold_at: Mapped[datetime | None] = mapped_column()
@@ -149,6 +151,29 @@ class ReportedUrl(Base):
     checks: Mapped[list[TakedownCheck]] = relationship(
         back_populates="reported_url", order_by="TakedownCheck.id"
     )
+
+    def held_by(self, token: str, state: UrlState) -> bool:
+        """Whether a stage's lease `token` still holds this row in `state` (else someone else finished it)."""
+        return self.lease_owner == token and self.state == state
+
+    def advance(self, new_state: UrlState, reason: str | None = None) -> None:
+        """Move the row on and release its lease (in the caller's transaction)."""
+        self.state = new_state
+        self.state_reason = reason
+        self.lease_owner = None
+        self.lease_until = None
+        self.stage_attempts = 0
+        self.updated_at = utcnow()
+
+    @property
+    def latest_capture(self) -> Capture | None:
+        """The newest capture made for the report (takedown re-checks are not the evidence analysts see)."""
+        report_captures = [c for c in self.captures if c.purpose != "monitor"]
+        return report_captures[-1] if report_captures else None
+
+    @property
+    def latest_hosting(self) -> Hosting | None:
+        return self.hostings[-1] if self.hostings else None
 
 class Capture(Base):
     __tablename__ = "capture"
@@ -434,6 +459,7 @@ class Setting(Base):
 
 __all__ = [
     "ACTIVE_STAGE_STATES",
+    "MAX_STAGE_ATTEMPTS",
     "Assessment",
     "AuditEvent",
     "Base",

@@ -26,7 +26,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import Refused, approve_url, assess, claim_holder
+from hotline.assessment import approve_url, assess, claim_holder
+from hotline.errors import Refused
 from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, UrlState, User
 from hotline.pipeline.triage import build_facts, policies_paused, triage_stage
 

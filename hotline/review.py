@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import REVIEW_STATES, QueueFilter, Refused, claim_holder, review_queue
+from hotline.assessment import REVIEW_STATES, QueueFilter, claim_holder, review_queue
 from hotline.auth import find_user
+from hotline.errors import Refused
 from hotline.models import Assessment, Forward, ReportedUrl, User
-from hotline.views import UnknownReference, find_report, latest_hosting
+from hotline.views import UnknownReference, find_report
 
 SYSTEM_ROLE = "system"
 DEFAULT_CLI_USER = "system"
@@ -98,7 +99,7 @@ def queue_items(session: Session, state: str | None = None, limit: int = 200) ->
         raise Refused(f"unknown queue state {state!r}: use one of {allowed}")
     items = []
     for row, rank in review_queue(session, QueueFilter(state=state, limit=limit)):
-        hosting = latest_hosting(row)
+        hosting = row.latest_hosting
         holder = claim_holder(row)
         claimed_by = session.get(User, holder) if holder is not None else None
         items.append({

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from hotline.background import BackgroundWorker
+from hotline.executors.embedded import BackgroundWorker
 from hotline.ops.admin import start_admin_server
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> None:
-    from hotline.scale import broker_configured
+    from hotline.executors.celery import broker_configured
     from hotline.web import create_app
 
     # With a broker the Celery workers and scheduler do the background work, on whatever hosts run them.
@@ -36,7 +36,7 @@ def serve(app: Hotline, *, host: str, port: int, background: bool = True) -> Non
         trusted = app.settings.trusted_proxies
         log.info("serving on %s:%s (%s)", host, port, "with the embedded executor" if worker else "web only")
         # No access log: it would record reporters' addresses, which the product promises not to keep.
-        # No log config of uvicorn's own: its lines go through hotline.ops.logs like everything else.
+        # No log config of uvicorn's own: its lines go through hotline.logs like everything else.
         uvicorn.run(web, host=host, port=port, log_config=None, access_log=False,
                     proxy_headers=bool(trusted), forwarded_allow_ips=",".join(trusted) or None)
     finally:

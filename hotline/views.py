@@ -22,7 +22,7 @@ def find_report(session: Session, reference: str) -> Report:
 
 
 def report_view(session: Session, report: Report) -> dict[str, Any]:
-    from hotline.legal_hold import hold_view
+    from hotline.evidence.legal_hold import hold_view
 
     return {
         "reference": report.reference,
@@ -36,18 +36,9 @@ def report_view(session: Session, report: Report) -> dict[str, Any]:
     }
 
 
-def latest_capture(row: ReportedUrl) -> Capture | None:
-    report_captures = [c for c in row.captures if c.purpose != "monitor"]
-    return report_captures[-1] if report_captures else None
-
-
-def latest_hosting(row: ReportedUrl) -> Hosting | None:
-    return row.hostings[-1] if row.hostings else None
-
-
 def url_view(session: Session, row: ReportedUrl) -> dict[str, Any]:
-    capture = latest_capture(row)
-    hosting = latest_hosting(row)
+    capture = row.latest_capture
+    hosting = row.latest_hosting
     return {
         "id": row.id,
         "url": row.url,

@@ -73,8 +73,8 @@ def test_three_urls_are_captured_hashed_located_and_routed(three_sites, tmp_path
 
 
 def test_the_stages_run_the_same_on_sqlite_and_postgresql(three_sites, make_hotline, database_url) -> None:
+    from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.intake import submit_report
-    from hotline.pipeline.runner import process_until_idle
     from hotline.views import find_report, report_view
 
     app = make_hotline(
@@ -122,7 +122,7 @@ def test_evidence_exports_to_plain_warc_that_warcio_reads(three_sites, make_hotl
 def test_the_background_worker_of_serve_processes_new_reports(three_sites, make_hotline) -> None:
     import time
 
-    from hotline.background import BackgroundWorker
+    from hotline.executors.embedded import BackgroundWorker
     from hotline.models import ReportedUrl
     from hotline.pipeline.intake import submit_report
 
@@ -152,9 +152,9 @@ def test_the_background_worker_of_serve_processes_new_reports(three_sites, make_
 def test_a_url_captured_recently_is_not_fetched_again_for_a_new_report(three_sites, make_hotline) -> None:
     from sqlalchemy import func, select
 
+    from hotline.executors.embedded import process_until_idle
     from hotline.models import Capture
     from hotline.pipeline.intake import submit_report
-    from hotline.pipeline.runner import process_until_idle
     from hotline.views import find_report, report_view
 
     app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,
@@ -184,8 +184,8 @@ def test_an_analyst_reads_a_captured_page_as_escaped_text(three_sites, make_hotl
     from fastapi.testclient import TestClient
 
     from hotline.auth import create_user
+    from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.intake import submit_report
-    from hotline.pipeline.runner import process_until_idle
     from hotline.views import find_report, report_view
     from hotline.web import create_app
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
+from hotline.executors.leases import claim
 from hotline.models import Report, ReportedUrl, UrlState, utcnow
 from hotline.pipeline.intake import NothingToReport, submit_report
-from hotline.pipeline.lease import advance, claim
 
 
 def test_init_creates_every_table(hotline_db) -> None:
@@ -52,7 +52,7 @@ def test_a_report_with_no_valid_url_stores_nothing(hotline_db) -> None:
 def test_a_finished_url_reported_again_long_after_is_looked_at_again(hotline_db) -> None:
     with hotline_db.db.session() as session:
         row = submit_report(session, ["http://example.ro/old"]).urls[0]
-        advance(row, UrlState.CLOSED, "not illegal")
+        row.advance(UrlState.CLOSED, "not illegal")
         row.updated_at = utcnow() - timedelta(days=3)
     with hotline_db.db.session() as session:
         again = submit_report(session, ["http://example.ro/old"]).urls[0]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from fingerprints import fingerprint_bytes
+from hotline.executors.embedded import process_until_idle
 from hotline.models import Assessment, ReportedUrl
 from hotline.pipeline.intake import submit_report
-from hotline.pipeline.runner import process_until_idle
 from hotline.synthnet import SyntheticInternet
 from hotline.synthnet.images import image_bytes, reencoded_copy
 from hotline.views import find_report, report_view

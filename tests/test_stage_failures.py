@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hotline.models import ReportedUrl, UrlState
+from hotline.executors.embedded import process_until_idle
+from hotline.executors.registry import Stage
+from hotline.models import MAX_STAGE_ATTEMPTS, ReportedUrl, UrlState
 from hotline.pipeline.intake import submit_report
-from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS, advance, holds
-from hotline.pipeline.runner import Stage, process_until_idle
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,14 +19,14 @@ def breaks_on_bad_urls(app, token: str, ids: list[int]) -> None:  # type: ignore
     for url_id in ids:
         with app.db.session() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.NEW):
+            if row is None or not row.held_by(token, UrlState.NEW):
                 continue
             if "bad" in row.url:
                 raise ValueError(f"cannot handle {row.url}")
-            advance(row, UrlState.CAPTURED)
+            row.advance(UrlState.CAPTURED)
 
 
-FLAKY = Stage("capture", UrlState.NEW, f"{__name__}:breaks_on_bad_urls", batch=10)
+FLAKY = Stage("capture", UrlState.NEW, breaks_on_bad_urls, batch=10, queue="capture")
 
 
 def test_one_bad_url_does_not_hold_back_the_batch(hotline_db) -> None:

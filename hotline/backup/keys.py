@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hotline.backup.manifest import BackupError
-from hotline.keyring import KEYRING_FILE, KeyringError, MasterKey, from_document, write_private
+from hotline.sealing.keyring import KEYRING_FILE, KeyringError, MasterKey, from_document, write_private
 
 SEALED_FILE = "keys.sealed"
 SEALED_FORMAT = "hotline-sealed-keyring"

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from hotline.backup import postgres
 from hotline.backup.keys import SEALED_FILE, seal_keyring, write_keys_dir
 from hotline.backup.manifest import FORMAT, SQLITE_FILE, VERSION, BackupError, copy_hashed, write_manifest
-from hotline.evidence.crypto import KEY_ID_END, EvidenceCryptoError, sealed_key_id
-from hotline.keyring import from_document, to_document
+from hotline.sealing.envelope import KEY_ID_END, EvidenceCryptoError, sealed_key_id
+from hotline.sealing.keyring import from_document, to_document
 
 if TYPE_CHECKING:
     from hotline.app import Hotline

@@ -8,7 +8,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hotline.keyring import write_private
+from hotline.sealing.keyring import write_private
 
 MANIFEST = "manifest.json"
 FORMAT = "hotline-backup"

@@ -23,9 +23,9 @@ from hotline.backup.keys import SEALED_FILE, open_keyring, read_keys_dir
 from hotline.backup.manifest import SQLITE_FILE, BackupError, copy_hashed, read_manifest
 from hotline.config import Settings
 from hotline.db import make_engine
-from hotline.evidence.crypto import EvidenceCryptoError
 from hotline.evidence.store import EvidenceNotFound, EvidenceStore
-from hotline.keyring import (
+from hotline.sealing.envelope import EvidenceCryptoError
+from hotline.sealing.keyring import (
     KEYRING_FILE,
     Keyring,
     KeyringError,

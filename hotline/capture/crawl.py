@@ -97,7 +97,7 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
             "scrapy.extensions.throttle.AutoThrottle": None,
         },
         "LOG_LEVEL": "WARNING",
-        "LOG_INSTALL_ROOT_HANDLER": False,  # the worker's own handler (hotline.ops.logs) writes the lines
+        "LOG_INSTALL_ROOT_HANDLER": False,  # the worker's own handler (hotline.logs) writes the lines
         "LOGSTATS_INTERVAL": 0,
         "REACTOR_THREADPOOL_MAXSIZE": 16,
     }

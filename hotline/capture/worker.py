@@ -56,7 +56,7 @@ def main() -> int:
     except (ValueError, ValidationError) as exc:
         print(f"capture-worker: bad input: {exc}".splitlines()[0], file=sys.stderr)
         return 2
-    from hotline.ops.logs import configure_logging
+    from hotline.logs import configure_logging
 
     configure_logging(options.log_level, options.log_format)
     from hotline.capture.crawl import run_crawl  # imports Scrapy/Twisted only in the worker

@@ -23,7 +23,7 @@ class State:
         from hotline.app import Hotline
         from hotline.config import load_settings
         from hotline.db import NotInitialised, check_initialised
-        from hotline.ops.logs import configure_from_settings
+        from hotline.logs import configure_from_settings
 
         settings = load_settings(self.config)
         configure_from_settings(settings)  # every command logs the same way, in one place

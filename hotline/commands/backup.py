@@ -99,7 +99,7 @@ def restore(
     from hotline.backup import BackupError, needs_passphrase, restore_backup
     from hotline.backup.keys import read_passphrase
     from hotline.config import load_settings
-    from hotline.ops.logs import configure_from_settings
+    from hotline.logs import configure_from_settings
 
     settings = load_settings(state.config)
     configure_from_settings(settings)

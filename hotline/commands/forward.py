@@ -105,7 +105,7 @@ def sent(
     actor: Annotated[str | None, typer.Option("--as", help="Who sent it (default: the system user).")] = None,
 ) -> None:
     """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
-    from hotline.assessment import Refused
+    from hotline.errors import Refused
     from hotline.monitor import MonitorOptions
     from hotline.outbox import ForwardRefused, record_sent_by_hand
     from hotline.review import DEFAULT_CLI_USER, named_user, system_user

@@ -19,8 +19,8 @@ SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor who 
 
 
 def _change(reference: str, as_user: str, reason: str, place: bool) -> dict[str, Any] | None:
-    from hotline.assessment import Refused
-    from hotline.legal_hold import hold_view, place_hold, release_hold
+    from hotline.errors import Refused
+    from hotline.evidence.legal_hold import hold_view, place_hold, release_hold
     from hotline.review import named_user
     from hotline.views import UnknownReference, find_report
 
@@ -64,7 +64,7 @@ def release(
 @app.command("ls")
 def ls(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The reports on legal hold, oldest hold first."""
-    from hotline.legal_hold import held_reports, hold_view
+    from hotline.evidence.legal_hold import held_reports, hold_view
 
     with state.hotline() as hl, hl.db.sessions() as session:
         rows = [{"reference": r.reference, **(hold_view(session, r) or {})} for r in held_reports(session)]

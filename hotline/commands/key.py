@@ -2,7 +2,7 @@
 
 A rotation adds a key and makes it current: new evidence is sealed under it at once, and the
 background job (`hotline serve`, or `hotline key reseal` now) seals the old files again under it.
-An old key is retired only when no file is sealed under it any more. See hotline.keyring.
+An old key is retired only when no file is sealed under it any more. See hotline.sealing.keyring.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 def rotate(actor: ActorOption = "cli") -> None:
     """Add a new master key and make it current; old evidence is sealed again in the background."""
     from hotline import audit
-    from hotline.keyring import KeyringError
+    from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
         old = hl.keyring.current
@@ -98,7 +98,7 @@ def retire(
     """Remove an old key from the keyring, once no evidence file is sealed under it any more."""
     from hotline import audit
     from hotline.evidence.reseal import key_usage
-    from hotline.keyring import KeyringError
+    from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
         try:

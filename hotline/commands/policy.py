@@ -25,7 +25,8 @@ SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flip
 
 
 def _switch(as_user: str, paused: bool) -> None:
-    from hotline.assessment import Refused, set_policies_paused
+    from hotline.assessment import set_policies_paused
+    from hotline.errors import Refused
     from hotline.review import named_user
 
     with state.hotline() as hl:

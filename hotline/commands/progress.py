@@ -19,7 +19,7 @@ from hotline.commands.tables import table
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
-    from hotline.pipeline.runner import Stage
+    from hotline.executors.registry import Stage
 
 _REFRESH_SECONDS = 0.25  # counting what waits is a query: at most this often on a terminal
 
@@ -48,7 +48,7 @@ class StageProgress:
             self._live.update(self._render(), refresh=True)
 
     def _count_waiting(self) -> dict[str, int]:
-        from hotline.pipeline.lease import waiting_rows
+        from hotline.executors.leases import waiting_rows
 
         with self.app.db.sessions() as session:
             by_state = waiting_rows(session, [stage.waits_in for stage in self.stages])

@@ -53,7 +53,7 @@ def queue(
     as_json: JsonOption = False,
 ) -> None:
     """Items waiting for assessment or approval, in the workspace's order (priority, then newest)."""
-    from hotline.assessment import Refused
+    from hotline.errors import Refused
     from hotline.review import queue_items
 
     with state.hotline() as hl, hl.db.sessions() as session:
@@ -128,7 +128,8 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve an assessed URL's pending proposals and queue their forwards (in one transaction)."""
-    from hotline.assessment import Refused, approve_url
+    from hotline.assessment import approve_url
+    from hotline.errors import Refused
     from hotline.review import latest_assessment, resolve_url, result_view
 
     with state.hotline() as hl:
@@ -150,8 +151,8 @@ COMMANDS = [queue, assess, approve]
 
 def _assess_one(hl: Hotline, request: AssessRequest, *, approve: bool, as_user: str | None) -> dict[str, Any]:
     """One assessment in its own transaction: a refusal rolls back only that one."""
-    from hotline.assessment import Refused
     from hotline.assessment import assess as record_assessment
+    from hotline.errors import Refused
     from hotline.review import resolve_url, result_view
 
     try:

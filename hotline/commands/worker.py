@@ -26,7 +26,7 @@ def worker(
     """Run a Celery worker for the pipeline stages and jobs (scale-out executor)."""
     from hotline.commands import state
     from hotline.config import SettingsError
-    from hotline.scale.worker import parse_queues, run_worker
+    from hotline.executors.celery.worker import parse_queues, run_worker
 
     try:
         chosen = parse_queues(queues)
@@ -43,7 +43,7 @@ def scheduler() -> None:
     """Queue stage tasks for waiting rows and run periodic jobs (run one per deployment)."""
     from hotline.commands import state
     from hotline.config import SettingsError
-    from hotline.scale.worker import run_scheduler
+    from hotline.executors.celery.worker import run_scheduler
 
     try:
         _check_broker()
@@ -59,7 +59,7 @@ def _check_broker() -> None:
     """The scale-out settings first: without a broker nothing else about the set-up matters yet."""
     from hotline.commands import state
     from hotline.config import load_settings
-    from hotline.scale import scale_options
+    from hotline.executors.celery import scale_options
 
     scale_options(load_settings(state.config))
 

@@ -17,9 +17,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hotline.evidence.crypto import EvidenceCryptoError
 from hotline.evidence.store import EvidenceNotFound, EvidenceStore
 from hotline.models import Setting, utcnow
+from hotline.sealing.envelope import EvidenceCryptoError
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -129,7 +129,7 @@ def key_usage(store: EvidenceStore) -> tuple[Counter[str], int]:
     return counts, unreadable
 
 
-def background_job(app: Hotline) -> int:
+def reseal_job(app: Hotline) -> int:
     """The periodic job: one batch while a walk is under way, nothing otherwise."""
     step = reseal_step(app)
     return step.examined

@@ -14,6 +14,7 @@ by the next run if this one stops half way; it deletes only files no row refers 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -25,12 +26,14 @@ from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline import audit
+from hotline.evidence.legal_hold import held_url_ids
 from hotline.evidence.store import EvidenceStore
-from hotline.legal_hold import held_url_ids
-from hotline.models import Capture, MediaItem, ReportedUrl, UrlState, utcnow
+from hotline.models import Capture, MediaItem, ReportedUrl, Setting, UrlState, utcnow
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STATES = (UrlState.REMOVED, UrlState.CLOSED)
 # Evidence of URLs still being worked on or watched is never purged, whatever is asked.
@@ -189,7 +192,7 @@ def _mtime(store: EvidenceStore, sha256: str) -> float:
 
 
 def _write_pending(store: EvidenceStore, files: list[str]) -> None:
-    from hotline.keyring import write_private
+    from hotline.sealing.keyring import write_private
 
     write_private(store.root / PENDING, json.dumps(files).encode())
 
@@ -225,3 +228,27 @@ def finish_pending(app: Hotline) -> int:
         os.unlink(store.root / PENDING)  # half written: its purge never committed
         return 0
     return _delete(app, store, [str(f) for f in files])
+
+
+RETENTION_EVERY = timedelta(hours=1)
+RETENTION_LAST_RUN = "evidence_retention_last_run"
+
+
+def retention_job(app: Hotline) -> int:
+    """With HOTLINE_RETENTION_DAYS set, purge what retention lets go, at most once an hour."""
+    days = app.settings.retention_days
+    if not days:
+        return 0
+    now = utcnow()
+    with app.db.session() as session:
+        row = session.get(Setting, RETENTION_LAST_RUN, with_for_update=True)
+        if row is not None and now - datetime.fromisoformat(row.value["at"]) < RETENTION_EVERY:
+            return 0
+        if row is None:
+            session.add(Setting(name=RETENTION_LAST_RUN, value={"at": now.isoformat()}))
+        else:
+            row.value = {"at": now.isoformat()}
+    result = purge(app, days, app.settings.retention_states, actor="retention", now=now)
+    if result.captures:
+        log.info("retention purged the evidence of %d captures", result.captures)
+    return result.captures

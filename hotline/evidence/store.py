@@ -6,7 +6,7 @@ Layout under ``root``::
     blobs/ab/<sha256>.enc                     one sealed body per distinct content (media)
 
 Paths handed out are relative to ``root`` so the data directory can move. Files are sealed under the
-keyring's current master key and opened with whichever key their header names (hotline.keyring).
+keyring's current master key and opened with whichever key their header names (hotline.sealing.keyring).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.evidence.crypto import KEY_ID_END, sealed_key_id
+from hotline.sealing.envelope import KEY_ID_END, sealed_key_id
 
 if TYPE_CHECKING:
-    from hotline.keyring import Keyring
+    from hotline.sealing.keyring import Keyring
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -74,7 +74,7 @@ def _read(path: Path, missing: str) -> bytes:
 
 class EvidenceStore:
     def __init__(self, root: Path, keys: Keyring | bytes) -> None:
-        from hotline.keyring import Keyring
+        from hotline.sealing.keyring import Keyring
 
         self.root = Path(root)
         self.keyring = keys if isinstance(keys, Keyring) else Keyring.of(keys)

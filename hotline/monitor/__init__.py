@@ -1,7 +1,7 @@
 """Takedown monitoring: re-check forwarded URLs on a schedule, record removal, follow up with re-notices.
 
     schedule_checks(session, reported_url, start=None)   first check for a URL (hook for the outbox)
-    run_due_checks(app, now=None) -> int                  one batch of due checks (background job "monitor")
+    run_due_checks(app, now=None) -> int                  one batch of due checks (the "monitor" job)
     monitor_until_idle(app, now=None) -> Counter          batches until nothing is due at `now`
     decide(result, assessed, unreachable_before, limit)   the verdict on one re-capture (pure)
     removal_times(session, reported_url)                  time to removal: from report, first forward, per destination
@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from hotline import background
 from hotline.monitor.decide import AssessedItem, Verdict, decide
 from hotline.monitor.listing import watch_list
 from hotline.monitor.options import MonitorOptions
@@ -22,16 +19,6 @@ from hotline.monitor.run import assessed_items, monitor_until_idle, record_check
 from hotline.monitor.schedule import pick_up_unwatched, schedule_checks, schedule_next
 from hotline.monitor.times import RemovalTimes, first_received, removal_times
 
-if TYPE_CHECKING:
-    from hotline.app import Hotline
-
-
-def background_job(app: Hotline) -> int:
-    return run_due_checks(app)
-
-
-background.register("monitor", background_job)
-
 __all__ = [
     "RENOTICE_RULE",
     "AssessedItem",
@@ -39,7 +26,6 @@ __all__ = [
     "RemovalTimes",
     "Verdict",
     "assessed_items",
-    "background_job",
     "decide",
     "first_received",
     "monitor_until_idle",

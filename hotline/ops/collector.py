@@ -19,8 +19,15 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from sqlalchemy import case, func, select
 
-from hotline.models import ACTIVE_STAGE_STATES, Capture, Forward, ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+from hotline.models import (
+    ACTIVE_STAGE_STATES,
+    MAX_STAGE_ATTEMPTS,
+    Capture,
+    Forward,
+    ReportedUrl,
+    UrlState,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -34,12 +34,10 @@ NOT_MIGRATED = "database not migrated: run `hotline init`"
 
 class Readiness:
     def __init__(self, app: Hotline, *, captures: bool = False, timeout: float = 5.0):
-        from hotline.scale import broker_configured
-
         self.app = app
         self.timeout = timeout
         self.checks: dict[str, Check] = {"database": self.database, "data_dir": self.data_dir}
-        if broker_configured(app.settings):
+        if app.settings.broker_url:  # the Celery executor is asked for
             self.checks["broker"] = self.broker
         self.capture = (
             CachedCheck(self.capture_worker, every=app.settings.capture_check_seconds) if captures else None
@@ -107,11 +105,8 @@ class Readiness:
     def broker(self) -> str | None:
         from kombu.connection import Connection
 
-        from hotline.scale import scale_options
-
         try:
-            url = scale_options(self.app.settings).broker_url
-            with Connection(url, connect_timeout=self.timeout) as connection:  # type: ignore[no-untyped-call]
+            with Connection(self.app.settings.broker_url, connect_timeout=self.timeout) as connection:  # type: ignore[no-untyped-call]
                 connection.ensure_connection(max_retries=0)
         except Exception as exc:  # noqa: BLE001 - each transport raises its own errors
             log.warning("readiness: broker unreachable: %s: %s", exc.__class__.__name__, exc)

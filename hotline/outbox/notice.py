@@ -25,7 +25,6 @@ from hotline.models import (
     ReportedUrl,
     ReportUrl,
 )
-from hotline.views import latest_capture, latest_hosting
 
 # Destination kinds of the rules' directory -> the forwarders' kinds (templates, X-ARF wording).
 NOTICE_KIND = {
@@ -62,7 +61,7 @@ def build_notice(session: Session, forward: Forward, *, address: str,
     classification = classification_of(assessment, _claimed_category(session, row))
     if media is not None:
         classification.setdefault("media_type", "video" if media.kind == "video" else "image")
-    capture = latest_capture(row)
+    capture = row.latest_capture
     blob = media_reader(media.blob) if media_reader and media is not None and media.blob else None
     item = NoticeItem(
         url=row.url,
@@ -96,7 +95,7 @@ def classification_of(assessment: Assessment | None, claimed: str | None = None)
 
 
 def hosting_of(row: ReportedUrl) -> dict[str, Any]:
-    hosting = latest_hosting(row)
+    hosting = row.latest_hosting
     if hosting is None:
         return {}
     record: dict[str, Any] = {"ips": [str(ip) for ip in hosting.ips or []]}

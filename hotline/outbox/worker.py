@@ -261,6 +261,6 @@ def forward_until_idle(
             sleep(min(max(wait, 0.05), wait_up_to))
 
 
-def background_job(app: Hotline) -> int:
-    """The embedded loop's "forward" job (hotline serve): one batch per turn."""
+def delivery_job(app: Hotline) -> int:
+    """The periodic "forward" job of both executors: one batch per turn."""
     return deliver_due(app)

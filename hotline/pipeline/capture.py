@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from hotline.models import Capture, MediaItem, ReportedUrl, UrlState
-from hotline.pipeline.lease import advance, holds
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -23,20 +22,20 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
         jobs = [
             CaptureJob(job_id=str(row.id), url=row.url, referer=row.referer)
             for row in (session.get(ReportedUrl, i) for i in ids)
-            if row is not None and holds(row, token, UrlState.NEW)
+            if row is not None and row.held_by(token, UrlState.NEW)
         ]
     if not jobs:
         return
     for result in run_captures(jobs, app.capture_options()):
         with app.db.session() as session:
             row = session.get(ReportedUrl, int(result.job_id))
-            if row is None or not holds(row, token, UrlState.NEW):
+            if row is None or not row.held_by(token, UrlState.NEW):
                 continue  # someone else finished it meanwhile; keep the first answer
             store_capture(session, row, result, purpose="report")
             if result.outcome == "refused":
-                advance(row, UrlState.REFUSED, result.reason)
+                row.advance(UrlState.REFUSED, result.reason)
             else:
-                advance(row, UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
+                row.advance(UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
 
 
 def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, purpose: str,
@@ -120,7 +119,7 @@ def recapture(
                      outcome=result.outcome, **job.model_dump(exclude={"job_id", "url"}, exclude_none=True))
         if row.state in RECAPTURE_REWINDS:
             if result.outcome == "refused":
-                advance(row, UrlState.REFUSED, result.reason)
+                row.advance(UrlState.REFUSED, result.reason)
             else:
-                advance(row, UrlState.CAPTURED, "captured again")
+                row.advance(UrlState.CAPTURED, "captured again")
     return capture

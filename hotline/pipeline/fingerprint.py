@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 from hotline.matching import ITEM, LIST, match_service
 from hotline.models import Fingerprint, HashListEntry, Match, MediaItem, ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import advance, holds
-from hotline.views import latest_capture
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,9 +48,9 @@ def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
     for url_id in ids:
         with app.db.sessions() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.CAPTURED):
+            if row is None or not row.held_by(token, UrlState.CAPTURED):
                 continue
-            capture = latest_capture(row)
+            capture = row.latest_capture
             todo = [(m.id, m.blob, m.content_type) for m in (capture.media if capture else [])
                     if m.blob and m.fingerprinted_at is None]
         blobs = [(app.evidence.get_blob(blob), ctype) for _, blob, ctype in todo]
@@ -61,7 +59,7 @@ def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
         matches = [service.match(result.matchable()) for result in results]
         with app.db.session() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.CAPTURED):
+            if row is None or not row.held_by(token, UrlState.CAPTURED):
                 continue
             for (media_id, _, _), result, found in zip(todo, results, matches, strict=True):
                 media = session.get(MediaItem, media_id)
@@ -69,7 +67,7 @@ def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
                     continue  # done by an earlier run that crashed before moving the URL on
                 store_fingerprints(media, result)
                 store_matches(session, media, found)
-            advance(row, UrlState.FINGERPRINTED)
+            row.advance(UrlState.FINGERPRINTED)
 
 
 def store_fingerprints(media: MediaItem, result: MediaFingerprint) -> None:

@@ -10,8 +10,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hotline.models import Hosting, RdapCacheEntry, ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import advance, holds
-from hotline.views import latest_capture
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -87,7 +85,7 @@ def locator(app: Hotline) -> Locator:
 
 def connected_ips(row: ReportedUrl) -> list[str]:
     """The addresses the capture really talked to for the final page, where it recorded them."""
-    capture = latest_capture(row)
+    capture = row.latest_capture
     if capture is None or not capture.hops:
         return []
     last = capture.hops[-1]
@@ -99,19 +97,19 @@ def locate_stage(app: Hotline, token: str, ids: list[int]) -> None:
     for url_id in ids:
         with app.db.sessions() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.FINGERPRINTED):
+            if row is None or not row.held_by(token, UrlState.FINGERPRINTED):
                 continue
-            capture = latest_capture(row)
+            capture = row.latest_capture
             url = (capture.final_url if capture and capture.final_url else None) or row.url
             ips = connected_ips(row)
         # Network lookups happen outside any transaction: a slow registry must not hold a database lock.
         record = service.locate(url, ips or None)
         with app.db.session() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.FINGERPRINTED):
+            if row is None or not row.held_by(token, UrlState.FINGERPRINTED):
                 continue
             session.add(hosting_row(row, record))
-            advance(row, UrlState.LOCATED)
+            row.advance(UrlState.LOCATED)
 
 
 def hosting_row(row: ReportedUrl, record: HostingRecord) -> Hosting:

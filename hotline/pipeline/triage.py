@@ -12,8 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.models import Assessment, HashList, Match, MediaItem, Proposal, ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import advance, holds
-from hotline.views import latest_capture, latest_hosting
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -32,10 +30,10 @@ def triage_stage(app: Hotline, token: str, ids: list[int]) -> None:
     for url_id in ids:
         with app.db.session() as session:
             row = session.get(ReportedUrl, url_id)
-            if row is None or not holds(row, token, UrlState.LOCATED):
+            if row is None or not row.held_by(token, UrlState.LOCATED):
                 continue
             propose(app, session, row)
-            advance(row, UrlState.TRIAGED)
+            row.advance(UrlState.TRIAGED)
 
 
 def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
@@ -84,7 +82,7 @@ def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts
     from hotline.rules import Facts
 
     classification, provisional = _classification(session, row)
-    capture = latest_capture(row)
+    capture = row.latest_capture
     return (
         Facts(
             classification=classification,
@@ -101,7 +99,7 @@ def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts
 def hosting_facts(row: ReportedUrl) -> HostingFacts:
     from hotline.rules import HostingFacts
 
-    hosting = latest_hosting(row)
+    hosting = row.latest_hosting
     if hosting is None:
         return HostingFacts()
     platform = hosting.record.get("platform") or {}
@@ -186,7 +184,7 @@ def _latest_url_assessment(session: Session, url_id: int) -> Assessment | None:
 
 
 def _media_matches(session: Session, row: ReportedUrl) -> list[Match]:
-    capture = latest_capture(row)
+    capture = row.latest_capture
     if capture is None:
         return []
     return list(
@@ -230,7 +228,7 @@ def _list_verdict(session: Session, row: ReportedUrl) -> tuple[str, str, int] | 
 def _hash_matches(session: Session, row: ReportedUrl) -> list[HashMatchFact]:
     from hotline.rules import HashMatchFact
 
-    capture = latest_capture(row)
+    capture = row.latest_capture
     if capture is None:
         return []
     found = session.execute(

@@ -74,7 +74,7 @@ def test_a_warc_copied_over_another_captures_file_fails_authentication(tmp_path:
 
 
 def test_warcs_sealed_before_paths_were_bound_are_still_read(tmp_path: Path) -> None:
-    from hotline.evidence.crypto import seal
+    from hotline.sealing.envelope import seal
 
     key = generate_master_key()
     store = EvidenceStore(tmp_path / "evidence", key)

@@ -56,8 +56,8 @@ def care_net() -> Iterator[SyntheticInternet]:
 def capture_into(app: Hotline) -> dict[str, str]:
     """Submit one report per site, run the pipeline, add the users; returns site -> reference."""
     from hotline.auth import create_user
+    from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.intake import submit_report
-    from hotline.pipeline.runner import process_until_idle
 
     references = {}
     with app.db.session() as session:

@@ -8,9 +8,9 @@ import base64
 import json
 import threading
 
-from hotline.evidence.crypto import MASTER_KEY_FILE, generate_master_key, key_id, sealed_key_id
-from hotline.evidence.reseal import background_job, reseal_step
-from hotline.keyring import KEYRING_FILE
+from hotline.evidence.reseal import reseal_job, reseal_step
+from hotline.sealing.envelope import MASTER_KEY_FILE, generate_master_key, key_id, sealed_key_id
+from hotline.sealing.keyring import KEYRING_FILE
 from tests.care.conftest import Captured, every_evidence
 
 
@@ -71,7 +71,7 @@ def test_reads_keep_working_while_resealing_is_half_done_and_the_old_key_retires
             refused = captured.cli("key", "retire", first[:8])
             assert refused.exit_code == 2 and "still sealed under" in refused.output
             # when the walk finishes
-            while background_job(worker):
+            while reseal_job(worker):
                 pass
     assert _files_by_key(captured) == {first: 0, new: len(original)}
     assert captured.cli("key", "retire", first[:8]).exit_code == 0
@@ -171,10 +171,9 @@ def test_a_damaged_file_keeps_its_key_from_retiring(captured: Captured) -> None:
     assert captured.cli("key", "retire", first).exit_code == 2
 
 
-def test_the_background_executor_knows_the_reseal_job() -> None:
-    from hotline.background import load_jobs
-    from hotline.scale.jobs import JOBS, resolve_job
+def test_both_executors_run_the_reseal_and_retention_jobs_on_the_capture_hosts() -> None:
+    from hotline.evidence.retention import retention_job
+    from hotline.executors.registry import JOB_BY_NAME
 
-    assert "evidence_reseal" in load_jobs() and "evidence_retention" in load_jobs()
-    assert resolve_job("evidence_reseal") is background_job and JOBS["evidence_reseal"].queue == "capture"
-    assert all(name.isidentifier() for name in JOBS), "Celery makes a function of each job name"
+    assert JOB_BY_NAME["evidence_reseal"].run is reseal_job and JOB_BY_NAME["evidence_reseal"].queue == "capture"
+    assert JOB_BY_NAME["evidence_retention"].run is retention_job

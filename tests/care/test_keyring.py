@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.evidence.crypto import MASTER_KEY_FILE, generate_master_key, key_id
-from hotline.keyring import KEYRING_FILE, Keyring, KeyringError, UnknownKey
+from hotline.sealing.envelope import MASTER_KEY_FILE, generate_master_key, key_id
+from hotline.sealing.keyring import KEYRING_FILE, Keyring, KeyringError, UnknownKey
 from tests.care.conftest import cli
 
 REPO = Path(__file__).resolve().parents[2]

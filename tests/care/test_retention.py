@@ -161,7 +161,7 @@ def test_a_purge_stopped_before_its_deletions_is_finished_by_the_next_run(captur
 
 
 def test_automatic_retention_runs_at_most_hourly_and_only_when_set(captured: Captured) -> None:
-    from hotline.evidence.jobs import retention_job
+    from hotline.evidence.retention import retention_job
 
     with captured.app() as app:
         age(app, captured.references["one"], 400, "closed")

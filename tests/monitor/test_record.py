@@ -92,14 +92,11 @@ def test_checks_of_urls_no_longer_watched_are_closed_without_a_capture(hotline_d
         assert check.checked_at is not None and check.outcome is None and "closed" in (check.detail or "")
 
 
-def test_monitoring_is_a_background_job_of_both_executors() -> None:
-    import cli  # noqa: F401 - `hotline serve` starts from the CLI, which mounts the monitor commands
-    from hotline import background
-    from hotline.monitor import background_job
-    from hotline.scale.jobs import resolve_job
+def test_monitoring_is_a_job_of_both_executors() -> None:
+    from hotline.executors.registry import JOB_BY_NAME
+    from hotline.monitor import run_due_checks
 
-    assert background._jobs["monitor"] is background_job
-    assert resolve_job("monitor") is background_job
+    assert JOB_BY_NAME["monitor"].run is run_due_checks and JOB_BY_NAME["monitor"].queue == "monitor"
 
 
 def test_a_forward_approved_from_a_renotice_proposal_is_not_followed_up_again(hotline_db) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.ops.logs import configure_logging
+from hotline.logs import configure_logging
 
 REPO = Path(__file__).resolve().parents[2]
 URL = "http://galerie.sintetic-demo.ro/album/7?id=3"
@@ -83,15 +83,18 @@ def test_urls_are_masked_above_debug_and_kept_at_debug(restore_logging, capsys, 
 
 
 def test_a_failing_stage_logs_ids_not_the_reported_url(restore_logging, make_hotline, capfd) -> None:  # type: ignore[no-untyped-def]
+    from hotline.executors.embedded import run_stage_once
+    from hotline.executors.registry import Stage
     from hotline.models import UrlState
     from hotline.pipeline.intake import submit_report
-    from hotline.pipeline.runner import Stage, run_stage_once
 
     app = make_hotline()
     configure_logging("INFO", "json")
     with app.db.session() as session:
         submit_report(session, [URL])
-    stage = Stage("capture", UrlState.NEW, "tests.ops.failing_stage:explode", batch=10)
+    from tests.ops.failing_stage import explode
+
+    stage = Stage("capture", UrlState.NEW, explode, batch=10, queue="capture")
     capfd.readouterr()  # what setting up logged (the migrations) is not this test's business
 
     run_stage_once(app, stage)

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from hotline.config import SettingsError, load_settings
-from hotline.models import Capture, Forward, ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import MAX_STAGE_ATTEMPTS
+from hotline.models import MAX_STAGE_ATTEMPTS, Capture, Forward, ReportedUrl, UrlState, utcnow
 
 from .metrics_support import value
 
@@ -141,7 +140,8 @@ def test_a_database_that_stops_answering_shows_as_down(make_hotline, live_server
 
 
 def test_stage_runs_and_requests_are_counted(make_hotline, live_server) -> None:  # type: ignore[no-untyped-def]
-    from hotline.pipeline.runner import STAGE_BY_NAME, run_stage_once
+    from hotline.executors.embedded import run_stage_once
+    from hotline.executors.registry import STAGE_BY_NAME
 
     app = make_hotline(metrics_token=TOKEN)
     with app.db.session() as session:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.assessment import assess
 from hotline.auth import create_user
-from hotline.background import BackgroundWorker
+from hotline.executors.embedded import BackgroundWorker
 from hotline.models import ReportedUrl, UrlState
 from hotline.outbox import forward_until_idle
 

@@ -100,7 +100,7 @@ def running_capture(worker: subprocess.Popen[bytes]) -> bool:
 
 
 def delete_queues(broker_url: str, prefix: str) -> None:
-    from hotline.scale.celery_app import delete_queues as delete
+    from hotline.executors.celery.app import delete_queues as delete
 
     delete(broker_url, prefix)
 

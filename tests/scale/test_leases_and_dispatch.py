@@ -5,39 +5,31 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
+from hotline.executors.celery.leased import run_leased
+from hotline.executors.leases import claim
+from hotline.executors.registry import STAGE_BY_NAME, Stage
 from hotline.models import ReportedUrl, UrlState, utcnow
-from hotline.pipeline.lease import advance, claim, holds
-from hotline.pipeline.runner import STAGE_BY_NAME, Stage
-from hotline.scale.leased import run_leased
 
 from .scale_support import broker_or_skip, delete_queues, wait_until
 
 
-@dataclass(frozen=True)
-class RecordingStage(Stage):
+def recording_stage(waits_in: UrlState, batch: int, seen: list[int], seconds: float = 0.0) -> Stage:
     """A stage that notes which rows it worked on, takes its time, and moves them on."""
 
-    seconds: float = 0.0
-    seen: list[int] | None = None
+    def work(app, token: str, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(seconds)  # stands for a slow capture, not a wait for something
+        for url_id in ids:
+            with app.db.session() as session:
+                row = session.get(ReportedUrl, url_id)
+                if row is not None and row.held_by(token, UrlState.LOCATED):
+                    seen.append(url_id)
+                    row.advance(UrlState.TRIAGED)
 
-    @property
-    def function(self):  # type: ignore[no-untyped-def, override]
-        def work(app, token: str, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
-            time.sleep(self.seconds)  # stands for a slow capture, not a wait for something
-            for url_id in ids:
-                with app.db.session() as session:
-                    row = session.get(ReportedUrl, url_id)
-                    if row is not None and holds(row, token, UrlState.LOCATED):
-                        assert self.seen is not None
-                        self.seen.append(url_id)
-                        advance(row, UrlState.TRIAGED)
-
-        return work
+    return Stage("triage", waits_in, work, batch=batch, queue="locate")
 
 
 def _located_rows(app, count: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -55,7 +47,7 @@ def test_two_workers_racing_for_the_same_rows_never_share_one(pg_url, make_hotli
     app = make_hotline(database_url=pg_url)
     ids = _located_rows(app, 40)
     seen: list[int] = []
-    stage = RecordingStage("triage", UrlState.LOCATED, "unused:unused", batch=200, seconds=0.2, seen=seen)
+    stage = recording_stage(UrlState.LOCATED, batch=200, seconds=0.2, seen=seen)
     taken: list[list[int]] = []
     start = threading.Barrier(4)
 
@@ -83,7 +75,7 @@ def test_a_running_stage_keeps_its_lease_past_the_lease_duration(pg_url, make_ho
     app = make_hotline(database_url=pg_url)
     (row_id,) = _located_rows(app, 1)
     seen: list[int] = []
-    slow = RecordingStage("triage", UrlState.LOCATED, "unused:unused", batch=1, seconds=1.5, seen=seen)
+    slow = recording_stage(UrlState.LOCATED, batch=1, seconds=1.5, seen=seen)
     running = threading.Thread(target=run_leased, args=(app, slow),
                                kwargs={"limit": 1, "lease": timedelta(seconds=0.5)})
     running.start()
@@ -114,7 +106,7 @@ def test_the_rows_of_a_dead_worker_are_taken_again_once_its_lease_runs_out(pg_ur
         _, dead = claim(session, UrlState.LOCATED, limit=1, lease=timedelta(seconds=0.3))
     assert dead == [row_id]
     seen: list[int] = []
-    stage = RecordingStage("triage", UrlState.LOCATED, "unused:unused", batch=1, seen=seen)
+    stage = recording_stage(UrlState.LOCATED, batch=1, seen=seen)
 
     # When / Then: nothing to take while the lease holds; the row once it ran out; nothing after that
     assert run_leased(app, stage, limit=1, lease=timedelta(seconds=5)) == []
@@ -126,9 +118,9 @@ def test_the_rows_of_a_dead_worker_are_taken_again_once_its_lease_runs_out(pg_ur
 
 @pytest.mark.postgres
 def test_dispatch_queues_one_task_per_batch_and_does_not_pile_up(pg_url, make_hotline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from hotline.scale.celery_app import make_celery
-    from hotline.scale.dispatch import dispatch, queue_depth
-    from hotline.scale.options import scale_options
+    from hotline.executors.celery.app import make_celery
+    from hotline.executors.celery.options import scale_options
+    from hotline.executors.celery.scheduler import dispatch, queue_depth
 
     # Given: five new URLs, three fingerprinted ones, and batches of two
     broker_url = broker_or_skip("redis")
@@ -158,36 +150,33 @@ def test_dispatch_queues_one_task_per_batch_and_does_not_pile_up(pg_url, make_ho
 
 
 def test_the_stage_tasks_are_the_embedded_stages() -> None:
-    from hotline.scale.tasks import NEXT_STAGE
+    from hotline.executors.celery.tasks import NEXT_STAGE
 
     assert [stage.name for stage in NEXT_STAGE.values()] == ["fingerprint", "locate", "triage"]
     assert NEXT_STAGE["capture"] is STAGE_BY_NAME["fingerprint"]
 
 
 @pytest.mark.postgres
-def test_the_scheduler_queues_an_installed_job_once_per_interval(pg_url, make_hotline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from hotline import background
-    from hotline.scale import jobs
-    from hotline.scale.celery_app import make_celery
-    from hotline.scale.dispatch import Scheduler, queue_depth
-    from hotline.scale.options import scale_options
+def test_the_scheduler_queues_a_job_once_per_interval(pg_url, make_hotline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hotline.executors.celery.app import make_celery
+    from hotline.executors.celery.options import scale_options
+    from hotline.executors.celery.scheduler import Scheduler, queue_depth
 
-    # Given: a job registered by its area, due every hour, and a scheduler
+    # Given: the registry's jobs (forward delivery every 15 s, monitoring every 60 s) and a scheduler
     broker_url = broker_or_skip("redis")
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     monkeypatch.setenv("HOTLINE_QUEUE_PREFIX", prefix)
-    monkeypatch.setitem(jobs.JOBS, "sample", jobs.JobSpec("sample", "forward", 3600.0, modules=(), functions=()))
-    monkeypatch.setitem(background._jobs, "sample", lambda app: 0)
     app = make_hotline(database_url=pg_url, broker_url=broker_url)
     options = scale_options(app.settings)
     celery = make_celery(app.settings, app)
     scheduler = Scheduler(app, celery, options)
     try:
         # When: it ticks twice
-        scheduler.tick(["sample"])
-        scheduler.tick(["sample"])
+        scheduler.tick()
+        scheduler.tick()
 
-        # Then: the job was queued once, on its own queue
+        # Then: each job was queued once, on its own queue
         assert queue_depth(celery, options.queue("forward")) == 1
+        assert queue_depth(celery, options.queue("monitor")) == 1
     finally:
         delete_queues(broker_url, prefix)

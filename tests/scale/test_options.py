@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from hotline.config import SettingsError, load_settings
-from hotline.scale import broker_configured, scale_options
-from hotline.scale.jobs import JOBS, JobSpec, resolve_job
-from hotline.scale.worker import parse_queues, worker_argv
+from hotline.executors.celery import broker_configured, scale_options
+from hotline.executors.celery.worker import parse_queues, worker_argv
+from hotline.executors.registry import STAGE_BY_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def test_the_broker_url_switches_to_celery_and_the_rest_has_defaults() -> None:
     assert options.broker_url == "redis://127.0.0.1:6379/0"
     assert options.result_backend is None
     assert options.lease.total_seconds() == 600
-    assert options.queue_for_task("triage") == "locate"
+    assert options.queue(STAGE_BY_NAME["triage"].queue) == "locate"
 
 
 def test_scale_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +38,7 @@ def test_scale_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
     options = scale_options(load_settings())
 
     assert options.lease_seconds == 2.5
-    assert options.queue_for_task("capture") == "nl-capture"
+    assert options.queue(STAGE_BY_NAME["capture"].queue) == "nl-capture"
     assert options.result_backend == "redis://127.0.0.1:6379/1"
 
 
@@ -78,23 +78,15 @@ def test_worker_arguments_name_the_prefixed_queues_and_the_pool(make_hotline, mo
         parse_queues("capture,triage")
 
 
-def test_a_job_registered_by_its_area_is_found_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline import background
+def test_every_stage_and_job_is_a_function_on_a_queue_a_worker_can_consume() -> None:
+    from hotline.executors.registry import JOBS, QUEUES, STAGES
 
-    def deliver(app: object) -> int:
-        return 7
-
-    monkeypatch.setitem(JOBS, "sample", JobSpec("sample", "forward", 1.0, modules=(), functions=()))
-    monkeypatch.setitem(background._jobs, "sample", deliver)
-
-    assert resolve_job("sample") is deliver
-
-
-def test_a_job_whose_area_is_not_installed_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = JobSpec("absent", "monitor", 1.0, modules=("hotline.not_here",), functions=("hotline.not_here:run",))
-    monkeypatch.setitem(JOBS, "absent", spec)
-
-    assert resolve_job("absent") is None
+    for stage in STAGES:
+        assert callable(stage.run) and stage.queue in QUEUES and stage.batch > 0
+    for job in JOBS:
+        # A job's name becomes its Celery task function's name.
+        assert callable(job.run) and job.queue in QUEUES and job.name.isidentifier() and job.every_seconds > 0
+    assert parse_queues(",".join(QUEUES)) == list(QUEUES)
 
 
 @pytest.mark.parametrize("command", [["worker"], ["scheduler"], ["worker", "--queues", "everything"]])

@@ -31,8 +31,8 @@ def test_a_prefork_worker_serves_what_its_children_measured(pg_url, make_hotline
     wait_until(lambda: " ready." in log.read_text(), 60, "the worker to be ready", cluster.output)
 
     # When: the triage task for it runs in one of the children
-    from hotline.scale.celery_app import make_celery
-    from hotline.scale.tasks import stage_task_name
+    from hotline.executors.celery.app import make_celery
+    from hotline.executors.celery.tasks import stage_task_name
 
     settings = load_settings(database_url=pg_url, broker_url=broker_url,
                              queue_prefix=cluster.env["HOTLINE_QUEUE_PREFIX"], data_dir=app.settings.data_dir)

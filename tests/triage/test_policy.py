@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.assessment import set_policies_paused
+from hotline.executors.embedded import process_until_idle
+from hotline.executors.registry import STAGE_BY_NAME
 from hotline.models import Assessment, AuditEvent, Forward, Match, Proposal, ReportedUrl, UrlState, User
-from hotline.pipeline.runner import STAGE_BY_NAME, process_until_idle
 from hotline.policy import auto_forward_many, waiting_ids
 from tests.triage.conftest import (
     CONFIRMATIONS,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from fingerprints import fingerprint_bytes
+from hotline.executors.embedded import process_until_idle
 from hotline.hashlists import import_list
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlState
 from hotline.pipeline.intake import submit_report
-from hotline.pipeline.runner import process_until_idle
 from hotline.synthnet import SyntheticInternet
 from hotline.synthnet.images import image_bytes, reencoded_copy
 from tests.triage.conftest import RADIUS, policy_rules_file

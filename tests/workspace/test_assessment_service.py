@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.assessment import Refused, approve, assess, claim, release, set_four_eyes
+from hotline.assessment import approve, assess, claim, release, set_four_eyes
 from hotline.auth import create_user, find_user
+from hotline.errors import Refused
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlState
 from tests.workspace.conftest import PASSWORD, seed_url
 

@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hotline.app import Hotline
-from hotline.assessment import REVIEW_STATES, Refused, approve_url, assess, parse_classification
+from hotline.assessment import REVIEW_STATES, approve_url, assess, parse_classification
+from hotline.errors import Refused
 from hotline.models import ReportedUrl, User
 from hotline.review import api_user, latest_assessment, queue_items, result_view
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from hotline import audit
-from hotline.assessment import Refused
 from hotline.auth import TOTP_ISSUER, verify_password
+from hotline.errors import Refused
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
 PENDING_MAX_AGE = 600

@@ -20,8 +20,8 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from hotline.assessment import Refused
 from hotline.auth import SessionCodec, SessionData, Throttles, has_role
+from hotline.errors import Refused
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy.orm import Session
 
-from hotline.legal_hold import place_hold, release_hold
+from hotline.evidence.legal_hold import place_hold, release_hold
 from hotline.models import Report, ReportUrl
 from hotline.web.workspace.base import PREFIX, NotFound, redirect, workspace_of
 

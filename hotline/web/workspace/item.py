@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.assessment import (
-    Refused,
     approve_url,
     assess,
     check_not_claimed_by_other,
@@ -19,12 +18,13 @@ from hotline.assessment import (
     four_eyes_classifications,
 )
 from hotline.auth import has_role
+from hotline.errors import Refused
 from hotline.evidence import EvidenceNotFound
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
 from hotline.monitor import MonitorOptions
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
-from hotline.views import latest_capture, url_view
+from hotline.views import url_view
 from hotline.web.workspace.base import (
     PREFIX,
     Forbidden,
@@ -70,7 +70,7 @@ def _history(session: Session, row: ReportedUrl, media_ids: list[int]) -> list[A
 def item_context(ws: Workspace, request: Request, session: Session, row: ReportedUrl, user: User,
                  view_token: str | None) -> dict[str, Any]:
     view = url_view(session, row)
-    capture = latest_capture(row)
+    capture = row.latest_capture
     revealed = ws.reveal_state(request, user, view_token)
     media_rows = {m.id: m for m in capture.media} if capture else {}
     hidden = 0
@@ -173,7 +173,7 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
             row = load_row(session, url_id)
-            capture = latest_capture(row)
+            capture = row.latest_capture
             if capture is not None and capture.purged_at is not None:
                 raise NotFound(f"The evidence of this capture was purged on {format_when(capture.purged_at)}.")
             if capture is None or not capture.warc_path:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from hotline.assessment import REVIEW_STATES, QueueFilter, Refused, claim, claim_holder, release, review_queue
+from hotline.assessment import REVIEW_STATES, QueueFilter, claim, claim_holder, release, review_queue
+from hotline.errors import Refused
 from hotline.models import Report, ReportSource, User
-from hotline.views import latest_hosting
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
 
@@ -42,7 +42,7 @@ def register(router: APIRouter) -> None:
             categories = sorted(c for c in session.scalars(select(Report.category_claimed).distinct()) if c)
             items = []
             for row, rank in rows:
-                hosting = latest_hosting(row)
+                hosting = row.latest_hosting
                 holder = claim_holder(row)
                 sources = sorted({str(link.report.source) for link in row.report_links})
                 items.append({

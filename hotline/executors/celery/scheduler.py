@@ -14,11 +14,10 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from hotline.pipeline.lease import waiting_rows
-from hotline.pipeline.runner import STAGES
-from hotline.scale.jobs import JOBS, resolve_job
-from hotline.scale.options import ScaleOptions
-from hotline.scale.tasks import job_task_name, stage_task_name
+from hotline.executors.celery.options import ScaleOptions
+from hotline.executors.celery.tasks import job_task_name, stage_task_name
+from hotline.executors.leases import waiting_rows
+from hotline.executors.registry import JOBS, STAGES
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -57,7 +56,7 @@ def dispatch(app: Hotline, celery: Celery, options: ScaleOptions) -> dict[str, i
         rows = waiting.get(stage.waits_in, 0)
         if not rows:
             continue
-        queue = options.queue_for_task(stage.name)
+        queue = options.queue(stage.queue)
         if queue not in depth_cache:
             depth_cache[queue] = queue_depth(celery, queue)
         batch = min(stage.batch, options.task_batch)
@@ -78,18 +77,14 @@ class Scheduler:
         self.celery = celery
         self.options = options
         self.stopping = threading.Event()
-        self._next_job_run = {name: 0.0 for name in JOBS}
+        self._next_job_run = {job.name: 0.0 for job in JOBS}
 
     def run(self) -> None:
-        installed = [name for name in JOBS if resolve_job(name) is not None]
-        for name in JOBS:
-            if name not in installed:
-                log.info("job %s is not installed; the scheduler will not queue it", name)
         while not self.stopping.is_set():
-            self.tick(installed)
+            self.tick()
             self.stopping.wait(self.options.dispatch_seconds)
 
-    def tick(self, jobs: list[str]) -> None:
+    def tick(self) -> None:
         try:
             sent = dispatch(self.app, self.celery, self.options)
             if sent:
@@ -97,14 +92,14 @@ class Scheduler:
         except Exception:  # a broker or database hiccup must not stop the scheduler; next tick retries
             log.exception("dispatch failed")
         now = time.monotonic()
-        for name in jobs:
-            if now >= self._next_job_run[name]:
-                self._next_job_run[name] = now + JOBS[name].every_seconds
+        for job in JOBS:
+            if now >= self._next_job_run[job.name]:
+                self._next_job_run[job.name] = now + job.every_seconds
                 try:
-                    if queue_depth(self.celery, self.options.queue(JOBS[name].queue)) == 0:
-                        self.celery.send_task(job_task_name(name))
+                    if queue_depth(self.celery, self.options.queue(job.queue)) == 0:
+                        self.celery.send_task(job_task_name(job.name))
                 except Exception:
-                    log.exception("could not queue job %s", name)
+                    log.exception("could not queue job %s", job.name)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -14,11 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hotline.executors.celery.leased import run_leased
+from hotline.executors.celery.options import ScaleOptions
+from hotline.executors.registry import JOBS, STAGES, Job, Stage
 from hotline.ops.metrics import timed_job
-from hotline.pipeline.runner import STAGES, Stage
-from hotline.scale.jobs import JOBS, resolve_job
-from hotline.scale.leased import run_leased
-from hotline.scale.options import ScaleOptions
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -71,7 +70,7 @@ def register_tasks(celery: Celery, hotline: Callable[[], Hotline], options: Scal
     for stage in STAGES:
         celery.task(name=stage_task_name(stage.name), **retry)(_stage_task(stage, hotline, options))
     for job in JOBS:
-        celery.task(name=job_task_name(job), **retry)(_job_task(job, hotline))
+        celery.task(name=job_task_name(job.name), **retry)(_job_task(job, hotline))
 
 
 def _stage_task(stage: Stage, hotline: Callable[[], Hotline], options: ScaleOptions) -> Callable[..., int]:
@@ -90,18 +89,14 @@ def _stage_task(stage: Stage, hotline: Callable[[], Hotline], options: ScaleOpti
     return run
 
 
-def _job_task(name: str, hotline: Callable[[], Hotline]) -> Callable[..., int]:
+def _job_task(job: Job, hotline: Callable[[], Hotline]) -> Callable[..., int]:
     def run(task: Any) -> int:
-        job = resolve_job(name)
-        if job is None:
-            log.info("job %s is not installed here; nothing to do", name)
-            return 0
-        with timed_job(name):
-            done = int(job(hotline()))
+        with timed_job(job.name):
+            done = int(job.run(hotline()))
         if done:
             # More may be due right behind this batch: keep going rather than wait for the scheduler.
-            task.app.send_task(job_task_name(name))
+            task.app.send_task(job_task_name(job.name))
         return done
 
-    run.__name__ = f"{name}_job"
+    run.__name__ = f"{job.name}_job"
     return run

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 
+from hotline.executors.leases import claim, release
+from hotline.executors.registry import Stage
 from hotline.models import ReportedUrl, utcnow
 from hotline.ops.metrics import timed_stage
-from hotline.pipeline.lease import claim, release
-from hotline.pipeline.runner import Stage
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -77,7 +77,7 @@ def run_leased(
     keeper.start()
     try:
         with timed_stage(stage.name, len(taken)):
-            stage.function(app, token, taken)
+            stage.run(app, token, taken)
     finally:
         keeper.stop()
         # What the stage did not move on is given back now rather than when the lease runs out.

@@ -1,49 +1,26 @@
-"""The embedded executor: run every stage over the rows waiting for it until nothing is left.
+"""The embedded executor: stages and jobs run in this process, over SQLite or PostgreSQL.
 
-The scale-out executor (Celery) calls the very same stage functions, one item or batch per task.
+`hotline process` runs the stages until nothing is left; `hotline serve` runs BackgroundWorker, a
+thread that goes round every stage and periodic job of the registry until none has anything to do,
+then waits. The Celery executor (executors/celery) runs the very same functions as tasks.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from hotline.models import UrlState
-from hotline.ops.metrics import timed_stage
-from hotline.pipeline.lease import claim, note_failure, release
+from hotline.executors.leases import claim, note_failure, release
+from hotline.executors.registry import JOBS, STAGES, Stage
+from hotline.ops.metrics import timed_job, timed_stage
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
 
 log = logging.getLogger(__name__)
-
-StageFunction = Callable[["Hotline", str, list[int]], None]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    waits_in: UrlState
-    function_path: str  # "module:function", imported when first used
-    batch: int
-
-    @property
-    def function(self) -> StageFunction:
-        module, _, name = self.function_path.partition(":")
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-
-
-STAGES: tuple[Stage, ...] = (
-    Stage("capture", UrlState.NEW, "hotline.pipeline.capture:capture_stage", batch=100),
-    Stage("fingerprint", UrlState.CAPTURED, "hotline.pipeline.fingerprint:fingerprint_stage", batch=50),
-    Stage("locate", UrlState.FINGERPRINTED, "hotline.pipeline.locate:locate_stage", batch=100),
-    Stage("triage", UrlState.LOCATED, "hotline.policy:triage_then_auto_forward", batch=200),
-)
-STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
 
 
 def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> int:
@@ -51,7 +28,7 @@ def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> 
 
     A stage that fails is logged and the reason kept on the rows it did not finish; a failing batch is
     run again one row at a time, so one bad row does not hold the others back. Each claim counts an
-    attempt, and a row that keeps failing stops being taken (see lease.MAX_STAGE_ATTEMPTS).
+    attempt, and a row that keeps failing stops being taken (see leases.MAX_STAGE_ATTEMPTS).
     """
     with app.db.sessions() as session:
         lease = timedelta(seconds=app.settings.lease_seconds)
@@ -60,7 +37,7 @@ def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> 
         return 0
     try:
         with timed_stage(stage.name, len(taken)):
-            stage.function(app, token, taken)
+            stage.run(app, token, taken)
     except Exception as exc:  # any stage bug or broken input: recorded, never the end of the run
         log.exception("stage %s failed on URLs %s", stage.name, taken)
         with app.db.sessions() as session:
@@ -96,3 +73,36 @@ def process_until_idle(
         if not progressed:
             break
     return done
+
+
+class BackgroundWorker(threading.Thread):
+    """`hotline serve`'s executor: the stages until idle, then every job; when nothing did anything, wait
+    `idle_seconds` or until woken (intake wakes it)."""
+
+    def __init__(self, app: Hotline, idle_seconds: float = 5.0):
+        super().__init__(name="hotline-background", daemon=True)
+        self.app = app
+        self.idle_seconds = idle_seconds
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            busy = self._run_one("pipeline", lambda app: sum(process_until_idle(app).values()))
+            for job in JOBS:
+                busy += self._run_one(job.name, job.run)
+            if not busy:
+                self.wake.wait(self.idle_seconds)
+                self.wake.clear()
+
+    def _run_one(self, name: str, job: Callable[[Hotline], int]) -> int:
+        try:
+            with timed_job(name):
+                return job(self.app)
+        except Exception:  # a failing job must not stop the others; it is logged and retried
+            log.exception("background job %s failed", name)
+            return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()

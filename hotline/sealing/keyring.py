@@ -1,6 +1,6 @@
 """The master keys, by id: one current key seals, every key still held opens what it sealed.
 
-Every sealed file's header names the 8-byte id of the master key that sealed it (hotline.evidence.crypto),
+Every sealed file's header names the 8-byte id of the master key that sealed it (hotline.sealing.envelope),
 so old files stay readable after a rotation for as long as their key is in the ring. Other areas that
 keep secrets (hash chains, one-time-code seeds, partner secrets) seal them with `Keyring.seal` too and
 so survive a rotation the same way.
@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hotline.evidence.crypto import (
+from hotline.sealing.envelope import (
     KEY_BYTES,
     MASTER_KEY_FILE,
     EvidenceCryptoError,

@@ -13,10 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from hotline.models import ReportedUrl, UrlState, utcnow
-
-# A row that failed this many times in one state waits for a person (its state_reason says why).
-MAX_STAGE_ATTEMPTS = 5
+from hotline.models import MAX_STAGE_ATTEMPTS, ReportedUrl, UrlState, utcnow
 
 
 def claim(
@@ -54,20 +51,6 @@ def claim(
         return token, []
     taken = session.scalars(select(ReportedUrl.id).where(ReportedUrl.lease_owner == token)).all()
     return token, sorted(taken)
-
-
-def holds(row: ReportedUrl, token: str, state: UrlState) -> bool:
-    return row.lease_owner == token and row.state == state
-
-
-def advance(row: ReportedUrl, new_state: UrlState, reason: str | None = None) -> None:
-    """Move a row on and release its lease (in the caller's transaction)."""
-    row.state = new_state
-    row.state_reason = reason
-    row.lease_owner = None
-    row.lease_until = None
-    row.stage_attempts = 0
-    row.updated_at = utcnow()
 
 
 def note_failure(session: Session, token: str, reason: str) -> list[int]:

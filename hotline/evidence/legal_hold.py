@@ -14,8 +14,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import Refused
 from hotline.auth import has_role
+from hotline.errors import Refused
 from hotline.models import Report, ReportUrl, User, utcnow
 
 MAX_REASON = 2000

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hotline.config import SettingsError
+from hotline.executors.celery.options import scale_options
+from hotline.executors.registry import QUEUES
 from hotline.ops.admin import start_admin_server
-from hotline.scale.options import QUEUES, scale_options
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -53,9 +54,9 @@ def worker_argv(app: Hotline, queues: Sequence[str], concurrency: int, pool: str
 
 def run_worker(app: Hotline, queues: Sequence[str], concurrency: int, pool: str | None = None) -> None:
     """Consume `queues` until stopped (SIGTERM: finish the running task, then exit)."""
+    from hotline.executors.celery.app import make_celery
     from hotline.ops.endpoints import Operations
     from hotline.ops.metrics import enable_multiprocess
-    from hotline.scale.celery_app import make_celery
 
     argv = worker_argv(app, queues, concurrency, pool)
     _log_like_every_command(app)
@@ -70,9 +71,9 @@ def run_worker(app: Hotline, queues: Sequence[str], concurrency: int, pool: str 
 
 def run_scheduler(app: Hotline) -> None:
     """Dispatch waiting rows and periodic jobs until SIGTERM or Ctrl-C."""
+    from hotline.executors.celery.app import make_celery
+    from hotline.executors.celery.scheduler import Scheduler
     from hotline.ops.endpoints import Operations
-    from hotline.scale.celery_app import make_celery
-    from hotline.scale.dispatch import Scheduler
 
     options = scale_options(app.settings)
     scheduler = Scheduler(app, make_celery(app.settings, app), options)
@@ -89,7 +90,7 @@ def _log_like_every_command(app: Hotline) -> None:
     """HOTLINE_LOG_LEVEL and HOTLINE_LOG_FORMAT, and Celery told to leave logging alone."""
     from celery import signals
 
-    from hotline.ops.logs import configure_from_settings
+    from hotline.logs import configure_from_settings
 
     configure_from_settings(app.settings)
     # Any receiver of setup_logging makes Celery skip its own handlers (which would log twice, as text).

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery, signals
 from kombu.entity import Exchange, Queue
 
-from hotline.scale.jobs import JOBS
-from hotline.scale.options import QUEUE_OF, QUEUES, ScaleOptions, scale_options
-from hotline.scale.tasks import AppPerProcess, job_task_name, register_tasks, stage_task_name
+from hotline.executors.celery.options import ScaleOptions, scale_options
+from hotline.executors.celery.tasks import AppPerProcess, job_task_name, register_tasks, stage_task_name
+from hotline.executors.registry import JOBS, QUEUES, STAGES
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -46,9 +46,8 @@ def _allow_child_processes(**_: Any) -> None:
 
 
 def celery_config(options: ScaleOptions) -> dict[str, Any]:
-    routes = {stage_task_name(kind): {"queue": options.queue(queue)} for kind, queue in QUEUE_OF.items()
-              if kind not in JOBS}
-    routes.update({job_task_name(name): {"queue": options.queue(spec.queue)} for name, spec in JOBS.items()})
+    routes = {stage_task_name(stage.name): {"queue": options.queue(stage.queue)} for stage in STAGES}
+    routes.update({job_task_name(job.name): {"queue": options.queue(job.queue)} for job in JOBS})
     # A message may stay unacknowledged while its task runs; Redis hands it to another worker after this.
     visibility = max(3600.0, options.task_time_limit * 1.5)
     return {

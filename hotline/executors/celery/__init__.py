@@ -16,6 +16,6 @@ Public API:
     run_scheduler(app)                             `hotline scheduler`
 """
 
-from hotline.scale.options import QUEUES, ScaleOptions, broker_configured, scale_options
+from hotline.executors.celery.options import ScaleOptions, broker_configured, scale_options
 
-__all__ = ["QUEUES", "ScaleOptions", "broker_configured", "scale_options"]
+__all__ = ["ScaleOptions", "broker_configured", "scale_options"]

@@ -1,0 +1,67 @@
+"""Every stage and periodic job, in one place: what runs, on which rows, how often, on which queue.
+
+Both executors read this: the embedded one (`hotline process`, the background thread of `hotline serve`)
+and the Celery one (tasks, routes and the scheduler). A stage takes the rows waiting in one state and
+moves them on; a job is a function of the app that returns how much it did (0: nothing was due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hotline.evidence.reseal import reseal_job
+from hotline.evidence.retention import retention_job
+from hotline.models import UrlState
+from hotline.monitor.run import run_due_checks
+from hotline.outbox.worker import delivery_job
+from hotline.pipeline.capture import capture_stage
+from hotline.pipeline.fingerprint import fingerprint_stage
+from hotline.pipeline.locate import locate_stage
+from hotline.policy import triage_then_auto_forward
+
+if TYPE_CHECKING:
+    from hotline.app import Hotline
+
+StageFunction = Callable[["Hotline", str, list[int]], None]
+JobFunction = Callable[["Hotline"], int]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    waits_in: UrlState  # the rows it takes; it moves each on to the next state (or a final one)
+    run: StageFunction  # (app, lease token, ids of the leased rows)
+    batch: int  # rows leased at once
+    queue: str  # the Celery queue its tasks go to
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # also the Celery task's function name: an identifier
+    run: JobFunction
+    every_seconds: float  # how often the Celery scheduler queues it (the embedded loop runs it each round)
+    queue: str
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("capture", UrlState.NEW, capture_stage, batch=100, queue="capture"),
+    Stage("fingerprint", UrlState.CAPTURED, fingerprint_stage, batch=50, queue="fingerprint"),
+    Stage("locate", UrlState.FINGERPRINTED, locate_stage, batch=100, queue="locate"),
+    # Triage is quick and shares the locate workers.
+    Stage("triage", UrlState.LOCATED, triage_then_auto_forward, batch=200, queue="locate"),
+)
+
+JOBS: tuple[Job, ...] = (
+    Job("forward", delivery_job, every_seconds=15.0, queue="forward"),
+    Job("monitor", run_due_checks, every_seconds=60.0, queue="monitor"),
+    # On the capture hosts: they are the ones that write to the evidence store.
+    Job("evidence_reseal", reseal_job, every_seconds=60.0, queue="capture"),
+    Job("evidence_retention", retention_job, every_seconds=600.0, queue="capture"),
+)
+
+STAGE_BY_NAME = {stage.name: stage for stage in STAGES}
+JOB_BY_NAME = {job.name: job for job in JOBS}
+# The queues a deployment has, in the order the pipeline uses them.
+QUEUES: tuple[str, ...] = tuple(dict.fromkeys([stage.queue for stage in STAGES] + [job.queue for job in JOBS]))
