@@ -106,17 +106,15 @@ def sent(
 ) -> None:
     """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
     from hotline.errors import Refused
-    from hotline.monitor import MonitorOptions
     from hotline.outbox import ForwardRefused, record_sent_by_hand
-    from hotline.review import DEFAULT_CLI_USER, named_user, system_user
+    from hotline.triage.review import DEFAULT_CLI_USER, named_user, system_user
 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
                 user = named_user(session, actor) if actor else system_user(
                     session, getattr(hl.settings, "cli_user", None) or DEFAULT_CLI_USER)
-                record_sent_by_hand(session, forward_id, user.name, note,
-                                    monitor=MonitorOptions.from_settings(hl.settings))
+                record_sent_by_hand(session, forward_id, user.name, note)
         except (ForwardRefused, Refused) as exc:
             _fail(str(exc))
     console.print(f"forward {forward_id} recorded as sent by hand")

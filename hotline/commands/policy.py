@@ -1,6 +1,6 @@
 """`hotline policy pause|resume|status|apply`: the supervisors' switch for auto-forward policies.
 
-Pause and resume call the same function as the workspace's switch (hotline.assessment), which only a
+Pause and resume call the same function as the workspace's switch (hotline.triage.assessment), which only a
 supervisor (or admin) may flip; the change is audited under their name.
 """
 
@@ -25,9 +25,9 @@ SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flip
 
 
 def _switch(as_user: str, paused: bool) -> None:
-    from hotline.assessment import set_policies_paused
     from hotline.errors import Refused
-    from hotline.review import named_user
+    from hotline.triage.autoforward import set_policies_paused
+    from hotline.triage.review import named_user
 
     with state.hotline() as hl:
         try:
@@ -54,7 +54,7 @@ def resume(as_user: SupervisorOption) -> None:
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Whether policies are paused, and each policy in the rule file with its conditions."""
-    from hotline.pipeline.triage import policies_paused
+    from hotline.triage.autoforward import policies_paused
 
     with state.hotline() as hl, hl.db.sessions() as session:
         paused = policies_paused(session)
@@ -77,7 +77,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 @app.command()
 def apply(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Run the policies over every item still waiting in triaged without an assessment."""
-    from hotline.policy import auto_forward_many, waiting_ids
+    from hotline.triage.autoforward import auto_forward_many, waiting_ids
 
     with state.hotline() as hl:
         with hl.db.sessions() as session:

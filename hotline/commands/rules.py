@@ -34,9 +34,10 @@ def check(
 def explain(reference: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """For each URL of a report: every rule considered and why it matched or not."""
     from hotline.commands import state
-    from hotline.pipeline.triage import build_facts, policies_paused
     from hotline.rules import evaluate, evaluate_policies, evaluation_json, explain_policies
     from hotline.rules import explain as explain_text
+    from hotline.triage.autoforward import policies_paused
+    from hotline.triage.facts import build_facts
     from hotline.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.sessions() as session:

@@ -1,6 +1,6 @@
 """`hotline queue`, `hotline assess` and `hotline approve`: the workspace's review actions for scripts.
 
-They call the same service as the workspace (hotline.assessment), so they refuse what it refuses
+They call the same service as the workspace (hotline.triage.assessment), so they refuse what it refuses
 (missing fields, an item claimed by someone else, a four-eyes classification approved by its own
 assessor), with the same one-line message. Without `--as` they act as the configured system user.
 """
@@ -40,7 +40,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _actor(hl: Hotline, session: Session, name: str | None) -> User:
-    from hotline.review import DEFAULT_CLI_USER, named_user, system_user
+    from hotline.triage.review import DEFAULT_CLI_USER, named_user, system_user
 
     if name:
         return named_user(session, name)
@@ -54,7 +54,7 @@ def queue(
 ) -> None:
     """Items waiting for assessment or approval, in the workspace's order (priority, then newest)."""
     from hotline.errors import Refused
-    from hotline.review import queue_items
+    from hotline.triage.review import queue_items
 
     with state.hotline() as hl, hl.db.sessions() as session:
         try:
@@ -128,9 +128,9 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve an assessed URL's pending proposals and queue their forwards (in one transaction)."""
-    from hotline.assessment import approve_url
     from hotline.errors import Refused
-    from hotline.review import latest_assessment, resolve_url, result_view
+    from hotline.triage.assessment import approve_url
+    from hotline.triage.review import latest_assessment, resolve_url, result_view
 
     with state.hotline() as hl:
         try:
@@ -151,9 +151,9 @@ COMMANDS = [queue, assess, approve]
 
 def _assess_one(hl: Hotline, request: AssessRequest, *, approve: bool, as_user: str | None) -> dict[str, Any]:
     """One assessment in its own transaction: a refusal rolls back only that one."""
-    from hotline.assessment import assess as record_assessment
     from hotline.errors import Refused
-    from hotline.review import resolve_url, result_view
+    from hotline.triage.assessment import assess as record_assessment
+    from hotline.triage.review import resolve_url, result_view
 
     try:
         with hl.db.session() as session:

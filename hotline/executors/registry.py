@@ -19,7 +19,7 @@ from hotline.outbox.worker import delivery_job
 from hotline.pipeline.capture import capture_stage
 from hotline.pipeline.fingerprint import fingerprint_stage
 from hotline.pipeline.locate import locate_stage
-from hotline.policy import triage_then_auto_forward
+from hotline.pipeline.triage import triage_stage
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -50,7 +50,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fingerprint", UrlState.CAPTURED, fingerprint_stage, batch=50, queue="fingerprint"),
     Stage("locate", UrlState.FINGERPRINTED, locate_stage, batch=100, queue="locate"),
     # Triage is quick and shares the locate workers.
-    Stage("triage", UrlState.LOCATED, triage_then_auto_forward, batch=200, queue="locate"),
+    Stage("triage", UrlState.LOCATED, triage_stage, batch=200, queue="locate"),
 )
 
 JOBS: tuple[Job, ...] = (

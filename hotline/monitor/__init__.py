@@ -13,11 +13,11 @@ from __future__ import annotations
 from hotline.monitor.decide import AssessedItem, Verdict, decide
 from hotline.monitor.listing import watch_list
 from hotline.monitor.options import MonitorOptions
-from hotline.monitor.renotice import RULE as RENOTICE_RULE
 from hotline.monitor.renotice import renotice
 from hotline.monitor.run import assessed_items, monitor_until_idle, record_check, run_batch, run_due_checks
 from hotline.monitor.schedule import pick_up_unwatched, schedule_checks, schedule_next
 from hotline.monitor.times import RemovalTimes, first_received, removal_times
+from hotline.outbox import RENOTICE_RULE
 
 __all__ = [
     "RENOTICE_RULE",

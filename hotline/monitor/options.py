@@ -1,14 +1,13 @@
-"""Monitoring settings: when to re-check a forwarded URL and when to send a re-notice.
-
-The lead wires these as `Settings` fields (HOTLINE_MONITOR_*); until then the defaults below apply, read
-with getattr so this module works against any Settings object.
-"""
+"""Monitoring settings (HOTLINE_MONITOR_*): when to re-check a forwarded URL and when to send a re-notice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hotline.config import Settings
 
 DEFAULT_FIRST_CHECKS_HOURS = (1.0, 6.0, 24.0)
 DEFAULT_DAILY_UNTIL_DAYS = 30.0
@@ -29,21 +28,15 @@ class MonitorOptions:
     batch_size: int = 50
 
     @classmethod
-    def from_settings(cls, settings: object) -> MonitorOptions:
-        def get(name: str, default: Any) -> Any:
-            value = getattr(settings, name, None)
-            return default if value is None else value
-
+    def from_settings(cls, settings: Settings) -> MonitorOptions:
         return cls(
-            first_checks=tuple(
-                timedelta(hours=float(h)) for h in get("monitor_first_checks_hours", DEFAULT_FIRST_CHECKS_HOURS)
-            ),
-            daily_until=timedelta(days=float(get("monitor_daily_until_days", DEFAULT_DAILY_UNTIL_DAYS))),
-            unreachable_checks=max(1, int(get("monitor_unreachable_checks", 3))),
-            renotice_after=timedelta(hours=float(get("monitor_renotice_after_hours", 24.0))),
-            renotice_kinds=frozenset(get("monitor_renotice_kinds", DEFAULT_RENOTICE_KINDS)),
-            renotice_send_kinds=frozenset(get("monitor_renotice_send_kinds", ())),
-            batch_size=max(1, int(get("monitor_batch_size", 50))),
+            first_checks=tuple(timedelta(hours=hours) for hours in settings.monitor_first_checks_hours),
+            daily_until=timedelta(days=settings.monitor_daily_until_days),
+            unreachable_checks=max(1, settings.monitor_unreachable_checks),
+            renotice_after=timedelta(hours=settings.monitor_renotice_after_hours),
+            renotice_kinds=frozenset(settings.monitor_renotice_kinds),
+            renotice_send_kinds=frozenset(settings.monitor_renotice_send_kinds),
+            batch_size=max(1, settings.monitor_batch_size),
         )
 
     def offsets(self) -> list[timedelta]:

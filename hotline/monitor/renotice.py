@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.models import Forward, Proposal, ReportedUrl
 from hotline.monitor.options import MonitorOptions
+from hotline.outbox import RENOTICE_RULE as RULE
+from hotline.outbox import follow_up
+from hotline.triage.proposals import propose_follow_up
 
-RULE = "re-notice"
 ACTOR = "monitor"
 
 
@@ -68,42 +70,17 @@ def _reason(forward: Forward, now: datetime) -> str:
 
 
 def _send(session: Session, forward: Forward, now: datetime) -> Forward:
-    follow_up = Forward(
-        reported_url_id=forward.reported_url_id,
-        destination=forward.destination,
-        destination_kind=forward.destination_kind,
-        channel=forward.channel,
-        address=forward.address,
-        idempotency_key=f"{forward.idempotency_key}-renotice",
-        state="queued",
-        next_attempt_at=now,
-        payload={**(forward.payload or {}), "renotice": True, "original_forward_id": forward.id,
-                 "original_delivered_at": forward.delivered_at.isoformat() if forward.delivered_at else None},
-        escalation_of_id=forward.id,
-        created_at=now,
-    )
-    session.add(follow_up)
-    session.flush()
+    queued = follow_up(session, forward, now)
     audit.record(session, ACTOR, "takedown.renotice", "reported_url", forward.reported_url_id, mode="sent",
-                 forward_id=follow_up.id, escalation_of_id=forward.id, destination=forward.destination,
+                 forward_id=queued.id, escalation_of_id=forward.id, destination=forward.destination,
                  reason=_reason(forward, now))
-    return follow_up
+    return queued
 
 
 def _propose(session: Session, forward: Forward, now: datetime) -> Proposal:
-    proposal = Proposal(
-        reported_url_id=forward.reported_url_id,
-        destination=forward.destination,
-        destination_kind=forward.destination_kind,
-        rule=RULE,
-        reason=_reason(forward, now),
-        channel=forward.channel,
-        address=forward.address,
-        state="pending",
-        created_at=now,
-    )
-    session.add(proposal)
-    session.flush()
+    proposal = propose_follow_up(session, forward.reported_url, destination=forward.destination,
+                                 destination_kind=forward.destination_kind, channel=forward.channel,
+                                 address=forward.address, rule=RULE, reason=_reason(forward, now))
     audit.record(session, ACTOR, "takedown.renotice", "reported_url", forward.reported_url_id, mode="proposed",
                  proposal_id=proposal.id, escalation_of_id=forward.id, destination=forward.destination,
                  reason=proposal.reason)

@@ -9,11 +9,13 @@
     OutboxOptions.from_settings(settings)                       plain values the worker uses
     list_forwards(session, state=None) / retry_forward(session, id, actor) / release_forward(...)
     record_sent_by_hand(session, id, actor, note) -> Forward   a manual forward a person sent themselves
+    follow_up(session, forward, now) -> Forward                 a re-notice of a delivered forward (monitor asks)
+
+Only this package creates Forward rows.
 
 Forward states: held -> queued -> sending (leased) -> delivered | queued (retry) | failed;
 a manual forward (queued or failed) becomes delivered when a person records sending it by hand.
-The embedded loop of `hotline serve` runs `worker.background_job` as its "forward" job
-(registered in hotline/background.py).
+Both executors run `worker.delivery_job` as the "forward" job (hotline/executors/registry.py).
 """
 
 from hotline.outbox.channels import OutboxOptions
@@ -25,7 +27,7 @@ from hotline.outbox.manage import (
     release_forward,
     retry_forward,
 )
-from hotline.outbox.queue import enqueue, new_idempotency_key, resolve_contact
+from hotline.outbox.queue import RENOTICE_RULE, enqueue, follow_up, new_idempotency_key, resolve_contact
 from hotline.outbox.worker import (
     Summary,
     deliver_due,
@@ -34,7 +36,8 @@ from hotline.outbox.worker import (
 )
 
 __all__ = [
-    "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "forward_until_idle",
+    "RENOTICE_RULE", "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "follow_up",
+    "forward_until_idle",
     "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "record_sent_by_hand",
     "release_forward", "resolve_contact", "retry_forward",
 ]

@@ -16,7 +16,6 @@ from forwarders.partner import HttpOptions, PartnerForwarder
 from forwarders.retry import RetryPolicy
 from forwarders.smtp import SmtpOptions
 from hotline.models import Forward
-from hotline.monitor.options import MonitorOptions
 from hotline.outbox.queue import (
     AUTOMATIC_CHANNELS,
     EMAIL,
@@ -48,8 +47,6 @@ class OutboxOptions:
     rate_per_second: float = 1.0
     rate_burst: int = 5
     lease_seconds: float = 600.0
-    # A URL's first delivered forward starts its takedown monitoring, on the configured schedule.
-    monitor: MonitorOptions = field(default_factory=MonitorOptions)
 
     @classmethod
     def from_settings(cls, s: Settings) -> OutboxOptions:
@@ -66,7 +63,6 @@ class OutboxOptions:
             rate_per_second=s.forward_rate_per_second,
             rate_burst=s.forward_rate_burst,
             lease_seconds=s.lease_seconds,
-            monitor=MonitorOptions.from_settings(s),
         )
 
     @property

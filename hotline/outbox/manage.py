@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Forward, utcnow
-from hotline.monitor.options import MonitorOptions
 from hotline.outbox.queue import (
     AUTOMATIC_CHANNELS,
     DELIVERED,
@@ -88,7 +87,7 @@ def release_forward(session: Session, forward_id: int, actor: str) -> Forward:
     return forward
 
 
-def record_sent_by_hand(session: Session, forward_id: int, actor: str, note: str, *, monitor: MonitorOptions,
+def record_sent_by_hand(session: Session, forward_id: int, actor: str, note: str,
                         now: datetime | None = None) -> Forward:
     """A person sent a manual forward themselves: mark it delivered with their note as the receipt.
 
@@ -110,7 +109,7 @@ def record_sent_by_hand(session: Session, forward_id: int, actor: str, note: str
     forward.receipt, forward.last_error = note, None
     audit.record(session, actor, "forward.sent-by-hand", "forward", forward.id,
                  reported_url_id=forward.reported_url_id, destination=forward.destination, note=note)
-    record_first_delivery(session, forward, now, monitor)
+    record_first_delivery(session, forward, now)
     return forward
 
 

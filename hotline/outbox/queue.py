@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Assessment, Forward, Hosting, Partner, Proposal, utcnow
-from hotline.monitor.renotice import RULE as RENOTICE_RULE
 from hotline.rules.directory import PLACEHOLDER, Directory
 
 ACTOR = "outbox"
+# The rule name of a follow-up notice (a re-notice) to a recipient whose content is still online.
+RENOTICE_RULE = "re-notice"
 
 # Channels the delivery worker sends by itself; anything else waits for a person.
 PARTNER_API = "partner-api"
@@ -88,6 +89,34 @@ def enqueue(
                  destination=forward.destination, channel=forward.channel, state=forward.state,
                  idempotency_key=forward.idempotency_key, escalation_of_id=forward.escalation_of_id)
     return forward
+
+
+def follow_up(session: Session, forward: Forward, now: datetime) -> Forward:
+    """Queue a re-notice of a delivered `forward` to the same recipient, by the same channel, at once.
+
+    Its idempotency key derives from the original's (a repeat is the same follow-up), and
+    `escalation_of_id` names the notice it follows up. Flushed, audited, not committed.
+    """
+    follow = Forward(
+        reported_url_id=forward.reported_url_id,
+        destination=forward.destination,
+        destination_kind=forward.destination_kind,
+        channel=forward.channel,
+        address=forward.address,
+        idempotency_key=f"{forward.idempotency_key}-renotice",
+        state=QUEUED,
+        next_attempt_at=now,
+        payload={**(forward.payload or {}), "renotice": True, "original_forward_id": forward.id,
+                 "original_delivered_at": forward.delivered_at.isoformat() if forward.delivered_at else None},
+        escalation_of_id=forward.id,
+        created_at=now,
+    )
+    session.add(follow)
+    session.flush()
+    audit.record(session, ACTOR, "forward.queued", "forward", follow.id, reported_url_id=follow.reported_url_id,
+                 destination=follow.destination, channel=follow.channel, state=follow.state,
+                 idempotency_key=follow.idempotency_key, escalation_of_id=follow.escalation_of_id)
+    return follow
 
 
 def _escalated_notice(session: Session, proposal: Proposal) -> int | None:

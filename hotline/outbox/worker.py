@@ -28,7 +28,6 @@ from forwarders.delivery import Outcome, attempt
 from forwarders.retry import Rate, RateLimiter
 from hotline import audit
 from hotline.models import Forward, ReportedUrl, UrlState, utcnow
-from hotline.monitor import MonitorOptions, schedule_checks
 from hotline.outbox.channels import OutboxOptions, route_for
 from hotline.outbox.notice import build_notice
 from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
@@ -124,7 +123,7 @@ def deliver_leased(app: Hotline, lease: Lease, options: OutboxOptions, *,
             log.warning("forward %s: lease ran out before the outcome was recorded; another worker resends it",
                         lease.forward_id)
             return "lost"
-        record_outcome(session, forward, outcome, utcnow(), options.monitor)
+        record_outcome(session, forward, outcome, utcnow())
     return outcome.status
 
 
@@ -163,8 +162,7 @@ def _age_from(forward: Forward) -> datetime:
 
 
 # -- recording -------------------------------------------------------------------------------------
-def record_outcome(session: Session, forward: Forward, outcome: Outcome, now: datetime,
-                   monitor: MonitorOptions) -> None:
+def record_outcome(session: Session, forward: Forward, outcome: Outcome, now: datetime) -> None:
     """Store an attempt's outcome on the leased row (caller's transaction) and audit it."""
     if outcome.status == "delivered":
         assert outcome.receipt is not None
@@ -174,7 +172,7 @@ def record_outcome(session: Session, forward: Forward, outcome: Outcome, now: da
         audit.record(session, ACTOR, "forward.delivered", "forward", forward.id,
                      reported_url_id=forward.reported_url_id, destination=forward.destination,
                      attempts=forward.attempts, receipt=outcome.receipt.id, duplicate=outcome.receipt.duplicate)
-        record_first_delivery(session, forward, now, monitor)
+        record_first_delivery(session, forward, now)
     elif outcome.status == "failed":
         forward.state, forward.last_error, forward.next_attempt_at = FAILED, outcome.error, now
         audit.record(session, ACTOR, "forward.failed", "forward", forward.id,
@@ -198,9 +196,10 @@ def receipt_text(receipt: Receipt) -> str:
                        "duplicate": receipt.duplicate, "text": receipt.text[:2000]}, ensure_ascii=False)
 
 
-def record_first_delivery(session: Session, forward: Forward, now: datetime, monitor: MonitorOptions) -> None:
+def record_first_delivery(session: Session, forward: Forward, now: datetime) -> None:
     """After `forward` is delivered (by the worker or by hand): if it is the URL's first delivered
-    forward, record when, move the URL on, and start takedown monitoring."""
+    forward, record when and move the URL on. Takedown monitoring (hotline/monitor) watches forwarded
+    URLs from their first delivery on; it schedules the checks, counted from `first_forwarded_at`."""
     earlier = session.scalar(
         select(func.count()).select_from(Forward)
         .where(Forward.reported_url_id == forward.reported_url_id, Forward.state == DELIVERED,
@@ -214,7 +213,6 @@ def record_first_delivery(session: Session, forward: Forward, now: datetime, mon
     row.first_forwarded_at = now  # approval may have set it; the delivery is what the recipient saw
     if row.state is UrlState.ASSESSED:
         row.state = UrlState.FORWARDED
-    schedule_checks(session, row, start=now, options=monitor)
 
 
 # -- loops -----------------------------------------------------------------------------------------

@@ -71,13 +71,12 @@ def test_the_default_schedule_is_1h_6h_24h_then_daily_for_30_days() -> None:
     assert hours == [1, 6, 24, *range(48, 30 * 24 + 1, 24)]
 
 
-def test_the_schedule_comes_from_settings_when_they_have_it() -> None:
-    class Settings:
-        monitor_first_checks_hours = (2, 12)
-        monitor_daily_until_days = 3
-        monitor_unreachable_checks = 5
+def test_the_schedule_comes_from_the_settings() -> None:
+    from hotline.config import load_settings
 
-    options = MonitorOptions.from_settings(Settings())
+    options = MonitorOptions.from_settings(load_settings(monitor_first_checks_hours=[2, 12], monitor_daily_until_days=3,
+                                                         monitor_unreachable_checks=5))
     assert [o.total_seconds() / 3600 for o in options.offsets()] == [2, 12, 24, 48, 72]
     assert options.unreachable_checks == 5
-    assert MonitorOptions.from_settings(object()) == MonitorOptions()
+    # and the settings' defaults are the schedule's own
+    assert MonitorOptions.from_settings(load_settings()) == MonitorOptions()

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from hotline.assessment import approve_url
 from hotline.models import Assessment, Forward, Proposal, ReportedUrl, User
 from hotline.monitor import record_check, schedule_checks
+from hotline.triage.assessment import approve_url
 
 from .conftest import T0, add_forwarded_url
 from .test_decide import result

@@ -8,11 +8,11 @@ import time
 from outbox_support import add_partner, forwards, outbox_options, seed_url
 from sqlalchemy import select
 
-from hotline.assessment import assess
 from hotline.auth import create_user
 from hotline.executors.embedded import BackgroundWorker
 from hotline.models import ReportedUrl, UrlState
 from hotline.outbox import forward_until_idle
+from hotline.triage.assessment import assess
 
 BASELINE = {"legal": "baseline", "content_type": "image", "age_group": "pre-pubescent", "gender": "unknown"}
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cli import app as cli_app
 from hotline.models import AuditEvent, ReportedUrl, TakedownCheck, UrlState, User
-from hotline.monitor import MonitorOptions
+from hotline.monitor import run_due_checks
 from hotline.outbox import ForwardRefused, forward_until_idle, record_sent_by_hand
 
 WEB_FORM = "https://www.facebook.example-synth.test/report"
@@ -50,7 +50,8 @@ def test_forward_sent_records_a_manual_delivery_like_an_automatic_one(make_hotli
     assert forward.delivered_at is not None
     [event] = _events(app, "forward.sent-by-hand")
     assert (event.actor, event.subject_id) == ("ana", str(forward_id)) and event.detail["note"] == "form ticket FB-12345"
-    # and the follow-on effects of a first delivery: URL forwarded, takedown monitoring scheduled
+    # and the follow-on effects of a first delivery: URL forwarded; monitoring's next round schedules its check
+    assert runner.invoke(cli_app, ["monitor"], env=env).exit_code == 0
     with app.db.sessions() as session:
         row = session.get(ReportedUrl, forward.reported_url_id)
         assert row.state is UrlState.FORWARDED and row.first_forwarded_at == forward.delivered_at
@@ -87,15 +88,15 @@ def test_a_manual_forward_is_recorded_once_and_needs_a_note(make_hotline) -> Non
     forward_id = _failed_manual_forward(app)
     with app.db.session() as session:
         try:
-            record_sent_by_hand(session, forward_id, "ana", "   ", monitor=MonitorOptions())
+            record_sent_by_hand(session, forward_id, "ana", "   ")
             raise AssertionError("an empty note was accepted")
         except ForwardRefused as exc:
             assert "note" in str(exc)
     with app.db.session() as session:
-        record_sent_by_hand(session, forward_id, "ana", "ticket 1", monitor=MonitorOptions())
+        record_sent_by_hand(session, forward_id, "ana", "ticket 1")
     with app.db.session() as session:
         try:
-            record_sent_by_hand(session, forward_id, "ana", "ticket 2", monitor=MonitorOptions())
+            record_sent_by_hand(session, forward_id, "ana", "ticket 2")
             raise AssertionError("a delivered forward was recorded again")
         except ForwardRefused as exc:
             assert str(exc) == (f"forward {forward_id} is delivered; only a queued or failed manual forward "
@@ -108,7 +109,8 @@ def test_a_second_delivery_does_not_reschedule_monitoring(make_hotline) -> None:
     app = make_hotline()
     first = _failed_manual_forward(app)
     with app.db.session() as session:
-        record_sent_by_hand(session, first, "ana", "ticket 1", monitor=MonitorOptions())
+        record_sent_by_hand(session, first, "ana", "ticket 1")
+    run_due_checks(app)
     [url_id] = {f.reported_url_id for f in forwards(app)}
     queue_forward(app, url_id, destination="platform-meta", kind="platform", channel="web-form", address=WEB_FORM)
     second = forwards(app)[-1].id
@@ -116,7 +118,8 @@ def test_a_second_delivery_does_not_reschedule_monitoring(make_hotline) -> None:
         first_at = session.get(ReportedUrl, url_id).first_forwarded_at
     # when a second manual forward (still queued) is recorded as sent
     with app.db.session() as session:
-        record_sent_by_hand(session, second, "ana", "ticket 2", monitor=MonitorOptions())
+        record_sent_by_hand(session, second, "ana", "ticket 2")
+    run_due_checks(app)
     # then the URL keeps its first forwarding time and one pending check
     with app.db.sessions() as session:
         assert session.get(ReportedUrl, url_id).first_forwarded_at == first_at

@@ -76,7 +76,8 @@ def test_the_first_takedown_check_follows_the_configured_schedule(make_hotline, 
     # when the outbox delivers it
     sent = CliRunner().invoke(cli_app, ["forward", "--until-idle"], env=env)
     assert sent.exit_code == 0 and "delivered=1" in sent.output, sent.output
-    # then the URL's first check is due 2.5 hours after the delivery
+    # then takedown monitoring schedules the URL's first check 2.5 hours after the delivery
+    assert CliRunner().invoke(cli_app, ["monitor"], env=env).exit_code == 0
     [forward] = forwards(app)
     with app.db.sessions() as session:
         [check] = session.scalars(select(TakedownCheck).where(TakedownCheck.reported_url_id == url_id)).all()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from forwarders.xarf import validate_report
 from hotline.models import AuditEvent, ReportedUrl, TakedownCheck, UrlState, utcnow
+from hotline.monitor import run_due_checks
 from hotline.outbox import deliver_due, forward_until_idle
 
 
@@ -34,7 +35,8 @@ def test_a_partner_forward_is_delivered_with_the_partners_receipt(hotline_db, pa
     assert item.classification.category == "csam" and item.classification.severity == "baseline"
     assert item.hashes.sha256 and item.hashes.md5 and item.hashes.pdq == "ab" * 32
     assert item.media == []  # the agreement does not allow media
-    # and the receipt, the URL's first forward and the first takedown check are recorded
+    # and the receipt and the URL's first forward are recorded; monitoring's next round schedules the first check
+    run_due_checks(app)
     [forward] = forwards(app)
     assert forward.state == "delivered" and forward.attempts == 1 and forward.delivered_at is not None
     assert json.loads(forward.receipt)["id"] == partner_endpoint.stored[queued.idempotency_key]

@@ -96,7 +96,7 @@ def seed_item(
 ) -> Seeded:
     """One URL as the pipeline leaves it: captured with `images` media items (default: one per entry of
     `matches`), each matched to (list, distance) or not at all (None), located in `country`."""
-    from hotline.pipeline.triage import propose as triage_propose
+    from hotline.triage.proposals import propose as triage_propose
 
     count = images if images is not None else max(len(matches), 1)
     url = f"http://gallery-{country.lower()}.example-synth.test/album/{n}"

@@ -11,11 +11,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from hotline.assessment import set_policies_paused
 from hotline.executors.embedded import process_until_idle
 from hotline.executors.registry import STAGE_BY_NAME
 from hotline.models import Assessment, AuditEvent, Forward, Match, Proposal, ReportedUrl, UrlState, User
-from hotline.policy import auto_forward_many, waiting_ids
+from hotline.triage.autoforward import auto_forward_many, set_policies_paused, waiting_ids
 from tests.triage.conftest import (
     CONFIRMATIONS,
     RADIUS,
@@ -143,7 +142,7 @@ def test_policies_are_off_by_default(make_hotline) -> None:
 
 
 def test_an_item_an_analyst_assessed_or_claimed_is_left_to_them(policy_app) -> None:
-    from hotline.assessment import assess, claim
+    from hotline.triage.assessment import assess, claim
 
     users = add_users(policy_app)
     assessed, claimed = seed_item(policy_app, 1, [(TRUSTED, 0)]), seed_item(policy_app, 2, [(TRUSTED, 0)])

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from hotline.assessment import QueueFilter, review_queue, set_four_eyes
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, ReportSource, UrlState, User
+from hotline.triage.assessment import set_four_eyes
+from hotline.triage.queue import QueueFilter, review_queue
 from tests.triage.conftest import TRUSTED, add_users, seed_item
 
 

@@ -78,7 +78,7 @@ def seed_url(
     propose: bool = True,
 ) -> Seeded:
     """One reported URL as the pipeline would leave it: captured, fingerprinted, located, triaged."""
-    from hotline.pipeline.triage import propose as triage_propose
+    from hotline.triage.proposals import propose as triage_propose
 
     with app.db.session() as session:
         n = session.query(ReportedUrl).count() + 1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.assessment import approve, assess, claim, release, set_four_eyes
 from hotline.auth import create_user, find_user
 from hotline.errors import Refused
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlState
+from hotline.triage.assessment import approve, assess, claim, release, set_four_eyes
 from tests.workspace.conftest import PASSWORD, seed_url
 
 BASELINE = {"legal": "baseline", "age_group": "pre-pubescent", "gender": "female", "content_type": "image"}
@@ -66,19 +66,19 @@ def test_approving_writes_forwards_in_the_same_transaction(db_app) -> None:
 
 
 def test_a_failed_approval_leaves_nothing_behind(db_app, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hotline.assessment
+    import hotline.triage.assessment
 
     # given an assessed URL, and an outbox that fails right after writing the first forward
     seeded = seed_url(db_app)
     with db_app.db.session() as session:
         assess(db_app, session, seeded.url_id, _user(session, "ana"), BASELINE)
-    real_enqueue = hotline.assessment.enqueue
+    real_enqueue = hotline.triage.assessment.enqueue
 
     def enqueue_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         real_enqueue(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(hotline.assessment, "enqueue", enqueue_then_fail)
+    monkeypatch.setattr(hotline.triage.assessment, "enqueue", enqueue_then_fail)
     # when the approval fails half-way
     with pytest.raises(RuntimeError), db_app.db.session() as session:
         approve(db_app, session, seeded.url_id, _user(session, "bob"))

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from hotline.models import AuditEvent, Forward, ReportedUrl, TakedownCheck, UrlState
+from hotline.monitor import run_due_checks
 from tests.workspace.conftest import add_forward, seed_url
 
 
@@ -37,6 +38,7 @@ def test_an_analyst_records_a_manual_forward_as_sent(app, client_for) -> None:
                         {"note": "Meta ticket <b>77</b>"})
     # then the forward is delivered with her note as the receipt, audited under her name
     assert response.status_code == 303
+    run_due_checks(app)  # monitoring's next round watches it from its first delivery
     with app.db.sessions() as session:
         forward = session.get(Forward, forward_id)
         assert (forward.state, forward.receipt) == ("delivered", "Meta ticket <b>77</b>")

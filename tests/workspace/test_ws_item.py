@@ -197,7 +197,7 @@ def test_the_sanitised_rendering_keeps_text_and_drops_everything_active(app, cli
 
 
 def test_a_supervisor_pauses_and_resumes_the_auto_forward_policies(app, client_for) -> None:
-    from hotline.pipeline.triage import policies_paused
+    from hotline.triage.autoforward import policies_paused
 
     sue, ana = client_for("sue"), client_for("ana")
     assert ana.post("/workspace/settings/policies", {"paused": "yes"}).status_code == 403

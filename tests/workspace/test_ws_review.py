@@ -152,8 +152,8 @@ def test_an_oversized_form_is_refused_before_it_is_parsed(client_for, declared: 
 
 
 def test_an_analyst_reaches_no_supervisor_or_admin_action(app, client_for) -> None:
-    from hotline.assessment import four_eyes_classifications
-    from hotline.pipeline.triage import policies_paused
+    from hotline.triage.assessment import four_eyes_classifications
+    from hotline.triage.autoforward import policies_paused
 
     seeded = seed_url(app, known=True)
     ana = client_for("ana")

@@ -3,7 +3,7 @@
 Only API keys (partners) with the "triage" role may call these. A key acts as its own account,
 `api:<partner name>` (role system, created on demand), so four-eyes applies to keys as to people: a
 key cannot approve a four-eyes classification it assessed itself. The actions are the workspace's
-(hotline.assessment), so the API refuses what the workspace refuses, with the same one-line message:
+(hotline.triage.assessment), so the API refuses what the workspace refuses, with the same one-line message:
 422 for a classification with missing or wrong fields, 409 for an action the item's state forbids.
 
 Authentication: `Authorization: Bearer <API key>`, or the partner signature (as for every request
@@ -24,11 +24,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hotline.app import Hotline
-from hotline.assessment import REVIEW_STATES, approve_url, assess, parse_classification
 from hotline.errors import Refused
 from hotline.models import ReportedUrl, User
-from hotline.review import api_user, latest_assessment, queue_items, result_view
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.triage.assessment import approve_url, assess, parse_classification
+from hotline.triage.queue import REVIEW_STATES
+from hotline.triage.review import api_user, latest_assessment, queue_items, result_view
 from hotline.web.api.auth import Caller, api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.openapi import BODY_MODELS, body_from_schema

@@ -14,7 +14,7 @@ from typing import Any
 from hotline.i18n import N_
 from hotline.pipeline.intake import MAX_URLS_PER_REPORT, REPORT_CATEGORIES, Rejected, check_urls
 
-# The codes triage reads (hotline.pipeline.triage.PROVISIONAL_LEGAL); labels are in routes.py.
+# The codes triage reads (hotline.triage.facts.PROVISIONAL_LEGAL); labels are in routes.py.
 CATEGORIES = REPORT_CATEGORIES
 MAX_BODY_BYTES = 64 * 1024  # the whole form as sent
 MAX_URLS_CHARS = 20_000

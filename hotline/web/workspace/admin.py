@@ -8,10 +8,10 @@ from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import select
 
 from hotline import audit
-from hotline.assessment import four_eyes_classifications, set_four_eyes, set_policies_paused
 from hotline.models import AuditEvent
-from hotline.pipeline.triage import policies_paused
 from hotline.rules.taxonomy import LegalAssessment
+from hotline.triage.assessment import four_eyes_classifications, set_four_eyes
+from hotline.triage.autoforward import policies_paused, set_policies_paused
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
 AUDIT_PAGE_SIZE = 200

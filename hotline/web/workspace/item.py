@@ -10,20 +10,19 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import (
+from hotline.auth import has_role
+from hotline.errors import Refused
+from hotline.evidence import EvidenceNotFound
+from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
+from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
+from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.triage.assessment import (
     approve_url,
     assess,
     check_not_claimed_by_other,
     claim_holder,
     four_eyes_classifications,
 )
-from hotline.auth import has_role
-from hotline.errors import Refused
-from hotline.evidence import EvidenceNotFound
-from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
-from hotline.monitor import MonitorOptions
-from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
-from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.views import url_view
 from hotline.web.workspace.base import (
     PREFIX,
@@ -160,8 +159,7 @@ def register(router: APIRouter) -> None:
                 raise NotFound(f"URL {url_id} has no forward {forward_id}.")
             check_not_claimed_by_other(session, forward.reported_url, user)
             try:
-                record_sent_by_hand(session, forward_id, user.name, note,
-                                    monitor=MonitorOptions.from_settings(ws.hotline.settings))
+                record_sent_by_hand(session, forward_id, user.name, note)
             except ForwardRefused as exc:
                 raise Refused(str(exc)) from None
         return redirect(f"{PREFIX}/items/{url_id}")

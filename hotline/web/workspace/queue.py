@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from hotline.assessment import REVIEW_STATES, QueueFilter, claim, claim_holder, release, review_queue
 from hotline.errors import Refused
 from hotline.models import Report, ReportSource, User
+from hotline.triage.assessment import claim, claim_holder, release
+from hotline.triage.queue import REVIEW_STATES, QueueFilter, review_queue
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
 

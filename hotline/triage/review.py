@@ -1,7 +1,7 @@
 """Scriptable review: find a URL by reference, name who acts, and describe queue and results as data.
 
 Shared by `hotline queue|assess|approve` and the triage API. The actions themselves (assess, approve,
-four-eyes, claims) and the queue order are hotline.assessment's, the one service the workspace uses
+four-eyes, claims) and the queue order are hotline.triage.assessment's, the one service the workspace uses
 too; this module only finds things and shapes answers.
 """
 
@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import REVIEW_STATES, QueueFilter, claim_holder, review_queue
 from hotline.auth import find_user
 from hotline.errors import Refused
 from hotline.models import Assessment, Forward, ReportedUrl, User
+from hotline.triage.assessment import claim_holder
+from hotline.triage.queue import REVIEW_STATES, QueueFilter, review_queue
 from hotline.views import UnknownReference, find_report
 
 SYSTEM_ROLE = "system"

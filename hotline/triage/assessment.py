@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, case, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.auth import has_role
@@ -32,14 +32,9 @@ from hotline.models import (
     Assessment,
     Capture,
     Forward,
-    Hosting,
-    Match,
     MediaItem,
     Proposal,
-    Report,
     ReportedUrl,
-    ReportSource,
-    ReportUrl,
     Setting,
     UrlState,
     User,
@@ -55,10 +50,6 @@ if TYPE_CHECKING:
 FOUR_EYES_SETTING = "four_eyes"
 CLAIM_STALE_AFTER = timedelta(hours=2)
 ASSESSABLE = (UrlState.TRIAGED, UrlState.ASSESSED)
-REVIEW_STATES = (UrlState.TRIAGED, UrlState.ASSESSED)
-# Queue priority: partner reports and known-list matches go first (added to ReportedUrl.priority).
-PARTNER_BOOST = 10
-KNOWN_LIST_BOOST = 20
 
 
 @dataclass
@@ -89,20 +80,6 @@ def set_four_eyes(session: Session, actor: User, legal_values: Iterable[str]) ->
         row.value = {"legal": chosen}
     audit.record(session, actor.name, "setting.four_eyes", "setting", FOUR_EYES_SETTING, legal=chosen)
     return set(chosen)
-
-
-def set_policies_paused(session: Session, actor: User, paused: bool) -> None:
-    """The supervisors' one switch that stops (or restarts) every auto-forward policy."""
-    from hotline.pipeline.triage import POLICIES_PAUSED
-
-    if not has_role(actor, "supervisor"):
-        raise Refused("only a supervisor can pause or resume the auto-forward policies")
-    row = session.get(Setting, POLICIES_PAUSED)
-    if row is None:
-        session.add(Setting(name=POLICIES_PAUSED, value={"paused": paused}))
-    else:
-        row.value = {"paused": paused}
-    audit.record(session, actor.name, "setting.policies_paused", "setting", POLICIES_PAUSED, paused=paused)
 
 
 # -- claims ----------------------------------------------------------------------------------------
@@ -181,7 +158,7 @@ def assess(
     When a rule then says there is nothing to forward (not illegal, ...) the URL is closed with that
     rule's reason; otherwise it waits for approval (or is approved at once with `approve=True`).
     """
-    from hotline.pipeline.triage import propose
+    from hotline.triage.proposals import propose
 
     chosen = parse_classification(classification)
     row = _row(session, url_id, lock=True)
@@ -296,59 +273,6 @@ def load_directory(app: Hotline) -> Directory:
 @functools.lru_cache(maxsize=8)
 def _directory_from(paths: tuple[Path, ...]) -> Directory:
     return Directory.load(paths)
-
-
-# -- the review queue ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class QueueFilter:
-    state: str | None = None
-    category: str | None = None
-    country: str | None = None
-    source: str | None = None
-    limit: int = 200
-
-
-def queue_rank() -> Any:
-    """Partner reports and known-list matches first; the column expression both orderings share."""
-    from_partner = exists().where(
-        and_(ReportUrl.reported_url_id == ReportedUrl.id, ReportUrl.report_id == Report.id,
-             Report.source == ReportSource.PARTNER)
-    )
-    known_match = exists().where(
-        and_(Capture.reported_url_id == ReportedUrl.id, MediaItem.capture_id == Capture.id,
-             Match.media_item_id == MediaItem.id, Match.hash_list_id.is_not(None))
-    )
-    return (
-        ReportedUrl.priority
-        + case((from_partner, PARTNER_BOOST), else_=0)
-        + case((known_match, KNOWN_LIST_BOOST), else_=0)
-    )
-
-
-def review_queue(session: Session, wanted: QueueFilter = QueueFilter()) -> list[tuple[ReportedUrl, int]]:
-    """URLs waiting for assessment or approval with their rank, highest rank then newest first."""
-    rank = queue_rank().label("rank")
-    states = [UrlState(wanted.state)] if wanted.state else list(REVIEW_STATES)
-    stmt = select(ReportedUrl, rank).where(ReportedUrl.state.in_(states)).options(
-        # What the queue shows of each row, loaded in three queries instead of three per row.
-        selectinload(ReportedUrl.report_links).selectinload(ReportUrl.report),
-        selectinload(ReportedUrl.hostings),
-    )
-    if wanted.category or wanted.source:
-        report_match = [ReportUrl.reported_url_id == ReportedUrl.id, ReportUrl.report_id == Report.id]
-        if wanted.category:
-            report_match.append(Report.category_claimed == wanted.category)
-        if wanted.source:
-            report_match.append(Report.source == ReportSource(wanted.source))
-        stmt = stmt.where(exists().where(and_(*report_match)))
-    if wanted.country:
-        latest_country = (
-            select(Hosting.country).where(Hosting.reported_url_id == ReportedUrl.id)
-            .order_by(Hosting.id.desc()).limit(1).scalar_subquery()
-        )
-        stmt = stmt.where(latest_country == wanted.country.upper())
-    stmt = stmt.order_by(rank.desc(), ReportedUrl.first_reported_at.desc(), ReportedUrl.id.desc())
-    return [(row, int(r)) for row, r in session.execute(stmt.limit(wanted.limit)).all()]
 
 
 # The name the CLI and API use; `approve_url` inside this module, where `approve` is also a flag.

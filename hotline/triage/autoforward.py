@@ -4,15 +4,15 @@ The rules decide (hotline.rules.policy, pure, no database); this module acts for
 `triaged` with no assessment yet. When an enabled policy qualifies and policies are not paused, it
 records the classification as made by the policy (Assessment.policy = the policy id, assessor NULL:
 never a person), regenerates the proposals and approves them, so the forwards are in the outbox, in
-one transaction, through the same service analysts use (hotline.assessment). Every decision of an
+one transaction, through the same service analysts use (hotline.triage.assessment). Every decision of an
 enabled policy is an AuditEvent on the URL naming the lists, matches and distances behind it; the
 workspace's item history shows them. Whatever does not qualify waits for an analyst; its `policy.wait`
 event is written again only when the decision or its reasons change, so re-applying the policies to
 what still waits does not repeat the same event.
 
-Wiring: the runner's triage stage is `triage_then_auto_forward` (triage, then the policies over the
-same rows, each URL in its own transaction); `hotline policy apply` runs the policies over everything
-still waiting (e.g. after a pause ends).
+Wiring: the triage stage (hotline/pipeline/triage.py) runs the policies over the rows it has just
+proposed for, each URL in its own transaction; `hotline policy apply` runs them over everything still
+waiting (e.g. after a pause ends). Supervisors stop them all with one switch (`set_policies_paused`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.assessment import approve_url, assess, claim_holder
+from hotline.auth import has_role
 from hotline.errors import Refused
-from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, UrlState, User
-from hotline.pipeline.triage import build_facts, policies_paused, triage_stage
+from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, Setting, UrlState, User
+from hotline.triage.assessment import approve_url, assess, claim_holder
+from hotline.triage.facts import build_facts
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -57,10 +58,25 @@ def policies_enabled(app: Hotline) -> bool:
     return any(policy.enabled for policy in app.ruleset.policy)
 
 
-def triage_then_auto_forward(app: Hotline, token: str, ids: list[int]) -> None:
-    """The runner's triage stage: propose routes, then let the auto-forward policies act on the same URLs."""
-    triage_stage(app, token, ids)
-    auto_forward_many(app, ids)
+POLICIES_PAUSED = "auto_forward_paused"
+
+
+def policies_paused(session: Session) -> bool:
+    """The supervisors' one switch that stops every auto-forward policy."""
+    setting = session.get(Setting, POLICIES_PAUSED)
+    return bool(setting and setting.value.get("paused"))
+
+
+def set_policies_paused(session: Session, actor: User, paused: bool) -> None:
+    """Flip that switch; only a supervisor (or admin) may, and the change is audited under their name."""
+    if not has_role(actor, "supervisor"):
+        raise Refused("only a supervisor can pause or resume the auto-forward policies")
+    row = session.get(Setting, POLICIES_PAUSED)
+    if row is None:
+        session.add(Setting(name=POLICIES_PAUSED, value={"paused": paused}))
+    else:
+        row.value = {"paused": paused}
+    audit.record(session, actor.name, "setting.policies_paused", "setting", POLICIES_PAUSED, paused=paused)
 
 
 def auto_forward_many(app: Hotline, url_ids: Iterable[int]) -> list[PolicyOutcome]:
