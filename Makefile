@@ -13,7 +13,14 @@ CHROMIUM := /usr/bin/chromium
 NODE_DIR := $(VENV)/node
 AXE := $(NODE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: run test bench lint lock clean browser
+# The field's own tools (pywb replay, python-threatexchange), each in its own venv from its own locks
+# under requirements/tools/: their pins conflict with ours or must not follow ours. Never in .venv.
+TOOLS := .venv-tools
+TOOL_LOCKS := $(LOCKS)/tools
+TOOL_NAMES := pywb threatexchange
+TOOL_STAMPS := $(TOOL_NAMES:%=$(TOOLS)/%/.installed)
+
+.PHONY: run test bench lint lock clean browser tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,11 +51,23 @@ $(AXE): $(LOCKS)/npm/package-lock.json
 
 browser: $(CHROMIUM) $(AXE)
 
+# A changed lock rebuilds the tool's venv from scratch, so it holds exactly what the locks say.
+# Build tools (pip, setuptools, Cython, numpy...) come first from <tool>-build.lock; the tool's lock then
+# installs without build isolation, so source builds (pdqhash, weighted-levenshtein, surt) use them.
+$(TOOLS)/%/.installed: $(TOOL_LOCKS)/%.lock $(TOOL_LOCKS)/%-build.lock
+	rm -rf $(TOOLS)/$*
+	$(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/pip install --quiet --require-hashes --no-deps -r $(TOOL_LOCKS)/$*-build.lock
+	$(TOOLS)/$*/bin/pip install --quiet --require-hashes --no-deps --no-build-isolation -r $<
+	touch $@
+
+tools: $(TOOL_STAMPS)
+
 run: $(RUN_STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(DEV_STAMP) browser
+test: $(DEV_STAMP) browser tools
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
@@ -64,12 +83,18 @@ lint: $(DEV_STAMP)
 
 # Resolve pyproject.toml's ranges afresh (newest versions that fit) and write the three locks with hashes.
 # run.lock and build.lock are constrained by dev.lock, so every lock names the same version of a package.
+# Each tool's lock is resolved on its own; its build lock is constrained by it (same numpy to build against).
 UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11
 lock: $(DEV_STAMP)
 	$(UV_COMPILE) --upgrade pyproject.toml --extra dev --extra scale -o $(LOCKS)/dev.lock
 	$(UV_COMPILE) pyproject.toml --extra scale -c $(LOCKS)/dev.lock -o $(LOCKS)/run.lock
 	$(UV_COMPILE) $(LOCKS)/build.in -c $(LOCKS)/dev.lock -o $(LOCKS)/build.lock
 	cd $(LOCKS)/npm && npm install --package-lock-only --silent --no-audit --no-fund
+	for tool in $(TOOL_NAMES); do \
+	  $(UV_COMPILE) --upgrade $(TOOL_LOCKS)/$$tool.in -o $(TOOL_LOCKS)/$$tool.lock && \
+	  $(UV_COMPILE) --upgrade $(TOOL_LOCKS)/$$tool-build.in -c $(TOOL_LOCKS)/$$tool.lock \
+	    -o $(TOOL_LOCKS)/$$tool-build.lock || exit 1; \
+	done
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(TOOLS) var

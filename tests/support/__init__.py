@@ -1,0 +1,1 @@
+"""Test support shared across test folders: the field's own tools (pywb, py-wacz, python-threatexchange)."""
