@@ -144,6 +144,9 @@ class Settings(BaseSettings):
 
     rules_file: Path | None = None  # None: the shipped Romanian rule set
     directory_files: list[Path] = Field(default_factory=list)
+    # A hotline's own CDN and platform lists, merged over the shipped ones (hotline/datafiles.py).
+    cdn_files: list[Path] = Field(default_factory=list)
+    platform_files: list[Path] = Field(default_factory=list)
     own_country: str = "RO"
 
     host: str = "127.0.0.1"
@@ -285,6 +288,8 @@ _LIST_FIELDS = {
     "allow_private",
     "direct_connect_only",
     "directory_files",
+    "cdn_files",
+    "platform_files",
     "trusted_proxies",
     "monitor_first_checks_hours",
     "monitor_renotice_kinds",

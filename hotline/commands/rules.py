@@ -16,18 +16,37 @@ def check(
     file: Path,
     directory: Annotated[list[Path] | None, typer.Option(help="Directory files the rules may name.")] = None,
 ) -> None:
-    """Validate a rule file (or a partner-directory file); each problem names file, line, rule and key."""
-    from hotline.rules import check_file
-
+    """Validate a rule file, or a data file (partner directory, CDN or platform list); each problem names
+    file, line, entry and key."""
     if not file.exists():
         typer.echo(f"error: {file} does not exist", err=True)
         raise typer.Exit(2)
-    problems = check_file(file, directory or ())
+    problems = _problems(file, directory or ())
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{file}: ok")
+
+
+def _problems(file: Path, directory: list[Path]) -> list[str]:
+    """The file's kind is told by its tables: [[provider]] a CDN list, [[platform]] a platform list,
+    [[destination]] a partner directory, else a rule file."""
+    from hotline.datafiles import FileProblems, SourceText
+    from hotline.locate import CdnDirectory, PlatformDirectory
+    from hotline.rules import check_file
+
+    try:
+        tables = set(SourceText.read(file).parse())
+        if tables == {"provider"}:
+            CdnDirectory.load([file])
+        elif tables == {"platform"}:
+            PlatformDirectory.load([file])
+        else:
+            return check_file(file, directory)
+    except FileProblems as exc:
+        return exc.problems
+    return []
 
 
 @app.command()

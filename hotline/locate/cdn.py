@@ -1,25 +1,28 @@
 """Is a host behind a CDN or reverse proxy? Match its CNAME chain, edge IPs and AS number.
 
 Evidence strength, strongest first: a CNAME into the CDN's namespace, an IP in its published
-ranges, its AS number. The shipped list (data/cdn.toml) can be extended by TOML files of the same
-shape or by CdnProvider objects; an extra entry with a shipped name adds to that provider.
+ranges, its AS number. The shipped list (data/cdn.toml) is adapted by a hotline's own files of the same shape
+(HOTLINE_CDN_FILES), merged by provider `name` as every data file is (hotline/datafiles.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hotline.datafiles import SourceText, load_layered
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class CdnProvider(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     abuse_email: str | None = None
     report_url: str | None = None
@@ -52,25 +55,6 @@ class CdnMatch(BaseModel):
     evidence: str  # e.g. "CNAME x.cdn.cloudflare.net matches *.cdn.cloudflare.net"
 
 
-def _read_providers(text: str) -> list[CdnProvider]:
-    return [CdnProvider(**entry) for entry in tomllib.loads(text).get("provider", [])]
-
-
-def _merge(providers: list[CdnProvider], extra: CdnProvider) -> None:
-    for index, known in enumerate(providers):
-        if known.name.lower() == extra.name.lower():
-            providers[index] = known.model_copy(update={
-                "abuse_email": extra.abuse_email or known.abuse_email,
-                "report_url": extra.report_url or known.report_url,
-                "asns": known.asns + [a for a in extra.asns if a not in known.asns],
-                "ranges": known.ranges + [r for r in extra.ranges if r not in known.ranges],
-                "cname_suffixes": known.cname_suffixes
-                + [s for s in extra.cname_suffixes if s not in known.cname_suffixes],
-            })
-            return
-    providers.append(extra)
-
-
 class CdnDirectory:
     def __init__(self, providers: Iterable[CdnProvider]) -> None:
         self.providers = list(providers)
@@ -79,23 +63,13 @@ class CdnDirectory:
         ]
 
     @classmethod
-    def load(
-        cls,
-        extra_files: Iterable[Path | str] = (),
-        extra: Iterable[CdnProvider] = (),
-        include_shipped: bool = True,
-    ) -> CdnDirectory:
-        """The shipped list plus providers from TOML files (`[[provider]]` tables) and objects."""
-        providers: list[CdnProvider] = []
+    def load(cls, local_files: Iterable[Path | str] = (), include_shipped: bool = True) -> CdnDirectory:
+        """The shipped list with each local file (`[[provider]]` tables) on top; raises FileProblems."""
+        shipped = None
         if include_shipped:
-            shipped = resources.files("hotline.locate.data").joinpath("cdn.toml").read_text("utf-8")
-            providers = _read_providers(shipped)
-        for path in extra_files:
-            for provider in _read_providers(Path(path).read_text("utf-8")):
-                _merge(providers, provider)
-        for provider in extra:
-            _merge(providers, provider)
-        return cls(providers)
+            text = resources.files("hotline.locate.data").joinpath("cdn.toml").read_text("utf-8")
+            shipped = SourceText("hotline/locate/data/cdn.toml", text)
+        return cls(load_layered(shipped, list(local_files), table="provider", key="name", model=CdnProvider))
 
     def match(self, ip: str | None, cname_chain: Iterable[str] = (), asn: int | None = None) -> CdnMatch | None:
         """The CDN in front of a host, with the evidence, or None."""

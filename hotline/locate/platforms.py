@@ -1,22 +1,25 @@
 """Content platforms (social networks, image hosts, file lockers) recognised by domain.
 
-The shipped list (data/platforms.toml) is extended or overridden by TOML files of the same
-shape or by Platform objects: an extra entry claiming a domain takes it from the shipped one.
+The shipped list (data/platforms.toml) is adapted by a hotline's own files of the same shape
+(HOTLINE_PLATFORM_FILES), merged by platform `name` as every data file is (hotline/datafiles.py); an
+added platform claiming a shipped one's domain takes it over.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline.datafiles import SourceText, load_layered
 from hotline.locate.domains import normalise_host
 
 
 class Platform(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     site_type: str  # social-network | image-host | file-locker | video | blog-host | free-hosting | ...
     domains: list[str] = Field(default_factory=list)
@@ -42,10 +45,6 @@ class PlatformMatch(BaseModel):
     matched_domain: str  # the listed domain the host fell under
 
 
-def _read_platforms(text: str) -> list[Platform]:
-    return [Platform(**entry) for entry in tomllib.loads(text).get("platform", [])]
-
-
 class PlatformDirectory:
     def __init__(self, platforms: Iterable[Platform]) -> None:
         self.platforms = list(platforms)
@@ -55,21 +54,13 @@ class PlatformDirectory:
                 self._by_domain[domain] = platform
 
     @classmethod
-    def load(
-        cls,
-        extra_files: Iterable[Path | str] = (),
-        extra: Iterable[Platform] = (),
-        include_shipped: bool = True,
-    ) -> PlatformDirectory:
-        """The shipped list plus platforms from TOML files (`[[platform]]` tables) and objects."""
-        platforms: list[Platform] = []
+    def load(cls, local_files: Iterable[Path | str] = (), include_shipped: bool = True) -> PlatformDirectory:
+        """The shipped list with each local file (`[[platform]]` tables) on top; raises FileProblems."""
+        shipped = None
         if include_shipped:
-            shipped = resources.files("hotline.locate.data").joinpath("platforms.toml").read_text("utf-8")
-            platforms = _read_platforms(shipped)
-        for path in extra_files:
-            platforms.extend(_read_platforms(Path(path).read_text("utf-8")))
-        platforms.extend(extra)
-        return cls(platforms)
+            text = resources.files("hotline.locate.data").joinpath("platforms.toml").read_text("utf-8")
+            shipped = SourceText("hotline/locate/data/platforms.toml", text)
+        return cls(load_layered(shipped, list(local_files), table="platform", key="name", model=Platform))
 
     def match(self, domain: str) -> PlatformMatch | None:
         """The platform a host or registrable domain belongs to; the most specific listing wins."""

@@ -62,8 +62,8 @@ class Locator:
             settings.rdap_url, cache=DatabaseRdapCache(app.db), ttl_seconds=settings.rdap_cache_ttl_seconds
         )
         self.offline = OfflineIpData(settings.geoip_mmdb)
-        self.cdn = CdnDirectory.load()
-        self.platforms = PlatformDirectory.load()
+        self.cdn = CdnDirectory.load(settings.cdn_files)
+        self.platforms = PlatformDirectory.load(settings.platform_files)
 
     def locate(self, url: str, connected_ips: list[str] | None = None) -> HostingRecord:
         from hotline.locate import locate

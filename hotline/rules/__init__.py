@@ -47,13 +47,13 @@ comes first.
 Labels for people: ``LegalAssessment.BASELINE.label("ro")``.
 """
 
+from hotline.datafiles import FileProblems
 from hotline.rules.directory import ChannelKind, Destination, DestinationKind, Directory, check_directory_file
 from hotline.rules.engine import Evaluation, ProposalOut, RuleTrace, evaluate
 from hotline.rules.explain import check_file, evaluation_json, explain, explain_policies
 from hotline.rules.facts import CountryStatus, Facts, HashMatchFact, HostingFacts, inhope_site_type
 from hotline.rules.policy import PolicyDecision, evaluate_policies, qualifying_decision
 from hotline.rules.schema import RuleSet, default_ruleset, load_ruleset
-from hotline.rules.source import FileProblems
 from hotline.rules.taxonomy import AgeGroup, Classification, ContentType, Gender, LegalAssessment, SiteType
 
 __all__ = [

@@ -1,8 +1,9 @@
 """The partner directory: who receives forwards (hotlines, police, regulator, CDN and platform desks).
 
-Shipped as data (`directory.toml` next to this module). Admins override it with their own file in the
-same format: an entry with a known `id` changes only the keys it sets (the admin file wins), a new `id`
-adds a destination, and `disabled = true` removes one.
+Shipped as data (`directory.toml` next to this module). Admins override it with their own files in the
+same format (HOTLINE_DIRECTORY_FILES), merged as every data file is (hotline/datafiles.py): an entry
+with a known `id` changes only the keys it sets, a new `id` adds a destination, `disabled = true`
+removes one.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hotline.datafiles import FileProblems, SourceText, load_layered
 from hotline.rules.facts import normalise_country
-from hotline.rules.source import FileProblems, SourceText, validation_problems
 
 PLACEHOLDER = "configure-me"
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -53,7 +53,6 @@ class Destination(BaseModel):
     endpoint: str = PLACEHOLDER
     aliases: tuple[str, ...] = ()  # names the locate stage may report for a platform or CDN
     notes: str = ""
-    disabled: bool = False
 
     @field_validator("country")
     @classmethod
@@ -73,14 +72,13 @@ class Directory:
     """Destinations by id, with the look-ups the rules need."""
 
     def __init__(self, destinations: Iterable[Destination]) -> None:
-        self._by_id = {d.id: d for d in destinations if not d.disabled}
+        self._by_id = {d.id: d for d in destinations}
 
     @classmethod
     def load(cls, paths: Iterable[str | Path] = (), *, include_default: bool = True) -> Directory:
         """The shipped directory, then each file in `paths` on top of it; raises FileProblems."""
-        sources = [default_directory_source()] if include_default else []
-        sources += [SourceText.read(path) for path in paths]
-        return cls(_merge_and_validate(sources))
+        shipped = default_directory_source() if include_default else None
+        return cls(load_layered(shipped, list(paths), table="destination", key="id", model=Destination))
 
     def destination(self, destination_id: str) -> Destination:
         try:
@@ -135,50 +133,3 @@ def check_directory_file(path: str | Path, *, include_default: bool = True) -> l
     except FileProblems as exc:
         return exc.problems
     return []
-
-
-def _merge_and_validate(sources: list[SourceText]) -> list[Destination]:
-    merged: dict[str, dict[str, Any]] = {}
-    last_touched: dict[str, tuple[SourceText, int]] = {}
-    problems: list[str] = []
-    for source in sources:
-        for index, entry in enumerate(_entries(source, problems)):
-            entry_id = entry.get("id")
-            if not isinstance(entry_id, str):
-                problems.append(source.problem(("destination", index, "id"), "every destination needs an id"))
-                continue
-            merged.setdefault(entry_id, {}).update(entry)
-            last_touched[entry_id] = (source, index)
-    destinations = []
-    for entry_id, entry in merged.items():
-        try:
-            destinations.append(Destination.model_validate(entry))
-        except ValidationError as exc:
-            source, index = last_touched[entry_id]
-            problems += validation_problems(source, exc, ("destination", index), f'destination "{entry_id}"')
-    if problems:
-        raise FileProblems(problems)
-    return destinations
-
-
-def _entries(source: SourceText, problems: list[str]) -> list[dict[str, Any]]:
-    data = source.parse()
-    for key in data:
-        if key != "destination":
-            problems.append(source.problem((key,), "unknown table; a directory file has only [[destination]]"))
-    entries = data.get("destination", [])
-    if not isinstance(entries, list):
-        problems.append(source.problem(("destination",), "write each destination as a [[destination]] table"))
-        return []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries):
-        entry_id = entry.get("id")
-        if entry_id in seen:
-            problems.append(
-                source.problem(
-                    ("destination", index, "id"), f"duplicate id {entry_id!r} in the same file",
-                    f'destination "{entry_id}"',
-                )
-            )
-        seen.add(entry_id)
-    return entries

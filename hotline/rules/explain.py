@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hotline.datafiles import FileProblems, SourceText
 from hotline.rules.directory import Directory, check_directory_file
 from hotline.rules.engine import Evaluation
 from hotline.rules.policy import PolicyDecision
 from hotline.rules.schema import Route, RuleSet, parse_ruleset
-from hotline.rules.source import FileProblems, SourceText
 
 _MARKS = {"matched": "[matched] ", "no": "[no match]", "skipped": "[skipped] "}
 

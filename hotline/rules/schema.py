@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from hotline.datafiles import FileProblems, SourceText, error_loc, error_message
 from hotline.rules.facts import normalise_country
-from hotline.rules.source import FileProblems, SourceText, error_loc, error_message
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"

@@ -1,4 +1,13 @@
-"""Reading TOML files written by people, and turning validation errors into one clear line each.
+"""TOML data files written by people: the shipped ones, a hotline's own on top, one clear line per problem.
+
+Every data file a hotline adapts (partner directory, CDN list, platform list) is read by `load_layered`
+with the same rules:
+
+- entries are `[[TABLE]]` tables identified by one field (`id`, or `name`);
+- a local file's entry with a new key adds an entry; with a known key it changes only the fields it
+  sets (a list it sets replaces the shipped list); `disabled = true` removes the entry;
+- every problem is one line, `file:line: TABLE "key", key FIELD: message`, raised together as
+  FileProblems.
 
 tomllib keeps no line numbers, so a problem is located by searching the text: first the block of the
 n-th `[[rule]]` (or `[[destination]]`, `[[policy]]`), then the keys of the error's path inside it.
@@ -11,17 +20,18 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+Entry = TypeVar("Entry", bound=BaseModel)
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?")
 _SYNTAX_LINE = re.compile(r"at line (\d+)")
 
 
 class FileProblems(Exception):
-    """One or more problems in a rule or directory file; `problems` holds one line per problem."""
+    """One or more problems in a data, rule or directory file; `problems` holds one line per problem."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("\n".join(problems))
@@ -72,6 +82,54 @@ class SourceText:
             return (found if found is not None else _id_line(lines, start, end)) + 1
         found = _find_keys(lines, 0, len(lines), loc) if loc else None
         return None if found is None else found + 1
+
+
+def load_layered(shipped: SourceText | None, local: Sequence[str | Path], *, table: str, key: str,
+                 model: type[Entry]) -> list[Entry]:
+    """The entries of `shipped`, then of each local file in turn on top (see the module docstring)."""
+    sources = ([shipped] if shipped is not None else []) + [SourceText.read(path) for path in local]
+    merged: dict[str, dict[str, Any]] = {}
+    last_touched: dict[str, tuple[SourceText, int]] = {}
+    problems: list[str] = []
+    for source in sources:
+        for index, entry in enumerate(_entries(source, table, key, problems)):
+            entry_key = entry.get(key)
+            if not isinstance(entry_key, str) or not entry_key:
+                problems.append(source.problem((table, index, key), f"every {table} needs a {key}"))
+                continue
+            merged.setdefault(entry_key, {}).update(entry)
+            last_touched[entry_key] = (source, index)
+    found = []
+    for entry_key, fields in merged.items():
+        if fields.pop("disabled", False) is True:
+            continue
+        try:
+            found.append(model.model_validate(fields))
+        except ValidationError as exc:
+            source, index = last_touched[entry_key]
+            problems += validation_problems(source, exc, (table, index), f'{table} "{entry_key}"')
+    if problems:
+        raise FileProblems(problems)
+    return found
+
+
+def _entries(source: SourceText, table: str, key: str, problems: list[str]) -> list[dict[str, Any]]:
+    data = source.parse()
+    for name in data:
+        if name != table:
+            problems.append(source.problem((name,), f"unknown table; this file has only [[{table}]]"))
+    entries = data.get(table, [])
+    if not isinstance(entries, list):
+        problems.append(source.problem((table,), f"write each entry as a [[{table}]] table"))
+        return []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        entry_key = entry.get(key)
+        if entry_key in seen:
+            problems.append(source.problem((table, index, key), f"duplicate {key} {entry_key!r} in the same file",
+                                           f'{table} "{entry_key}"'))
+        seen.add(entry_key)
+    return entries
 
 
 def format_key(loc: Sequence[str | int]) -> str:
