@@ -8,7 +8,8 @@ recipient recognises a resend after a crash.
 Interface (forwarders.base)
     Notice(reference, idempotency_key, destination_kind, destination_address, items, language="ro", note="")
         idempotency_key: 8-200 of A-Z a-z 0-9 . _ : - (e.g. "fwd-<uuid4>"), the same on every resend
-        destination_kind: "partner" | "police" | "ancom" | "hosting" | "content_owner" | "platform"
+        destination_kind: a DestinationKind: "hotline" | "police" | "regulator" | "platform" | "cdn" |
+                          "hosting-provider" (the partner directory's and the rules' own words)
         destination_address: partner/platform URL, or comma-separated e-mail addresses
     NoticeItem(url, hosting={}, classification={}, hashes={}, captured_at=None, media=None, media_type=None)
         hosting: ips, country, asn, provider, abuse_email
@@ -20,7 +21,6 @@ Interface (forwarders.base)
     Forwarder (Protocol): send(notice) -> Receipt
     TemporaryFailure(reason, retry_after=None)   refused/dropped connection, timeout, 408, 429, 5xx, SMTP 4xx
     PermanentFailure(reason)                     other 4xx, redirect, bad address, schema, SMTP 5xx
-    Router({kind: forwarder}).send(notice)       picks the forwarder by notice.destination_kind
 
 Retries and pacing (forwarders.retry)
     next_attempt_delay(attempt, retry_after=None, base=30.0, cap=21600.0, rng=None) -> float
@@ -67,18 +67,19 @@ X-ARF v4 to hosting providers, platforms, content owners (forwarders.xarf)
 """
 
 from .base import (
+    DestinationKind,
     Forwarder,
     ForwardError,
     Notice,
     NoticeItem,
     PermanentFailure,
     Receipt,
-    Router,
     TemporaryFailure,
 )
 from .retry import Rate, RateLimiter, RetryPolicy, next_attempt_delay, parse_retry_after
 
 __all__ = [
+    "DestinationKind",
     "ForwardError", "Forwarder", "Notice", "NoticeItem", "PermanentFailure", "Rate", "RateLimiter",
-    "Receipt", "RetryPolicy", "Router", "TemporaryFailure", "next_attempt_delay", "parse_retry_after",
+    "Receipt", "RetryPolicy", "TemporaryFailure", "next_attempt_delay", "parse_retry_after",
 ]

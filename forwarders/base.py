@@ -12,10 +12,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
-# Kinds of destination the delivery worker knows; the address is a URL or an e-mail address.
-DestinationKind = Literal["partner", "police", "ancom", "hosting", "content_owner", "platform"]
+
+class DestinationKind(StrEnum):
+    """Who a notice goes to: the one vocabulary of the partner directory, the rules and the outbox."""
+
+    HOTLINE = "hotline"  # a partner hotline abroad (INHOPE member)
+    POLICE = "police"
+    REGULATOR = "regulator"  # e.g. ANCOM in Romania
+    PLATFORM = "platform"  # the content owner's own reporting channel
+    CDN = "cdn"  # a CDN's or reverse proxy's abuse desk
+    HOSTING_PROVIDER = "hosting-provider"
+
 
 # Documented keys (all optional unless said otherwise):
 #   hosting:        ips: list[str], country: "RO", asn: int, provider: str, abuse_email: str
@@ -59,7 +69,7 @@ class Notice:
 
     reference: str
     idempotency_key: str
-    destination_kind: str  # one of DestinationKind
+    destination_kind: str  # a DestinationKind
     destination_address: str
     items: Sequence[NoticeItem]
     language: str = "ro"
@@ -107,16 +117,3 @@ class Forwarder(Protocol):
     """A destination kind. `send` is safe to call again with the same notice (idempotency key)."""
 
     def send(self, notice: Notice) -> Receipt: ...
-
-
-class Router:
-    """Sends each notice with the forwarder configured for its destination kind."""
-
-    def __init__(self, by_kind: Mapping[str, Forwarder]) -> None:
-        self._by_kind = dict(by_kind)
-
-    def send(self, notice: Notice) -> Receipt:
-        forwarder = self._by_kind.get(notice.destination_kind)
-        if forwarder is None:
-            raise PermanentFailure(f"no forwarder configured for destination kind {notice.destination_kind!r}")
-        return forwarder.send(notice)

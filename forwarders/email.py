@@ -40,7 +40,7 @@ INTROS: dict[str, tuple[str, str]] = {
         ("Dear Sir or Madam,\n\n{org} refers the URLs below, assessed by our analysts as illegal "
         "content, to you for investigation."),
     ),
-    "ancom": (
+    "regulator": (
         ("Stimate doamne și domni,\n\n{org} vă transmite adresele de mai jos, evaluate de analiștii noștri "
         "ca fiind conținut ilegal, în vederea luării măsurilor prevăzute de lege."),
         ("Dear Sir or Madam,\n\n{org} sends you the URLs below, assessed by our analysts as illegal "

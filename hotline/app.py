@@ -83,9 +83,10 @@ class Hotline:
 
     @functools.cached_property
     def directory(self) -> Any:
+        from hotline.outbox import CHANNELS
         from hotline.rules import Directory
 
-        return Directory.load(self.settings.directory_files)
+        return Directory.load(self.settings.directory_files, channels=list(CHANNELS))
 
     def capture_options(self) -> Any:
         """What the isolated capture process needs; it gets no database credentials."""

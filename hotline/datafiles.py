@@ -85,8 +85,9 @@ class SourceText:
 
 
 def load_layered(shipped: SourceText | None, local: Sequence[str | Path], *, table: str, key: str,
-                 model: type[Entry]) -> list[Entry]:
-    """The entries of `shipped`, then of each local file in turn on top (see the module docstring)."""
+                 model: type[Entry], context: dict[str, Any] | None = None) -> list[Entry]:
+    """The entries of `shipped`, then of each local file in turn on top (see the module docstring).
+    `context` reaches the model's validators (what they check against, e.g. the known channels)."""
     sources = ([shipped] if shipped is not None else []) + [SourceText.read(path) for path in local]
     merged: dict[str, dict[str, Any]] = {}
     last_touched: dict[str, tuple[SourceText, int]] = {}
@@ -104,7 +105,7 @@ def load_layered(shipped: SourceText | None, local: Sequence[str | Path], *, tab
         if fields.pop("disabled", False) is True:
             continue
         try:
-            found.append(model.model_validate(fields))
+            found.append(model.model_validate(fields, context=context))
         except ValidationError as exc:
             source, index = last_touched[entry_key]
             problems += validation_problems(source, exc, (table, index), f'{table} "{entry_key}"')

@@ -364,7 +364,7 @@ class Forward(Base):
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
     destination: Mapped[str] = mapped_column(String(100))
     destination_kind: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(32))  # partner-api | email | xarf-email | xarf-http
+    channel: Mapped[str] = mapped_column(String(32))  # a key of hotline.outbox.channels.CHANNELS
     address: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|delivered|failed

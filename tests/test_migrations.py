@@ -54,3 +54,38 @@ def test_0002_adds_legal_hold_and_purged_at_to_existing_rows(database_url: str) 
         assert _differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0003_renames_the_workers_channel_names_to_the_directorys(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        # given forwards written with the delivery worker's old channel names
+        _migrate(engine, "0002")
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO reported_url (url, host, state, priority, first_reported_at, updated_at, "
+                            "stage_attempts) VALUES ('http://a.example/', 'a.example', 'ASSESSED', 0, :t, :t, 0)"),
+                       {"t": "2026-01-01 00:00:00+00:00"})
+            for n, (channel, address) in enumerate([("xarf-email", "abuse@host.example"),
+                                                    ("xarf-http", "https://report.example/xarf"),
+                                                    ("manual", None), ("partner-api", "https://nl.example/api"),
+                                                    ("email", "politie@police.example")]):
+                db.execute(text("INSERT INTO forward (reported_url_id, destination, destination_kind, channel, "
+                                "address, idempotency_key, state, attempts, next_attempt_at, payload, created_at) "
+                                "VALUES (1, 'd', 'cdn', :c, :a, :k, 'queued', 0, :t, '{}', :t)"),
+                           {"c": channel, "a": address, "k": f"fwd-{n}", "t": "2026-01-01 00:00:00+00:00"})
+        # when it is upgraded
+        _migrate(engine, "head")
+        with engine.connect() as db:
+            channels = [row[0] for row in db.execute(text("SELECT channel FROM forward ORDER BY id"))]
+        # then every forward names a channel of the outbox's registry
+        from hotline.outbox import CHANNELS
+
+        assert channels == ["x-arf", "x-arf", "web-form", "partner-api", "email"]
+        assert set(channels) <= set(CHANNELS)
+        # and a downgrade gives the old names back
+        _migrate(engine, "0002", down=True)
+        with engine.connect() as db:
+            back = [row[0] for row in db.execute(text("SELECT channel FROM forward ORDER BY id"))]
+        assert back == ["xarf-email", "xarf-http", "manual", "partner-api", "email"]
+    finally:
+        engine.dispose()

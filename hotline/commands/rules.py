@@ -21,7 +21,7 @@ def check(
     if not file.exists():
         typer.echo(f"error: {file} does not exist", err=True)
         raise typer.Exit(2)
-    problems = _problems(file, directory or ())
+    problems = _problems(file, list(directory or ()))
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
@@ -34,6 +34,7 @@ def _problems(file: Path, directory: list[Path]) -> list[str]:
     [[destination]] a partner directory, else a rule file."""
     from hotline.datafiles import FileProblems, SourceText
     from hotline.locate import CdnDirectory, PlatformDirectory
+    from hotline.outbox import CHANNELS
     from hotline.rules import check_file
 
     try:
@@ -43,7 +44,7 @@ def _problems(file: Path, directory: list[Path]) -> list[str]:
         elif tables == {"platform"}:
             PlatformDirectory.load([file])
         else:
-            return check_file(file, directory)
+            return check_file(file, directory, channels=list(CHANNELS))
     except FileProblems as exc:
         return exc.problems
     return []

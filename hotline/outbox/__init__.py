@@ -2,8 +2,8 @@
 
     enqueue(session, proposal, *, directory=None, hosting=None, assessment=None, actor="outbox",
             now=None, idempotency_key=None) -> Forward
-        in the caller's transaction (the approval's); key "fwd-<uuid4>"; channel partner-api | email |
-        xarf-email | xarf-http | manual; state queued (or held: "after police clearance")
+        in the caller's transaction (the approval's); key "fwd-<uuid4>"; channel: a key of CHANNELS
+        (partner-api | email | x-arf | web-form); state queued (or held: "after police clearance")
     deliver_due(app, limit=20, *, options=None) -> int          one batch; forwards tried
     forward_until_idle(app, *, options=None, limit=20, wait_up_to=2.0, on_progress=None) -> Summary
     OutboxOptions.from_settings(settings)                       plain values the worker uses
@@ -18,15 +18,15 @@ a manual forward (queued or failed) becomes delivered when a person records send
 Both executors run `worker.delivery_job` as the "forward" job (hotline/executors/registry.py).
 """
 
-from hotline.outbox.channels import OutboxOptions
+from hotline.outbox.channels import CHANNELS, needs_a_person
 from hotline.outbox.manage import (
     ForwardRefused,
     list_forwards,
-    needs_a_person,
     record_sent_by_hand,
     release_forward,
     retry_forward,
 )
+from hotline.outbox.options import OutboxOptions
 from hotline.outbox.queue import RENOTICE_RULE, enqueue, follow_up, new_idempotency_key, resolve_contact
 from hotline.outbox.worker import (
     Summary,
@@ -36,7 +36,7 @@ from hotline.outbox.worker import (
 )
 
 __all__ = [
-    "RENOTICE_RULE", "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "follow_up",
+    "CHANNELS", "RENOTICE_RULE", "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "follow_up",
     "forward_until_idle",
     "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "record_sent_by_hand",
     "release_forward", "resolve_contact", "retry_forward",

@@ -12,16 +12,8 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.models import Forward, utcnow
-from hotline.outbox.queue import (
-    AUTOMATIC_CHANNELS,
-    DELIVERED,
-    FAILED,
-    HELD,
-    MANUAL,
-    QUEUED,
-    _usable,
-    delivery_channel,
-)
+from hotline.outbox.channels import needs_a_person
+from hotline.outbox.queue import DELIVERED, FAILED, HELD, QUEUED
 from hotline.outbox.worker import record_first_delivery
 
 STATES = ("queued", "sending", "delivered", "failed", "held")
@@ -111,13 +103,6 @@ def record_sent_by_hand(session: Session, forward_id: int, actor: str, note: str
                  reported_url_id=forward.reported_url_id, destination=forward.destination, note=note)
     record_first_delivery(session, forward, now)
     return forward
-
-
-def needs_a_person(forward: Forward) -> bool:
-    """The worker has no automatic channel for this forward (what it fails with "send it by hand")."""
-    if forward.channel in AUTOMATIC_CHANNELS:
-        return False
-    return delivery_channel(forward.channel, forward.destination_kind, _usable(forward.address)) == MANUAL
 
 
 def _get(session: Session, forward_id: int) -> Forward:

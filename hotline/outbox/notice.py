@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forwarders.base import HASH_KINDS, Notice, NoticeItem
+from forwarders.base import HASH_KINDS, DestinationKind, Notice, NoticeItem
 from hotline.models import (
     Assessment,
     Capture,
@@ -26,15 +26,8 @@ from hotline.models import (
     ReportUrl,
 )
 
-# Destination kinds of the rules' directory -> the forwarders' kinds (templates, X-ARF wording).
-NOTICE_KIND = {
-    "hotline": "partner",
-    "police": "police",
-    "regulator": "ancom",
-    "platform": "platform",
-    "cdn": "hosting",
-    "hosting-provider": "hosting",
-}
+# Romanian authorities read the bilingual notice in Romanian first; everyone abroad reads English.
+ROMANIAN_FIRST = (DestinationKind.POLICE, DestinationKind.REGULATOR)
 
 # Our legal assessment -> the category (and severity) partner hotlines and abuse desks understand.
 CATEGORY = {
@@ -72,15 +65,13 @@ def build_notice(session: Session, forward: Forward, *, address: str,
         media=blob,
         media_type=media.content_type if blob is not None and media is not None else None,
     )
-    kind = NOTICE_KIND.get(forward.destination_kind, "content_owner")
     return Notice(
         reference=reference_of(session, row),
         idempotency_key=forward.idempotency_key,
-        destination_kind=kind,
+        destination_kind=forward.destination_kind,
         destination_address=address,
         items=[item],
-        # Partners abroad read English; Romanian authorities get the bilingual notice anyway.
-        language="en" if kind in ("partner", "platform", "hosting") else "ro",
+        language="ro" if forward.destination_kind in ROMANIAN_FIRST else "en",
     )
 
 

@@ -2,7 +2,7 @@
 
 The delivery worker sends what this writes; nothing here touches the network. The channel and
 address are fixed now (from the proposal, the partner directory, the Partner table or the hosting
-record's abuse contact) so analysts see where a forward will go before it is sent; the worker
+record's abuse contact; channels are hotline.outbox.channels') so analysts see where a forward will go before it is sent; the worker
 resolves them again only when nothing usable was known at approval time.
 """
 
@@ -12,24 +12,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.models import Assessment, Forward, Hosting, Partner, Proposal, utcnow
-from hotline.rules.directory import PLACEHOLDER, Directory
+from hotline.models import Assessment, Forward, Hosting, Proposal, utcnow
+from hotline.outbox.channels import PARTNER_API, X_ARF, choose, partner_for, usable
+from hotline.rules.directory import Directory
 
 ACTOR = "outbox"
 # The rule name of a follow-up notice (a re-notice) to a recipient whose content is still online.
 RENOTICE_RULE = "re-notice"
-
-# Channels the delivery worker sends by itself; anything else waits for a person.
-PARTNER_API = "partner-api"
-EMAIL = "email"
-XARF_EMAIL = "xarf-email"
-XARF_HTTP = "xarf-http"
-MANUAL = "manual"
-AUTOMATIC_CHANNELS = (PARTNER_API, EMAIL, XARF_EMAIL, XARF_HTTP)
 
 # Forward states. "held" waits for a person (police clearance) before it becomes "queued".
 QUEUED, SENDING, DELIVERED, FAILED, HELD = "queued", "sending", "delivered", "failed", "held"
@@ -152,45 +145,17 @@ def resolve_contact(
     directory: Directory | None = None,
     hosting: Hosting | None = None,
 ) -> Contact:
-    """The channel the worker will use and where to; MANUAL when no automatic route is known."""
-    address = _usable(address)
+    """The channel the worker will use and where to (a channel of hotline.outbox.channels)."""
+    address = usable(address)
     if address is None and directory is not None:
         known = directory.get(destination)
         if known is not None:
-            channel = channel or known.channel.value
-            address = _usable(known.endpoint)
+            channel = channel or known.channel
+            address = usable(known.endpoint)
     if channel in (None, PARTNER_API) and destination_kind == "hotline":
         partner = partner_for(session, destination, address)
         if partner is not None:
-            return Contact(PARTNER_API, _usable(partner.endpoint) or address)
+            return Contact(PARTNER_API, usable(partner.endpoint) or address)
     if address is None and destination_kind in ("hosting-provider", "cdn") and hosting and hosting.abuse_email:
-        channel, address = channel or "x-arf", hosting.abuse_email
-    return Contact(delivery_channel(channel, destination_kind, address), address)
-
-
-def delivery_channel(channel: str | None, destination_kind: str, address: str | None) -> str:
-    """Map the rules' channel kinds (partner-api, email, x-arf, web-form) to what the worker sends."""
-    if channel == PARTNER_API:
-        return PARTNER_API  # the endpoint may come from the Partner row when the worker sends
-    if not address:
-        return MANUAL
-    is_mail = "@" in address and "://" not in address
-    if channel in ("x-arf", XARF_EMAIL, XARF_HTTP):
-        return XARF_EMAIL if is_mail else XARF_HTTP
-    if channel in (EMAIL, None) and is_mail:
-        # Police and the regulator get the bilingual notice; abuse desks get X-ARF they can parse.
-        return EMAIL if destination_kind in ("police", "regulator") else XARF_EMAIL
-    return MANUAL  # web forms are filled in by a person
-
-
-def partner_for(session: Session, destination: str, address: str | None = None) -> Partner | None:
-    """The Partner row serving a directory destination (by directory_id, name, or endpoint)."""
-    clauses = [Partner.directory_id == destination, Partner.name == destination]
-    if address:
-        clauses.append(Partner.endpoint == address)
-    return session.scalars(select(Partner).where(or_(*clauses)).order_by(Partner.id)).first()
-
-
-def _usable(address: str | None) -> str | None:
-    address = (address or "").strip()
-    return address if address and address != PLACEHOLDER else None
+        channel, address = channel or X_ARF, hosting.abuse_email
+    return Contact(choose(channel, destination_kind, address), address)

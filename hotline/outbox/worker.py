@@ -28,8 +28,9 @@ from forwarders.delivery import Outcome, attempt
 from forwarders.retry import Rate, RateLimiter
 from hotline import audit
 from hotline.models import Forward, ReportedUrl, UrlState, utcnow
-from hotline.outbox.channels import OutboxOptions, route_for
+from hotline.outbox.channels import route_for
 from hotline.outbox.notice import build_notice
+from hotline.outbox.options import OutboxOptions
 from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
 
 if TYPE_CHECKING:

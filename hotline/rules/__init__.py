@@ -9,7 +9,7 @@ Public API::
         Classification, LegalAssessment, ContentType, SiteType, AgeGroup, Gender,   # taxonomy
         Facts, HostingFacts, CountryStatus, HashMatchFact,                          # input
         RuleSet, default_ruleset, load_ruleset,                                     # rule files
-        Directory, Destination, DestinationKind, ChannelKind,                       # partner directory
+        Directory, Destination, DestinationKind,                                    # partner directory
         evaluate, Evaluation, ProposalOut, RuleTrace,                               # routing
         evaluate_policies, qualifying_decision, PolicyDecision,                     # auto-forward (issue 12)
         explain, explain_policies, evaluation_json, check_file, FileProblems,       # CLI text
@@ -47,8 +47,9 @@ comes first.
 Labels for people: ``LegalAssessment.BASELINE.label("ro")``.
 """
 
+from forwarders.base import DestinationKind
 from hotline.datafiles import FileProblems
-from hotline.rules.directory import ChannelKind, Destination, DestinationKind, Directory, check_directory_file
+from hotline.rules.directory import Destination, Directory, check_directory_file
 from hotline.rules.engine import Evaluation, ProposalOut, RuleTrace, evaluate
 from hotline.rules.explain import check_file, evaluation_json, explain, explain_policies
 from hotline.rules.facts import CountryStatus, Facts, HashMatchFact, HostingFacts, inhope_site_type
@@ -57,7 +58,7 @@ from hotline.rules.schema import RuleSet, default_ruleset, load_ruleset
 from hotline.rules.taxonomy import AgeGroup, Classification, ContentType, Gender, LegalAssessment, SiteType
 
 __all__ = [
-    "AgeGroup", "ChannelKind", "Classification", "ContentType", "CountryStatus", "Destination",
+    "AgeGroup", "Classification", "ContentType", "CountryStatus", "Destination",
     "DestinationKind", "Directory", "Evaluation", "Facts", "FileProblems", "Gender", "HashMatchFact",
     "HostingFacts", "LegalAssessment", "PolicyDecision", "ProposalOut", "RuleSet", "RuleTrace", "SiteType",
     "check_directory_file", "check_file", "default_ruleset", "evaluate", "evaluate_policies",

@@ -8,34 +8,19 @@ removes one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from enum import StrEnum
+from collections.abc import Collection, Iterable
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from forwarders.base import DestinationKind
 from hotline.datafiles import FileProblems, SourceText, load_layered
 from hotline.rules.facts import normalise_country
 
 PLACEHOLDER = "configure-me"
 _ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-
-
-class DestinationKind(StrEnum):
-    HOTLINE = "hotline"
-    POLICE = "police"
-    REGULATOR = "regulator"
-    PLATFORM = "platform"
-    CDN = "cdn"
-    HOSTING_PROVIDER = "hosting-provider"
-
-
-class ChannelKind(StrEnum):
-    PARTNER_API = "partner-api"
-    EMAIL = "email"
-    WEB_FORM = "web-form"
-    X_ARF = "x-arf"
+_CHANNEL_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class Destination(BaseModel):
@@ -49,10 +34,19 @@ class Destination(BaseModel):
     country: str | None = None
     inhope_member: bool = False
     primary: bool = False  # the hotline to use when a country has several
-    channel: ChannelKind
+    # A delivery channel by name (hotline.outbox.channels.CHANNELS); checked when the app loads the directory.
+    channel: str = Field(pattern=_CHANNEL_PATTERN)
     endpoint: str = PLACEHOLDER
     aliases: tuple[str, ...] = ()  # names the locate stage may report for a platform or CDN
     notes: str = ""
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("channels")
+        if known is not None and value not in known:
+            raise ValueError(f"unknown channel {value!r}: choose from {', '.join(known)}")
+        return value
 
     @field_validator("country")
     @classmethod
@@ -75,10 +69,13 @@ class Directory:
         self._by_id = {d.id: d for d in destinations}
 
     @classmethod
-    def load(cls, paths: Iterable[str | Path] = (), *, include_default: bool = True) -> Directory:
-        """The shipped directory, then each file in `paths` on top of it; raises FileProblems."""
+    def load(cls, paths: Iterable[str | Path] = (), *, include_default: bool = True,
+             channels: Collection[str] | None = None) -> Directory:
+        """The shipped directory, then each file in `paths` on top of it; raises FileProblems. With
+        `channels` (the outbox's), a destination naming another channel is a problem too."""
         shipped = default_directory_source() if include_default else None
-        return cls(load_layered(shipped, list(paths), table="destination", key="id", model=Destination))
+        return cls(load_layered(shipped, list(paths), table="destination", key="id", model=Destination,
+                                context={"channels": list(channels) if channels is not None else None}))
 
     def destination(self, destination_id: str) -> Destination:
         try:
@@ -126,10 +123,11 @@ def default_directory_source() -> SourceText:
     return SourceText("hotline/rules/directory.toml", text)
 
 
-def check_directory_file(path: str | Path, *, include_default: bool = True) -> list[str]:
+def check_directory_file(path: str | Path, *, include_default: bool = True,
+                         channels: Collection[str] | None = None) -> list[str]:
     """Problems of an admin directory file (merged over the shipped one); empty when it is fine."""
     try:
-        Directory.load([path], include_default=include_default)
+        Directory.load([path], include_default=include_default, channels=channels)
     except FileProblems as exc:
         return exc.problems
     return []

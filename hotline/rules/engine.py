@@ -18,8 +18,9 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from forwarders.base import DestinationKind
 from hotline.rules.conditions import check_when, country_name
-from hotline.rules.directory import ChannelKind, DestinationKind, Directory
+from hotline.rules.directory import Directory
 from hotline.rules.facts import Facts
 from hotline.rules.routes import Target, Unresolved, resolve
 from hotline.rules.schema import Rule, RuleSet, Then
@@ -35,7 +36,7 @@ class ProposalOut(BaseModel):
     destination_id: str
     destination_kind: DestinationKind
     destination_name: str
-    channel: ChannelKind | None
+    channel: str | None  # the directory's; None: the outbox picks one by kind and address
     endpoint: str | None  # None: no contact known yet; the analyst must supply one
     rule_id: str
     reason: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +66,21 @@ def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
     return data
 
 
-def check_file(path: str | Path, directory_paths: Iterable[str | Path] = ()) -> list[str]:
+def check_file(path: str | Path, directory_paths: Iterable[str | Path] = (),
+               channels: Collection[str] | None = None) -> list[str]:
     """Problems of a rule file (or of a directory file, when it holds [[destination]] tables).
 
     Empty when the file is fine. Each problem is one line: file:line: rule "id", key a.b: what is wrong.
-    Destination ids named in `to = "..."` must exist in the directory (shipped plus `directory_paths`).
+    Destination ids named in `to = "..."` must exist in the directory (shipped plus `directory_paths`);
+    with `channels`, every destination's channel must be one of them.
     """
     try:
         source = SourceText.read(path)
         data = source.parse()
         if "destination" in data and "rule" not in data:
-            return check_directory_file(path)
+            return check_directory_file(path, channels=channels)
         ruleset = parse_ruleset(source)
-        directory = Directory.load(directory_paths)
+        directory = Directory.load(directory_paths, channels=channels)
     except FileProblems as exc:
         return exc.problems
     return _unknown_destinations(source, ruleset, directory)

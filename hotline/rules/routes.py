@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.rules.directory import ChannelKind, Destination, DestinationKind, Directory
+from forwarders.base import DestinationKind
+from hotline.rules.directory import Destination, Directory
 from hotline.rules.facts import Facts
 from hotline.rules.schema import Route
 
@@ -16,16 +17,16 @@ class Target:
     id: str
     kind: DestinationKind
     name: str
-    channel: ChannelKind | None
+    channel: str | None  # the directory's channel; None: the outbox picks one by kind and address
     endpoint: str | None
 
     @classmethod
     def of(cls, destination: Destination, found_contact: str | None = None) -> Target:
         """A directory entry; a contact the locate stage found stands in for an unconfigured endpoint."""
         endpoint = destination.endpoint
-        channel: ChannelKind | None = destination.channel
+        channel: str | None = destination.channel
         if not destination.configured and found_contact:
-            endpoint, channel = found_contact, _channel_of(found_contact)
+            endpoint, channel = found_contact, None
         return cls(destination.id, destination.kind, destination.name, channel, endpoint)
 
 
@@ -74,15 +75,14 @@ def _platform(facts: Facts, directory: Directory) -> Target:
     if known is not None:
         return Target.of(known, found)
     # A platform the directory does not list: use the channel the locate stage found, if any.
-    return Target(f"platform:{_slug(platform)}", DestinationKind.PLATFORM, platform, _channel_of(found), found)
+    return Target(f"platform:{_slug(platform)}", DestinationKind.PLATFORM, platform, None, found)
 
 
 def _hosting_provider(facts: Facts) -> Target:
     hosting = facts.hosting
     name = hosting.provider or hosting.abuse_email or "unknown hosting provider"
-    channel = ChannelKind.X_ARF if hosting.abuse_email else None
     return Target(
-        f"hosting-provider:{_slug(name)}", DestinationKind.HOSTING_PROVIDER, name, channel, hosting.abuse_email
+        f"hosting-provider:{_slug(name)}", DestinationKind.HOSTING_PROVIDER, name, None, hosting.abuse_email
     )
 
 
@@ -95,13 +95,7 @@ def _cdn(facts: Facts, directory: Directory) -> Target:
     if known is not None:
         return Target.of(known, found)
     name = cdn or "unknown CDN"
-    return Target(f"cdn:{_slug(name)}", DestinationKind.CDN, name, _channel_of(found), found)
-
-
-def _channel_of(contact: str | None) -> ChannelKind | None:
-    if not contact:
-        return None
-    return ChannelKind.EMAIL if "@" in contact and "://" not in contact else ChannelKind.WEB_FORM
+    return Target(f"cdn:{_slug(name)}", DestinationKind.CDN, name, None, found)
 
 
 def _slug(name: str) -> str:

@@ -14,11 +14,9 @@ message for anything a user can get wrong.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -223,7 +221,7 @@ def approve_url(
     if not pending:
         wanted = f" to {destination}" if destination else ""
         raise Refused(f"URL {row.id} has no pending proposals{wanted} to approve")
-    directory = directory or load_directory(app)
+    directory = directory or app.directory
     hosting = row.hostings[-1] if row.hostings else None
     now = utcnow()
     result = ApproveResult()
@@ -263,16 +261,6 @@ def _check_media_belongs(session: Session, row: ReportedUrl, media_item_id: int)
     )
     if owner != row.id:
         raise Refused(f"media item {media_item_id} does not belong to URL {row.id}")
-
-
-def load_directory(app: Hotline) -> Directory:
-    directory: Directory | None = getattr(app, "directory", None)
-    return directory if directory is not None else _directory_from(tuple(app.settings.directory_files))
-
-
-@functools.lru_cache(maxsize=8)
-def _directory_from(paths: tuple[Path, ...]) -> Directory:
-    return Directory.load(paths)
 
 
 # The name the CLI and API use; `approve_url` inside this module, where `approve` is also a flag.

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from hotline.models import Proposal, ReportedUrl, utcnow
+from hotline.outbox.channels import choose
 from hotline.triage.facts import build_facts
 
 if TYPE_CHECKING:
@@ -32,7 +33,9 @@ def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
                 destination_kind=str(out.destination_kind),
                 rule=out.rule_id,
                 reason=reason,
-                channel=str(out.channel) if out.channel else None,
+                # What the outbox will send it by, shown before approval (None: not known yet).
+                channel=choose(out.channel, str(out.destination_kind), out.endpoint)
+                if out.channel or out.endpoint else None,
                 address=out.endpoint,
                 condition=out.hold,
                 not_before=now + out.not_before if out.not_before else None,

@@ -47,7 +47,7 @@ def forwarded_to(hotline, partner_name: str, key: str = "fwd-ours-0001") -> int:
     with hotline.db.session() as session:
         row = submit_report(session, ["https://gallery.example-synth.nl/x"]).urls[0]
         row.state = UrlState.FORWARDED
-        session.add(Forward(reported_url_id=row.id, destination=partner_name, destination_kind="partner",
+        session.add(Forward(reported_url_id=row.id, destination=partner_name, destination_kind="hotline",
                             channel="partner-api", address="https://partner.example/api", idempotency_key=key,
                             state="delivered"))
         session.flush()

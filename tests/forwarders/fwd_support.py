@@ -51,7 +51,7 @@ def synthetic_item(n: int = 1, **overrides: Any) -> NoticeItem:
 
 @pytest.fixture
 def make_notice() -> Callable[..., Notice]:
-    def make(address: str = "http://127.0.0.1:9/", kind: str = "partner", key: str = "fwd-000001-test",
+    def make(address: str = "http://127.0.0.1:9/", kind: str = "hotline", key: str = "fwd-000001-test",
              items: int | list[NoticeItem] = 2, **overrides: Any) -> Notice:
         chosen = [synthetic_item(n) for n in range(1, items + 1)] if isinstance(items, int) else items
         values: dict[str, Any] = {

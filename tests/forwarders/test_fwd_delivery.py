@@ -47,7 +47,7 @@ def test_rate_limit_defers_without_sending(partner_endpoint: PartnerEndpoint, ma
     assert first.status == "delivered"
     assert (second.status, second.delay, second.counts_as_attempt) == ("deferred", 2.0, False)
     assert len(partner_endpoint.received) == 1
-    assert destination_key(notice) == f"partner:{partner_endpoint.url}"
+    assert destination_key(notice) == f"hotline:{partner_endpoint.url}"
 
 
 def test_a_crashing_forwarder_is_retried_not_fatal(make_notice) -> None:

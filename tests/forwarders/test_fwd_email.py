@@ -62,7 +62,7 @@ def test_police_notice_is_bilingual_with_csv_and_stable_message_id(smtp_server: 
 
 
 def test_ancom_notice_has_its_own_wording_and_optional_html(smtp_server: SmtpServer, make_notice) -> None:
-    forwarder(smtp_server, html=True).send(make_notice(kind="ancom", address="sesizari@ancom-synth.ro"))
+    forwarder(smtp_server, html=True).send(make_notice(kind="regulator", address="sesizari@ancom-synth.ro"))
     message = parsed(smtp_server.handler.messages[0].content)
     assert "măsurilor prevăzute de lege" in message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

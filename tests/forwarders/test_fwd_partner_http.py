@@ -143,14 +143,6 @@ def test_recovers_after_failures_without_duplicates(partner_endpoint: PartnerEnd
     assert [r.duplicate for r in receipts] == [False, True]
 
 
-def test_router_sends_by_destination_kind(partner_endpoint: PartnerEndpoint, make_notice) -> None:
-    from forwarders.base import Router
-    router = Router({"partner": forwarder()})
-    assert router.send(make_notice(address=partner_endpoint.url)).id == "NL-0001"
-    with pytest.raises(PermanentFailure, match="no forwarder configured for destination kind 'police'"):
-        router.send(make_notice(kind="police", address="p@police-synth.ro"))
-
-
 def test_delivers_over_https_with_a_trusted_certificate(https_partner_endpoint: PartnerEndpoint,
                                                         tls_files: TlsFiles, make_notice) -> None:
     receipt = forwarder(http_verify=tls_files.cert).send(make_notice(address=https_partner_endpoint.url))

@@ -29,7 +29,7 @@ NOW = 1_800_000_000
 
 
 def body_and_headers(key_id: str = "partner-nl", timestamp: int = NOW) -> tuple[bytes, dict[str, str]]:
-    notice = Notice(reference="RO-1", idempotency_key="fwd-00000001", destination_kind="partner",
+    notice = Notice(reference="RO-1", idempotency_key="fwd-00000001", destination_kind="hotline",
                     destination_address="http://127.0.0.1:9/", items=[synthetic_item(1)])
     body = encode_payload(payload_from_notice(notice, "ro-safernet"))
     return body, signed_headers(body, key_id, SECRETS[key_id], "fwd-00000001", timestamp)
@@ -155,12 +155,12 @@ def test_any_body_round_trips_and_any_changed_byte_is_caught(body: bytes, secret
 @pytest.mark.parametrize("key", ["", "short", "has space-123", "x-123456\r\nBcc: a@b.ro"])
 def test_notice_refuses_keys_that_cannot_travel_in_headers(key: str) -> None:
     with pytest.raises(ValueError, match="idempotency key"):
-        Notice(reference="RO-1", idempotency_key=key, destination_kind="partner",
+        Notice(reference="RO-1", idempotency_key=key, destination_kind="hotline",
                destination_address="http://127.0.0.1:9/", items=[synthetic_item(1)])
 
 
 def test_asn_written_as_text_is_accepted() -> None:
-    notice = Notice(reference="RO-1", idempotency_key="fwd-00000002", destination_kind="partner",
+    notice = Notice(reference="RO-1", idempotency_key="fwd-00000002", destination_kind="hotline",
                     destination_address="http://127.0.0.1:9/",
                     items=[synthetic_item(1, hosting={"asn": "AS8708", "ips": ["2001:db8::1"]})])
     hosting = payload_from_notice(notice, "ro-safernet").items[0].hosting

@@ -35,7 +35,7 @@ def grooming_item() -> object:
 @needs_reference
 def test_our_reports_validate_against_the_reference_schemas(make_notice) -> None:
     # Given a notice with a csam item and a grooming item
-    notice = make_notice(kind="hosting", address="abuse@hosting-synth.ro",
+    notice = make_notice(kind="hosting-provider", address="abuse@hosting-synth.ro",
                          items=[synthetic_item(1), grooming_item()])
     # When we build X-ARF reports
     csam, csem = build_reports(notice, US)
@@ -101,7 +101,7 @@ def test_unmappable_items_are_refused_clearly(make_notice, classification: dict[
 
 def test_sent_by_mail_to_the_abuse_contact_as_json_attachment(smtp_server: SmtpServer, make_notice) -> None:
     # Given a hosting notice with two items
-    notice = make_notice(kind="hosting", address="abuse@hosting-synth.ro", key="fwd-xarf-0001")
+    notice = make_notice(kind="hosting-provider", address="abuse@hosting-synth.ro", key="fwd-xarf-0001")
     smtp = SmtpOptions("127.0.0.1", smtp_server.port, sender="sesizari@hotline-synth.ro", timeout=5)
     # When it is sent
     receipt = XarfEmailForwarder(smtp, US).send(notice)
@@ -122,7 +122,7 @@ def test_sent_by_mail_to_the_abuse_contact_as_json_attachment(smtp_server: SmtpS
 
 def test_unmappable_notice_is_a_permanent_failure_and_nothing_is_sent(smtp_server: SmtpServer,
                                                                       make_notice) -> None:
-    notice = make_notice(kind="hosting", address="abuse@hosting-synth.ro",
+    notice = make_notice(kind="hosting-provider", address="abuse@hosting-synth.ro",
                          items=[synthetic_item(1, classification={"category": "other"})])
     smtp = SmtpOptions("127.0.0.1", smtp_server.port, sender="sesizari@hotline-synth.ro", timeout=5)
     with pytest.raises(PermanentFailure, match="no X-ARF content type"):

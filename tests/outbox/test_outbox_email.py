@@ -80,7 +80,7 @@ def test_the_hosting_provider_gets_valid_x_arf_at_its_abuse_address(make_hotline
     app = make_hotline()
     queued = queue_forward(app, seed_url(app, 1, country="RO"), destination="hosting-provider:synthetic",
                            kind="hosting-provider", channel="x-arf", address=None)
-    assert (queued.channel, queued.address) == ("xarf-email", "abuse@hosting.example-synth.test")
+    assert (queued.channel, queued.address) == ("x-arf", "abuse@hosting.example-synth.test")
     # when the worker runs
     forward_until_idle(app, options=_options(smtp_server))
     # then the abuse desk received an X-ARF v4 report that validates against the schema
@@ -110,7 +110,7 @@ def test_a_destination_with_only_a_web_form_waits_for_a_person(make_hotline, smt
     app = make_hotline()
     queued = queue_forward(app, seed_url(app, 1), destination="platform-meta", kind="platform",
                            channel="web-form", address="https://www.facebook.example-synth.test/report")
-    assert queued.channel == "manual"
+    assert queued.channel == "web-form"
     forward_until_idle(app, options=_options(smtp_server))
     [forward] = forwards(app)
     assert forward.state == "failed" and "send it by hand" in forward.last_error

@@ -60,20 +60,20 @@ def test_contacts_come_from_the_proposal_directory_partner_table_or_hosting_reco
 
         # the admin's directory file configured the police mailbox; ANCOM is still "configure-me"
         assert contact("police-ro", "police", "email") == ("email", "sesizari@politia.example-synth.test")
-        assert contact("ancom", "regulator", "email") == ("manual", None)
+        assert contact("ancom", "regulator", "email") == ("email", None)  # sent once an address is set
         # a partner hotline: the Partner row linked to the directory entry gives the endpoint
         assert contact(PARTNER_DESTINATION, "hotline", "partner-api") == (
             "partner-api", "http://127.0.0.1:9/api/v1/reports")
         # hosting providers: X-ARF to the abuse contact from the hosting record
         assert contact("hosting-provider:x", "hosting-provider", "x-arf") == (
-            "xarf-email", "abuse@hosting.example-synth.test")
+            "x-arf", "abuse@hosting.example-synth.test")
         # a platform's reporting endpoint takes X-ARF over HTTP; an e-mail desk of a CDN gets X-ARF mail
         assert contact("platform:x", "platform", "x-arf", "https://report.example-synth.test/xarf") == (
-            "xarf-http", "https://report.example-synth.test/xarf")
+            "x-arf", "https://report.example-synth.test/xarf")
         assert contact("cdn:x", "cdn", "email", "abuse@cdn.example-synth.test") == (
-            "xarf-email", "abuse@cdn.example-synth.test")
+            "x-arf", "abuse@cdn.example-synth.test")
         # web forms need a person
-        assert contact("platform-meta", "platform", "web-form") == ("manual", None)
+        assert contact("platform-meta", "platform", "web-form") == ("web-form", None)
 
 
 def test_a_hold_until_police_clearance_waits_for_release(make_hotline) -> None:
@@ -108,3 +108,19 @@ def test_a_hold_with_a_delay_is_due_when_the_delay_ends(make_hotline) -> None:
         session.flush()
         delayed = enqueue(session, proposal)
     assert delayed.state == "queued" and delayed.next_attempt_at == later
+
+
+@pytest.mark.parametrize(("channel", "kind", "address", "chosen"), [
+    (None, "hosting-provider", "abuse@host.example", "x-arf"),  # abuse desks get a report they can parse
+    (None, "cdn", "https://abuse.cdn.example/form", "web-form"),  # a form: a person fills it in
+    (None, "platform", "abuse@platform.example", "x-arf"),
+    ("email", "police", "sesizari@politia.example", "email"),  # the bilingual notice
+    ("email", "cdn", "abuse@cdn.example", "x-arf"),
+    ("x-arf", "platform", "https://report.example/xarf", "x-arf"),  # X-ARF over HTTP
+    ("partner-api", "hotline", None, "partner-api"),  # the endpoint comes from the Partner row
+    ("email", "regulator", None, "email"),  # sent once the directory has the address
+])
+def test_the_outbox_picks_a_channel_of_its_registry(channel, kind, address, chosen) -> None:  # type: ignore[no-untyped-def]
+    from hotline.outbox.channels import CHANNELS, choose
+
+    assert choose(channel, kind, address) == chosen and chosen in CHANNELS

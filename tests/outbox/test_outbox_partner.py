@@ -157,7 +157,7 @@ def test_a_platform_reporting_endpoint_gets_x_arf_over_http(make_hotline, partne
     partner_endpoint.mode = "plain"
     queued = queue_forward(app, seed_url(app, 1), destination="platform:synthetic-images", kind="platform",
                            channel="x-arf", address=partner_endpoint.url)
-    assert queued.channel == "xarf-http"
+    assert queued.channel == "x-arf"
     # when the worker runs
     forward_until_idle(app, options=outbox_options())
     # then the platform received one valid X-ARF report carrying the forward's idempotency key

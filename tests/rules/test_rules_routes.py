@@ -19,7 +19,8 @@ def test_contact_found_by_locate_stands_in_for_an_unconfigured_endpoint(ruleset,
                   hosting=behind_cdn("Cloudflare", cdn_abuse_channel="https://abuse.cloudflare.example/"))
 
     assert proposals_for(facts, ruleset, directory) == {
-        "cdn-cloudflare": ("web-form", "https://abuse.cloudflare.example/")
+        # the rules name no channel for a contact they found: the outbox picks it by kind and address
+        "cdn-cloudflare": (None, "https://abuse.cloudflare.example/")
     }
 
 
@@ -35,15 +36,15 @@ def test_unlisted_platform_is_proposed_with_the_contact_found(ruleset, directory
     facts = Facts(classification=assessed("adult-minors"),
                   hosting=hosted_in("NZ", platform="Pixhost", reporting_channel="abuse@pixhost.example"))
 
-    assert proposals_for(facts, ruleset, directory) == {"platform:pixhost": ("email", "abuse@pixhost.example")}
+    assert proposals_for(facts, ruleset, directory) == {"platform:pixhost": (None, "abuse@pixhost.example")}
 
 
-def test_host_notice_goes_to_the_abuse_contact_as_x_arf(ruleset, directory) -> None:
+def test_host_notice_goes_to_the_abuse_contact(ruleset, directory) -> None:
     facts = Facts(classification=assessed("baseline"),
                   hosting=hosted_in("RO", provider="Gazduire SRL", abuse_email="abuse@gazduire.example"))
 
     assert proposals_for(facts, ruleset, directory)["hosting-provider:gazduire-srl"] == (
-        "x-arf", "abuse@gazduire.example"
+        None, "abuse@gazduire.example"
     )
 
 

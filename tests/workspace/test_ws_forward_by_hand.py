@@ -14,7 +14,7 @@ from tests.workspace.conftest import add_forward, seed_url
 def _manual_forward(app, url_id: int, state: str = "failed") -> int:  # type: ignore[no-untyped-def]
     with app.db.session() as session:
         forward = Forward(reported_url_id=url_id, destination="platform-meta", destination_kind="platform",
-                          channel="manual", address="https://www.facebook.example-synth.test/report",
+                          channel="web-form", address="https://www.facebook.example-synth.test/report",
                           idempotency_key=f"manual-{url_id}", state=state, attempts=1,
                           last_error="platform-meta has no automatic channel (manual): send it by hand")
         session.add(forward)
