@@ -12,8 +12,10 @@ PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --no-build-i
 CHROMIUM := /usr/bin/chromium
 NODE_DIR := $(VENV)/node
 AXE := $(NODE_DIR)/node_modules/axe-core/axe.min.js
+# Egress tests run Debian's Squid on a loopback port they choose (tests/support/squid.py).
+SQUID := /usr/sbin/squid
 
-.PHONY: run test bench lint lock clean browser
+.PHONY: run test bench lint lock clean browser squid
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,11 +46,19 @@ $(AXE): $(LOCKS)/npm/package-lock.json
 
 browser: $(CHROMIUM) $(AXE)
 
+# The package starts a system-wide Squid on port 3128 wherever init lets it (systemd, or sysvinit without
+# a policy-rc.d forbidding it). Tests never use it: stop it and keep it from starting at boot.
+$(SQUID):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq squid
+	systemctl disable --now squid >/dev/null 2>&1 || { /etc/init.d/squid stop; update-rc.d squid disable; } >/dev/null 2>&1 || true
+
+squid: $(SQUID)
+
 run: $(RUN_STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(DEV_STAMP) browser
+test: $(DEV_STAMP) browser squid
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
