@@ -104,7 +104,7 @@ class AccessRecord:
     @classmethod
     def parse(cls, line: str) -> AccessRecord:
         stamp, client, method, status, result, hierarchy, peer, port, url = line.rstrip("\n").split(" ", 8)
-        return cls(float(stamp), client, method, int(status), result, hierarchy,
+        return cls(float(stamp), client, method, int(status) if status.isdigit() else 0, result, hierarchy,
                    None if peer == "-" else peer, None if port == "-" else int(port), url)
 
 
@@ -278,7 +278,10 @@ class Squid:
             return ""
 
     def _last_lines(self) -> str:
-        lines = [line.split("| ", 1)[-1] for line in self.cache_log_text().splitlines() if line.strip()]
+        """The end of cache.log, or of Squid's own output when it died before opening its log."""
+        output = self.directory / "squid.out"
+        text = self.cache_log_text() or (output.read_text(errors="replace") if output.exists() else "")
+        lines = [line.split("| ", 1)[-1] for line in text.splitlines() if line.strip()]
         return " | ".join(lines[-3:]) or f"nothing in {self.cache_log}"
 
     def mark(self) -> int:
