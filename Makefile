@@ -12,6 +12,8 @@ PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --no-build-i
 CHROMIUM := /usr/bin/chromium
 NODE_DIR := $(VENV)/node
 AXE := $(NODE_DIR)/node_modules/axe-core/axe.min.js
+# Egress tests run Debian's Squid on a loopback port they choose (tests/support/squid.py).
+SQUID := /usr/sbin/squid
 
 # The field's own tools (pywb replay, python-threatexchange), each in its own venv from its own locks
 # under requirements/tools/: their pins conflict with ours or must not follow ours. Never in .venv.
@@ -20,7 +22,7 @@ TOOL_LOCKS := $(LOCKS)/tools
 TOOL_NAMES := pywb threatexchange
 TOOL_STAMPS := $(TOOL_NAMES:%=$(TOOLS)/%/.installed)
 
-.PHONY: run test bench lint lock clean browser tools
+.PHONY: run test bench lint lock clean browser tools squid
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,11 +65,19 @@ $(TOOLS)/%/.installed: $(TOOL_LOCKS)/%.lock $(TOOL_LOCKS)/%-build.lock
 
 tools: $(TOOL_STAMPS)
 
+# The package starts a system-wide Squid on port 3128 wherever init lets it (systemd, or sysvinit without
+# a policy-rc.d forbidding it). Tests never use it: stop it and keep it from starting at boot.
+$(SQUID):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq squid
+	systemctl disable --now squid >/dev/null 2>&1 || { /etc/init.d/squid stop; update-rc.d squid disable; } >/dev/null 2>&1 || true
+
+squid: $(SQUID)
+
 run: $(RUN_STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(DEV_STAMP) browser tools
+test: $(DEV_STAMP) browser squid tools
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)

@@ -107,6 +107,30 @@ def live_server():  # type: ignore[no-untyped-def]
         yield lambda app, **kwargs: stack.enter_context(serving(create_app(app, **kwargs)))
 
 
+@pytest.fixture(scope="module")
+def start_squid():  # type: ignore[no-untyped-def]
+    """start_squid(hosts={name: address}, rules=[squid.conf lines]) -> a real Squid on loopback.
+
+    Squid is Debian's (installed by `make test`); each one started is stopped after the test module.
+    A Squid that is missing, will not start or cannot read its hosts_file fails the test (see
+    tests/support/squid.py)."""
+    from support.squid import Squid, SquidFailed
+
+    started: list[Squid] = []
+
+    def start(**settings):  # type: ignore[no-untyped-def]
+        squid = Squid(**settings)
+        started.append(squid)
+        try:
+            return squid.start()
+        except SquidFailed as failure:
+            pytest.fail(str(failure), pytrace=False)
+
+    yield start
+    for squid in started:
+        squid.cleanup()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = REPO / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 

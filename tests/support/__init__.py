@@ -1,1 +1,2 @@
-"""Test support shared across test folders: the field's own tools (pywb, py-wacz, python-threatexchange)."""
+"""Support code for tests: real third-party servers and tools (Squid, pywb, py-wacz, python-threatexchange)
+and the loopback sites to point them at."""
