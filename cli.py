@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from hotline.commands import fail as _fail
-from hotline.commands import state
+from hotline.commands import require_data_files, state
 from hotline.config import SettingsError
 
 app = typer.Typer(
@@ -103,6 +103,7 @@ def process(
         _fail(f"unknown stage {', '.join(unknown)}: choose from {', '.join(STAGE_BY_NAME)}")
     chosen = tuple(STAGE_BY_NAME[name] for name in stage) if stage else STAGES
     with state.hotline() as hl:
+        require_data_files(hl)
         if until_idle:
             with StageProgress(console, hl, chosen) as progress:
                 done = process_until_idle(hl, chosen, on_progress=progress.batch_done)
@@ -135,7 +136,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a report: its URLs, captures, fingerprints, hosting, proposals and forwards."""
-    from hotline.views import UnknownReference, find_report, report_view
+    from hotline.triage.views import UnknownReference, find_report, report_view
 
     with state.hotline() as hl, hl.db.sessions() as session:
         try:
@@ -155,9 +156,10 @@ def serve(
     workers: Annotated[bool, typer.Option(help="Run the pipeline in the background too.")] = True,
 ) -> None:
     """Serve the web form, the workspace and the API; run the pipeline in the background."""
-    from hotline.serve import serve as run_server
+    from hotline.web.serve import serve as run_server
 
     with state.hotline() as hl:
+        require_data_files(hl)
         run_server(hl, host=host or hl.settings.host, port=port or hl.settings.port, background=workers)
 
 
@@ -174,7 +176,7 @@ def recapture_command(
     """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
     from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.capture import recapture
-    from hotline.views import UnknownReference, capture_view, find_report
+    from hotline.triage.views import UnknownReference, capture_view, find_report
 
     with state.hotline() as hl:
         with hl.db.sessions() as session:
@@ -207,7 +209,7 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on (with --serve).")] = None,
 ) -> None:
     """Run the whole path on a synthetic internet on loopback and print what happened."""
-    from hotline.demo import run_demo
+    from hotline.commands.demo import run_demo
 
     run_demo(data_dir=data_dir, console=console, serve=serve, port=port)
 
@@ -244,16 +246,31 @@ def _safe_url(url: str) -> str:
 
 
 def _mount_groups() -> None:
-    import importlib
-    import pkgutil
+    """Each module of hotline/commands exposes `app` (a Typer group, named NAME) and/or `COMMANDS`."""
+    from hotline.commands import (
+        audit,
+        backup,
+        evidence,
+        forward,
+        hashlist,
+        hold,
+        key,
+        locate,
+        monitor,
+        partner,
+        policy,
+        rules,
+        stats,
+        triage,
+        user,
+        worker,
+    )
 
-    import hotline.commands
-
-    for info in sorted(pkgutil.iter_modules(hotline.commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"hotline.commands.{info.name}")
+    for module in (audit, backup, evidence, forward, hashlist, hold, key, locate, monitor, partner, policy, rules,
+                   stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):
-            app.add_typer(group, name=getattr(module, "NAME", info.name.replace("_", "-")))
+            app.add_typer(group, name=getattr(module, "NAME", module.__name__.rsplit(".", 1)[1]))
         for command in getattr(module, "COMMANDS", ()):
             app.command(name=command.__name__.replace("_", "-"))(command)
 

@@ -99,7 +99,7 @@ def prepare_hotline(data_dir: Path, database_url: str | None) -> None:
     from hotline.app import Hotline
     from hotline.config import load_settings
     from hotline.models import Partner
-    from hotline.partners import hash_api_key
+    from hotline.web.api.partners import hash_api_key
 
     with Hotline(load_settings(data_dir=data_dir, database_url=database_url)) as hotline:
         hotline.init()
@@ -145,7 +145,7 @@ def postgres_scratch(wanted: bool) -> Iterator[str | None]:
         print("PostgreSQL skipped: psycopg is not installed", file=sys.stderr)
         yield None
         return
-    from hotline.scratch import scratch_database
+    from hotline.synthnet.scratch import scratch_database
 
     with ExitStack() as stack:
         url: str | None = None

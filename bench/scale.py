@@ -74,7 +74,7 @@ def run_embedded(net: object, urls: list[str], data_dir: Path, database_url: str
 
 
 def fresh_postgres(admin_url: str):  # type: ignore[no-untyped-def]
-    from hotline.scratch import scratch_database
+    from hotline.synthnet.scratch import scratch_database
 
     return scratch_database(admin_url, prefix="hotline_bench")
 

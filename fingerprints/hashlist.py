@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from fingerprints.signals import InvalidHash, canonical_kind, signal_for
+from fingerprints.signals import SIGNAL_TYPES, InvalidHash, canonical_kind, signal_for
 
 ListFormat = Literal["auto", "csv", "tsv", "jsonl"]
 LABEL_COLUMNS = {"label", "verdict", "classification", "category", "tag", "tags"}
@@ -149,6 +149,7 @@ def _entry(line: int, row: dict[str, str]) -> HashListEntry | str:
     """A good entry, or the reason the row is bad."""
     hashes: dict[str, str] = {}
     quality: dict[str, int] = {}
+    row_quality: int | None = None
     label = source = None
     for column, raw in row.items():
         value = raw.strip()
@@ -168,7 +169,10 @@ def _entry(line: int, row: dict[str, str]) -> HashListEntry | str:
         elif key in QUALITY_COLUMNS and value:
             if not value.isdigit() or int(value) > 100:
                 return f"quality must be an integer 0-100, got {value!r}"
-            quality["pdq"] = int(value)
+            row_quality = int(value)
     if not hashes:
         return "no hash in this row"
+    if row_quality is not None:
+        # A quality column rates the row's hashes of the kinds that have a quality (PDQ).
+        quality = {kind: row_quality for kind in hashes if SIGNAL_TYPES[kind].min_quality is not None}
     return HashListEntry(line, hashes, label, source, quality)

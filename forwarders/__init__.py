@@ -16,7 +16,8 @@ Interface (forwarders.base)
         classification: category ("csam" | "csem" | "grooming" | "adult_unprotected" | "other"),
                         severity ("baseline" | "A1" | "A2" | "B1" | "B2"), media_type, detection_method,
                         exploitation_type
-        hashes: md5, sha1, sha256, phash, dhash, pdq (hex)
+        hashes: kind -> hex (every kind the sender has; each format carries the kinds of its versioned
+                list: partner_schema.HASH_KINDS, email.CSV_HASH_KINDS, xarf.HASH_KINDS)
     Receipt(id, text, received_at, duplicate=False)
     Forwarder (Protocol): send(notice) -> Receipt
     TemporaryFailure(reason, retry_after=None)   refused/dropped connection, timeout, 408, 429, 5xx, SMTP 4xx

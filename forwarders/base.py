@@ -32,12 +32,11 @@ class DestinationKind(StrEnum):
 #   classification: category (required): "csam" | "csem" | "grooming" | "adult_unprotected" | "other";
 #                   severity: "baseline" | "A1" | "A2" | "B1" | "B2"; media_type: "image" | "video" | ...;
 #                   detection_method: "manual_review" | "hash_match" | ...; exploitation_type (csem)
-#   hashes:         md5, sha1, sha256 (hex), phash, dhash (16 hex), pdq (64 hex)
+#   hashes:         kind -> hex, every kind the sender has (md5, sha1, sha256, phash, dhash, pdq, ...);
+#                   each wire format carries only the kinds its own versioned list names
 HostingRecord = Mapping[str, Any]
 Classification = Mapping[str, Any]
 Hashes = Mapping[str, str]
-
-HASH_KINDS: tuple[str, ...] = ("md5", "sha1", "sha256", "phash", "dhash", "pdq")
 
 # Idempotency keys go into JSON, HTTP headers and Message-IDs unchanged: keep them plain.
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")

@@ -17,11 +17,15 @@ from typing import Any
 
 import jinja2
 
-from .base import HASH_KINDS, Notice, NoticeItem, Receipt
+from .base import Notice, NoticeItem, Receipt
 from .smtp import SmtpOptions, deliver, message_id_for, parse_recipients
 
+# The attached CSV is a published format (recipients import it): its hash columns are listed here, by
+# version, so a new internal hash kind never adds a column silently.
+CSV_VERSION = 1
+CSV_HASH_KINDS: dict[int, tuple[str, ...]] = {1: ("md5", "sha1", "sha256", "phash", "dhash", "pdq")}
 CSV_COLUMNS = ("reference", "item", "url", "captured_at", "category", "severity", "ips", "country",
-               "asn", "provider", "abuse_email", *HASH_KINDS)
+               "asn", "provider", "abuse_email", *CSV_HASH_KINDS[CSV_VERSION])
 
 # Category labels in both languages; unknown categories are shown as given.
 CATEGORY_LABELS: dict[str, tuple[str, str]] = {
@@ -107,7 +111,7 @@ def items_csv(notice: Notice) -> bytes:
                classification.get("category", ""), classification.get("severity", ""),
                " ".join(hosting.get("ips") or []), hosting.get("country", ""), hosting.get("asn", ""),
                hosting.get("provider", ""), hosting.get("abuse_email", ""),
-               *(item.hashes.get(kind, "") for kind in HASH_KINDS)]
+               *(item.hashes.get(kind, "") for kind in CSV_HASH_KINDS[CSV_VERSION])]
         writer.writerow([_no_formula(value) for value in row])
     return out.getvalue().encode("utf-8")
 

@@ -41,9 +41,11 @@ from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .base import HASH_KINDS, Notice, asn_number
+from .base import Notice, asn_number
 
 SCHEMA_VERSION: Literal[1] = 1
+# The hash kinds each version of the payload carries: published, so a new kind means a new version.
+HASH_KINDS: dict[int, tuple[str, ...]] = {1: ("md5", "sha1", "sha256", "phash", "dhash", "pdq")}
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_ITEMS = 500
 
@@ -187,7 +189,8 @@ def payload_from_notice(notice: Notice, sender: str, allow_media: bool = False) 
             captured_at=item.captured_at,
             hosting=PartnerHosting(**_known(item.hosting, PartnerHosting)),
             classification=PartnerClassification(**_known(item.classification, PartnerClassification)),
-            hashes=PartnerHashes(**{k: v.lower() for k, v in item.hashes.items() if k in HASH_KINDS and v}),
+            hashes=PartnerHashes(**{k: v.lower() for k, v in item.hashes.items()
+                                    if k in HASH_KINDS[SCHEMA_VERSION] and v}),
             media=media,
         ))
     return PartnerPayload(

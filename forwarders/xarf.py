@@ -39,6 +39,8 @@ from .base import Notice, NoticeItem, PermanentFailure, Receipt, asn_number
 from .smtp import SmtpOptions, deliver, message_id_for, parse_recipients
 
 XARF_VERSION = "4.2.0"
+# The hash kinds our X-ARF reports carry in hash_values, by X-ARF version: a published format.
+HASH_KINDS: dict[str, tuple[str, ...]] = {"4.2.0": ("md5", "sha1", "sha256", "pdq")}
 MASTER_SCHEMA_ID = "https://xarf.org/schemas/v4/xarf-v4-master.json"
 _DOMAIN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")  # the schema's `domain` pattern
 _UUID_NAMESPACE = uuid.UUID("6f1b0e53-3c47-4c1e-9b8a-5a8f2f4b7d10")  # ours: report ids never collide
@@ -97,8 +99,7 @@ def build_report(notice: Notice, number: int, item: NoticeItem, reporter: XarfCo
         "reporter_reference": notice.reference,
     }
     report.update(_type_fields(item.classification))
-    hashes = {kind: item.hashes[kind].lower() for kind in ("md5", "sha1", "sha256", "pdq")
-              if item.hashes.get(kind)}
+    hashes = {kind: item.hashes[kind].lower() for kind in HASH_KINDS[XARF_VERSION] if item.hashes.get(kind)}
     if hashes:
         report["hash_values"] = hashes
     if _DOMAIN.match(host):

@@ -88,6 +88,23 @@ class Hotline:
 
         return Directory.load(self.settings.directory_files, channels=list(CHANNELS))
 
+    def data_file_problems(self) -> list[str]:
+        """Problems in the rule file and the data files a hotline adapts (directory, CDN and platform
+        lists), one line each naming file and line; empty when all load. Long-running commands check
+        this at start, so a mistake stops them at once instead of failing each URL later."""
+        from hotline.datafiles import FileProblems
+        from hotline.locate import CdnDirectory, PlatformDirectory
+
+        problems: list[str] = []
+        for load in (lambda: self.ruleset, lambda: self.directory,
+                     lambda: CdnDirectory.load(self.settings.cdn_files),
+                     lambda: PlatformDirectory.load(self.settings.platform_files)):
+            try:
+                load()
+            except FileProblems as exc:
+                problems += exc.problems
+        return problems
+
     def capture_options(self) -> Any:
         """What the isolated capture process needs; it gets no database credentials."""
         from hotline.capture.models import CaptureOptions

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
+from hotline.errors import Refused
 from hotline.models import User
 
 ROLES = ("analyst", "supervisor", "admin")
@@ -308,3 +309,46 @@ class SessionCodec:
         if user is None or not user.active or user.session_version != data.version:
             return None
         return user
+
+
+# -- who acts, when it is not a person logged in to the workspace ----------------------------------
+SYSTEM_ROLE = "system"
+API_USER_PREFIX = "api:"
+
+
+def named_user(session: Session, name: str) -> User:
+    user = find_user(session, name)
+    if user is None:
+        raise Refused(f"no user named {name!r}")
+    if not user.active:
+        raise Refused(f"user {user.name!r} is deactivated")
+    return user
+
+
+def system_user(session: Session, name: str = "system") -> User:
+    """The account scripts act as when no person is named; created on demand with role "system"."""
+    user = find_user(session, name)
+    if user is not None:
+        if not user.active:
+            raise Refused(f"user {user.name!r} is deactivated")
+        return user
+    user = User(name=name, role=SYSTEM_ROLE, password_hash=None)  # no password: it can never log in
+    session.add(user)
+    session.flush()
+    audit.record(session, "cli", "user.create", "user", user.id, name=name, role=SYSTEM_ROLE)
+    return user
+
+
+def api_user(session: Session, key_name: str) -> User:
+    """The account an API key acts as (`api:<partner name>`, role system), so four-eyes sees who it is."""
+    name = API_USER_PREFIX + key_name
+    existing = find_user(session, name)
+    if existing is not None and existing.role != SYSTEM_ROLE:
+        # Someone made a person's account with this name: never let a key act as a person.
+        raise Refused(f"the account {name!r} belongs to a person; rename it so the API key can act")
+    return system_user(session, name)
+
+
+def unsaved_actor(name: str) -> User:
+    """An actor that is never stored (an auto-forward policy): its ids stay NULL, so it is never a person."""
+    return User(name=name, role=SYSTEM_ROLE)

@@ -49,7 +49,7 @@ def postgres_url() -> Iterator[str]:
     """A fresh database on the real PostgreSQL server for this test session, dropped afterwards."""
     if _PG_PROBLEM:
         pytest.skip(_PG_PROBLEM)
-    from hotline.scratch import scratch_database
+    from hotline.synthnet.scratch import scratch_database
 
     with scratch_database(POSTGRES_ADMIN_URL, prefix="hotline_test") as url:
         yield url
@@ -61,7 +61,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
         return
-    from hotline.scratch import scratch_schema
+    from hotline.synthnet.scratch import scratch_schema
 
     # One schema per test keeps tests independent without creating a database each time.
     with scratch_schema(request.getfixturevalue("postgres_url")) as url:

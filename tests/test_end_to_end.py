@@ -75,7 +75,7 @@ def test_three_urls_are_captured_hashed_located_and_routed(three_sites, tmp_path
 def test_the_stages_run_the_same_on_sqlite_and_postgresql(three_sites, make_hotline, database_url) -> None:
     from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.intake import submit_report
-    from hotline.views import find_report, report_view
+    from hotline.triage.views import find_report, report_view
 
     app = make_hotline(
         database_url=database_url,
@@ -155,7 +155,7 @@ def test_a_url_captured_recently_is_not_fetched_again_for_a_new_report(three_sit
     from hotline.executors.embedded import process_until_idle
     from hotline.models import Capture
     from hotline.pipeline.intake import submit_report
-    from hotline.views import find_report, report_view
+    from hotline.triage.views import find_report, report_view
 
     app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,
                        egress_proxy=three_sites.proxy_url)
@@ -186,7 +186,7 @@ def test_an_analyst_reads_a_captured_page_as_escaped_text(three_sites, make_hotl
     from hotline.auth import create_user
     from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.intake import submit_report
-    from hotline.views import find_report, report_view
+    from hotline.triage.views import find_report, report_view
     from hotline.web import create_app
 
     app = make_hotline(dns_nameservers=[three_sites.dns_nameserver], rdap_url=three_sites.rdap_url,

@@ -16,7 +16,7 @@ from hotline.models import Assessment, ReportedUrl
 from hotline.pipeline.intake import submit_report
 from hotline.synthnet import SyntheticInternet
 from hotline.synthnet.images import image_bytes, reencoded_copy
-from hotline.views import find_report, report_view
+from hotline.triage.views import find_report, report_view
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "galerie-cunoscuta.ro"
@@ -75,7 +75,7 @@ def test_hash_list_import_reports_bad_rows_and_keeps_the_rest(tmp_path: Path) ->
 def test_a_listed_image_and_its_reencoded_copy_match_and_are_routed_without_looking(
     net, make_hotline, tmp_path: Path
 ) -> None:
-    from hotline.hashlists import import_list
+    from hotline.matching.lists import import_list
 
     app = _app(make_hotline, net)
     known = fingerprint_bytes(image_bytes(4242))
@@ -125,8 +125,8 @@ def test_the_index_is_saved_and_a_restarted_process_loads_it_instead_of_rebuildi
     make_hotline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hotline.app import Hotline
-    from hotline.hashlists import import_list
-    from hotline.matching import MatchService, match_service
+    from hotline.matching.index import MatchService, match_service
+    from hotline.matching.lists import import_list
 
     app = make_hotline()
     listing = tmp_path / "list.csv"

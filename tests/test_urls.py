@@ -2,7 +2,7 @@
 
 import pytest
 
-from hotline.urls import UrlError, normalise_url
+from hotline.pipeline.urls import UrlError, normalise_url
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Command groups mounted by cli.py: each module exposes `app` (a Typer group) and/or `COMMANDS`.
+"""Command groups mounted by cli.py (listed there): each module exposes `app` (a Typer group) and/or
+`COMMANDS`.
 
 `state.hotline()` builds the application from the global --config option; every command uses it.
 """
@@ -36,6 +37,15 @@ class State:
 
 
 state = State()
+
+
+def require_data_files(app: Hotline) -> None:
+    """Stop a long-running command at once, one line per problem, when a rule or data file is wrong."""
+    problems = app.data_file_problems()
+    if problems:
+        for line in problems[:-1]:
+            typer.echo(f"error: {line}", err=True)
+        fail(problems[-1])
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -24,7 +24,7 @@ def export(
 ) -> None:
     """Write every capture of a report as a plain WARC file that standard tools read."""
     from hotline import audit
-    from hotline.views import UnknownReference, find_report
+    from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.session() as session:
         try:

@@ -105,15 +105,14 @@ def sent(
     actor: Annotated[str | None, typer.Option("--as", help="Who sent it (default: the system user).")] = None,
 ) -> None:
     """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
+    from hotline.auth import named_user, system_user
     from hotline.errors import Refused
     from hotline.outbox import ForwardRefused, record_sent_by_hand
-    from hotline.triage.review import DEFAULT_CLI_USER, named_user, system_user
 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
-                user = named_user(session, actor) if actor else system_user(
-                    session, getattr(hl.settings, "cli_user", None) or DEFAULT_CLI_USER)
+                user = named_user(session, actor) if actor else system_user(session, hl.settings.cli_user)
                 record_sent_by_hand(session, forward_id, user.name, note)
         except (ForwardRefused, Refused) as exc:
             _fail(str(exc))

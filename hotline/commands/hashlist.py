@@ -29,7 +29,7 @@ def import_(
 ) -> None:
     """Import a CSV/TSV or JSON-lines file with md5, sha1, sha256, phash and/or pdq columns."""
     from fingerprints import HashListError
-    from hotline.hashlists import HashListExists, import_list
+    from hotline.matching.lists import HashListExists, import_list
     from hotline.rules.taxonomy import LegalAssessment
 
     if verdict not in set(LegalAssessment):
@@ -59,7 +59,7 @@ def import_(
 @app.command("ls")
 def ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The imported lists."""
-    from hotline.hashlists import list_lists
+    from hotline.matching.lists import list_lists
 
     with state.hotline() as hl, hl.db.sessions() as session:
         lists = list_lists(session)
@@ -80,7 +80,7 @@ def rm(name: str) -> None:
     from sqlalchemy import select
 
     from hotline import audit
-    from hotline.hashlists import remove_list
+    from hotline.matching.lists import remove_list
     from hotline.models import HashList
 
     with state.hotline() as hl, hl.db.session() as session:

@@ -19,10 +19,10 @@ SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor who 
 
 
 def _change(reference: str, as_user: str, reason: str, place: bool) -> dict[str, Any] | None:
+    from hotline.auth import named_user
     from hotline.errors import Refused
     from hotline.evidence.legal_hold import hold_view, place_hold, release_hold
-    from hotline.triage.review import named_user
-    from hotline.views import UnknownReference, find_report
+    from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl:
         try:

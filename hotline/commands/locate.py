@@ -16,7 +16,7 @@ def locate(
 ) -> None:
     """Where a URL is hosted: IPs, network owner, country, abuse contact, CDN and platform."""
     from hotline.pipeline.locate import locator
-    from hotline.urls import UrlError, normalise_url
+    from hotline.pipeline.urls import UrlError, normalise_url
 
     try:
         normalised = normalise_url(url)

@@ -29,7 +29,7 @@ def add(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Add a partner and print its key id, API key and signing secret (shown only this once)."""
-    from hotline.partners import DEFAULT_ROLES, PartnerError, create_partner
+    from hotline.web.api.partners import DEFAULT_ROLES, PartnerError, create_partner
 
     with state.hotline() as hl:
         try:
@@ -85,7 +85,7 @@ def ls(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List partners (never their keys or secrets)."""
-    from hotline.partners import list_partners
+    from hotline.web.api.partners import list_partners
 
     with state.hotline() as hl, hl.db.sessions() as session:
         rows: list[dict[str, Any]] = [

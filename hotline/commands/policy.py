@@ -25,9 +25,9 @@ SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flip
 
 
 def _switch(as_user: str, paused: bool) -> None:
+    from hotline.auth import named_user
     from hotline.errors import Refused
     from hotline.triage.autoforward import set_policies_paused
-    from hotline.triage.review import named_user
 
     with state.hotline() as hl:
         try:

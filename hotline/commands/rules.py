@@ -58,7 +58,7 @@ def explain(reference: str, as_json: Annotated[bool, typer.Option("--json")] = F
     from hotline.rules import explain as explain_text
     from hotline.triage.autoforward import policies_paused
     from hotline.triage.facts import build_facts
-    from hotline.views import UnknownReference, find_report
+    from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.sessions() as session:
         try:

@@ -40,11 +40,11 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _actor(hl: Hotline, session: Session, name: str | None) -> User:
-    from hotline.triage.review import DEFAULT_CLI_USER, named_user, system_user
+    from hotline.auth import named_user, system_user
 
     if name:
         return named_user(session, name)
-    return system_user(session, getattr(hl.settings, "cli_user", None) or DEFAULT_CLI_USER)
+    return system_user(session, hl.settings.cli_user)
 
 
 def queue(

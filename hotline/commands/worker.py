@@ -24,7 +24,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a Celery worker for the pipeline stages and jobs (scale-out executor)."""
-    from hotline.commands import state
+    from hotline.commands import require_data_files, state
     from hotline.config import SettingsError
     from hotline.executors.celery.worker import parse_queues, run_worker
 
@@ -32,6 +32,7 @@ def worker(
         chosen = parse_queues(queues)
         _check_broker()
         with state.hotline() as hl:
+            require_data_files(hl)
             _warn_if_sqlite(hl.db.url)
             run_worker(hl, chosen, concurrency, pool)
     except SettingsError as exc:
@@ -41,13 +42,14 @@ def worker(
 
 def scheduler() -> None:
     """Queue stage tasks for waiting rows and run periodic jobs (run one per deployment)."""
-    from hotline.commands import state
+    from hotline.commands import require_data_files, state
     from hotline.config import SettingsError
     from hotline.executors.celery.worker import run_scheduler
 
     try:
         _check_broker()
         with state.hotline() as hl:
+            require_data_files(hl)
             _warn_if_sqlite(hl.db.url)
             run_scheduler(hl)
     except SettingsError as exc:

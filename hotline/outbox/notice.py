@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forwarders.base import HASH_KINDS, DestinationKind, Notice, NoticeItem
+from forwarders.base import DestinationKind, Notice, NoticeItem
 from hotline.models import (
     Assessment,
     Capture,
@@ -101,8 +101,8 @@ def hashes_of(session: Session, media: MediaItem | None) -> dict[str, str]:
     if media is None:
         return {}
     rows = session.scalars(
-        select(Fingerprint).where(Fingerprint.media_item_id == media.id, Fingerprint.frame == -1,
-                                  Fingerprint.kind.in_(HASH_KINDS))
+        # Every kind we have: each wire format picks the kinds its own published list names.
+        select(Fingerprint).where(Fingerprint.media_item_id == media.id, Fingerprint.frame == -1)
     )
     return {fp.kind: fp.value.lower() for fp in rows if fp.usable}
 

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
-from hotline.matching import ITEM, LIST, match_service
+from hotline.matching.index import ITEM, LIST, match_service
 from hotline.models import Fingerprint, HashListEntry, Match, MediaItem, ReportedUrl, UrlState, utcnow
 
 if TYPE_CHECKING:
@@ -71,16 +71,18 @@ def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
 
 
 def store_fingerprints(media: MediaItem, result: MediaFingerprint) -> None:
-    usable_pdq = result.quality.get("pdq", 100) >= 50
+    from fingerprints import signal_for
+
+    # Whether a hash may be matched is its kind's own rule (PDQ: quality 50 or more).
     for kind, value in result.hashes.items():
         quality = result.quality.get(kind)
         media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=-1, quality=quality,
-                                              usable=usable_pdq if kind == "pdq" else True))
+                                              usable=signal_for(kind).usable(quality)))
     for frame in result.frames:
         for kind, value in frame.hashes.items():
             quality = frame.quality.get(kind)
             media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=frame.index, quality=quality,
-                                                  usable=quality is None or quality >= 50))
+                                                  usable=signal_for(kind).usable(quality)))
     media.fingerprinted_at = utcnow()
     notes = [note for note in (result.error, result.video_frames_status) if note]
     media.fingerprint_note = "; ".join(notes) or None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hotline.models import Report, ReportedUrl, ReportSource, ReportUrl, UrlState, utcnow
-from hotline.urls import UrlError, host_of, normalise_url
+from hotline.pipeline.urls import UrlError, host_of, normalise_url
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
 MAX_URLS_PER_REPORT = 100

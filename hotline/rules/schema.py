@@ -26,8 +26,8 @@ from pydantic import (
 )
 
 from hotline.datafiles import FileProblems, SourceText, error_loc, error_message
-from hotline.rules.facts import normalise_country
-from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.rules.conditions import When, as_list
+from hotline.rules.taxonomy import AgeGroup, Gender, LegalAssessment
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -38,15 +38,6 @@ TEMPLATE_FIELDS = frozenset({
 })
 
 _DELAY = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
-
-
-class HostingCondition(StrEnum):
-    OURS = "ours"  # hosted in our own country
-    NOT_OURS = "not-ours"  # hosted in a known country other than ours
-    MEMBER = "member"  # another country that has an INHOPE member hotline in the directory
-    NON_MEMBER = "non-member"  # another country without one
-    UNKNOWN_BEHIND_CDN = "unknown-behind-cdn"  # origin hidden by a CDN
-    UNKNOWN = "unknown"  # not located
 
 
 class Route(StrEnum):
@@ -70,10 +61,6 @@ def parse_delay(value: Any) -> Any:
     return timedelta(days=days, hours=hours, minutes=minutes)
 
 
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
 def _check_template(template: str) -> str:
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
@@ -88,34 +75,10 @@ def _check_template(template: str) -> str:
 
 
 Template = Annotated[str, Field(min_length=1), AfterValidator(_check_template)]
-Countries = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class When(_Strict):
-    """Conditions; all given ones must hold. A list means "any of these"."""
-
-    assessed: bool | None = None
-    legal: Annotated[list[LegalAssessment], BeforeValidator(_as_list), Field(min_length=1)] | None = None
-    hosting: Annotated[list[HostingCondition], BeforeValidator(_as_list), Field(min_length=1)] | None = None
-    country: Countries | None = None
-    platform: bool | None = None
-    site_type: Annotated[list[SiteType], BeforeValidator(_as_list), Field(min_length=1)] | None = None
-    content_type: Annotated[list[ContentType], BeforeValidator(_as_list), Field(min_length=1)] | None = None
-    behind_cdn: bool | None = None
-    from_partner: bool | None = None
-
-    @field_validator("country")
-    @classmethod
-    def _normalise_countries(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [normalise_country(code) for code in value]
-
-    @property
-    def needs_classification(self) -> bool:
-        return self.legal is not None or self.content_type is not None or self.assessed is True
 
 
 class Then(_Strict):
@@ -160,7 +123,7 @@ class PolicyWhen(_Strict):
 
     trusted: bool = True
     lists: list[str] | None = None  # only these hash lists; any list when left out
-    verdict: Annotated[list[LegalAssessment], BeforeValidator(_as_list), Field(min_length=1)] = [
+    verdict: Annotated[list[LegalAssessment], BeforeValidator(as_list), Field(min_length=1)] = [
         LegalAssessment.BASELINE
     ]
     max_distance: int = Field(default=0, ge=0)

@@ -26,7 +26,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.auth import has_role
+from hotline.auth import has_role, unsaved_actor
 from hotline.errors import Refused
 from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, Setting, UrlState, User
 from hotline.triage.assessment import approve_url, assess, claim_holder
@@ -51,7 +51,7 @@ class PolicyOutcome:
 
 def policy_actor(policy_id: str) -> User:
     """Who acts for a policy: a User never stored, so assessor and approver ids stay NULL (not a person)."""
-    return User(name=f"policy:{policy_id}", role="system")
+    return unsaved_actor(f"policy:{policy_id}")
 
 
 def policies_enabled(app: Hotline) -> bool:

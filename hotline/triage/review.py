@@ -1,4 +1,5 @@
-"""Scriptable review: find a URL by reference, name who acts, and describe queue and results as data.
+"""Scriptable review: find a URL by reference, and describe queue and results as data (who acts:
+hotline.auth's named_user, system_user and api_user).
 
 Shared by `hotline queue|assess|approve` and the triage API. The actions themselves (assess, approve,
 four-eyes, claims) and the queue order are hotline.triage.assessment's, the one service the workspace uses
@@ -13,17 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline import audit
-from hotline.auth import find_user
 from hotline.errors import Refused
 from hotline.models import Assessment, Forward, ReportedUrl, User
 from hotline.triage.assessment import claim_holder
 from hotline.triage.queue import REVIEW_STATES, QueueFilter, review_queue
-from hotline.views import UnknownReference, find_report
-
-SYSTEM_ROLE = "system"
-DEFAULT_CLI_USER = "system"
-API_USER_PREFIX = "api:"
+from hotline.triage.views import UnknownReference, find_report
 
 
 # -- which URL -------------------------------------------------------------------------------------
@@ -56,40 +51,6 @@ def resolve_url(session: Session, ref: str, position: int | None = None) -> Repo
     if len(waiting) == 1:
         return waiting[0]
     raise Refused(f"report {report.reference} has {len(rows)} URLs; choose one with --url 1 to {len(rows)}")
-
-
-# -- who acts --------------------------------------------------------------------------------------
-def named_user(session: Session, name: str) -> User:
-    user = find_user(session, name)
-    if user is None:
-        raise Refused(f"no user named {name!r}")
-    if not user.active:
-        raise Refused(f"user {user.name!r} is deactivated")
-    return user
-
-
-def system_user(session: Session, name: str = DEFAULT_CLI_USER) -> User:
-    """The account scripts act as when no person is named; created on demand with role "system"."""
-    user = find_user(session, name)
-    if user is not None:
-        if not user.active:
-            raise Refused(f"user {user.name!r} is deactivated")
-        return user
-    user = User(name=name, role=SYSTEM_ROLE, password_hash=None)  # no password: it can never log in
-    session.add(user)
-    session.flush()
-    audit.record(session, "cli", "user.create", "user", user.id, name=name, role=SYSTEM_ROLE)
-    return user
-
-
-def api_user(session: Session, key_name: str) -> User:
-    """The account an API key acts as (`api:<partner name>`, role system), so four-eyes sees who it is."""
-    name = API_USER_PREFIX + key_name
-    existing = find_user(session, name)
-    if existing is not None and existing.role != SYSTEM_ROLE:
-        # Someone made a person's account with this name: never let a key act as a person.
-        raise Refused(f"the account {name!r} belongs to a person; rename it so the API key can act")
-    return system_user(session, name)
 
 
 # -- answers as data -------------------------------------------------------------------------------

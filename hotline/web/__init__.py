@@ -7,7 +7,6 @@ hotline.web.workspace (the analysts' pages).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,6 @@ from hotline.web.security import SecurityHeaders
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
-
-AREAS = ("hotline.web.public", "hotline.web.api", "hotline.web.workspace")
-
 
 def create_app(
     hotline: Hotline, on_new_work: Callable[[], None] | None = None, *, captures: bool = False
@@ -41,12 +37,8 @@ def create_app(
     def home() -> RedirectResponse:
         return RedirectResponse("/report", status_code=303)
 
-    for name in AREAS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # area not built into this installation
-        module.mount(web, hotline)
+    from hotline.web import api, public, workspace
+
+    for area in (public, api, workspace):
+        area.mount(web, hotline)
     return web

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from forwarders.partner import signed_headers
 from hotline.models import Report
-from hotline.partners import IssuedCredentials, create_partner
+from hotline.web.api.partners import IssuedCredentials, create_partner
 
 
 def add_partner(hotline: Any, name: str = "nl-meldpunt", **kwargs: Any) -> IssuedCredentials:

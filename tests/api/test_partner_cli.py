@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hotline.app import Hotline
 from hotline.config import load_settings
-from hotline.partners import find_partner, partner_for_api_key
+from hotline.web.api.partners import find_partner, partner_for_api_key
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.partners import PartnerError, create_partner, find_partner, partner_for_api_key
+from hotline.web.api.partners import PartnerError, create_partner, find_partner, partner_for_api_key
 
 
 def test_credentials_are_random_and_the_api_key_names_its_key_id(make_hotline) -> None:

@@ -129,7 +129,7 @@ def every_evidence(app: Hotline) -> dict[str, bytes]:
 def age(app: Hotline, reference: str, days: float, state: str) -> None:
     """Make a report's URL finished (`state`) `days` ago, captured then, with files that old on disk."""
     from hotline.models import Capture, MediaItem, ReportedUrl, UrlState, utcnow
-    from hotline.views import find_report
+    from hotline.triage.views import find_report
 
     when = utcnow() - timedelta(days=days)
     with app.db.session() as session:

@@ -183,7 +183,7 @@ def test_the_backup_of_a_running_instance_is_consistent(captured: Captured, tmp_
 @pytest.fixture
 def postgres_pair():  # type: ignore[no-untyped-def]
     """Two new databases on the real PostgreSQL server: the instance's and the one to restore into."""
-    from hotline.scratch import scratch_database
+    from hotline.synthnet.scratch import scratch_database
     from tests.conftest import _PG_PROBLEM, POSTGRES_ADMIN_URL
 
     if _PG_PROBLEM:

@@ -24,7 +24,7 @@ class Watched:
 def add_forwarded_url(session: Any, url: str, *, received: datetime = RECEIVED, forwarded: datetime = T0,
                       destination: str = "hotline-nl", kind: str = "hotline") -> Watched:
     """A reported URL, assessed and forwarded to one destination that confirmed delivery at `forwarded`."""
-    from hotline.urls import host_of
+    from hotline.pipeline.urls import host_of
 
     number = next(_numbers)
     report = Report(reference=f"T-{number:06d}-{id(session) % 1000:03d}", source=ReportSource.PUBLIC,

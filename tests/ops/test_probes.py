@@ -99,7 +99,7 @@ def test_an_evidence_dir_that_takes_no_files_is_not_ready(make_hotline, live_ser
 def test_a_data_dir_never_initialised_is_not_ready(postgres_url, tmp_path, live_server) -> None:  # type: ignore[no-untyped-def]
     from hotline.app import Hotline
     from hotline.config import load_settings
-    from hotline.scratch import scratch_schema
+    from hotline.synthnet.scratch import scratch_schema
 
     with scratch_schema(postgres_url) as url:
         app = Hotline(load_settings(data_dir=tmp_path / "nowhere", database_url=url))

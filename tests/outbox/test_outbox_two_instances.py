@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from hotline.models import Forward, Partner, Report, ReportSource, utcnow
 from hotline.outbox import forward_until_idle
-from hotline.partners import create_partner
+from hotline.web.api.partners import create_partner
 
 
 def _introduce(app, name: str, country: str, their_endpoint: str, issued_by_them) -> None:  # type: ignore[no-untyped-def]

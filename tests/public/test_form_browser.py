@@ -142,7 +142,7 @@ def test_the_form_works_with_javascript_turned_off(browser, make_hotline, serve,
 
 @pytest.mark.parametrize("lang", ["en", "ro"])
 def test_the_rate_limit_page_is_accessible(lang: str, browser, make_hotline, serve, shots: Path) -> None:
-    from hotline.ratelimit import RateLimiter, RateLimits
+    from hotline.web.public.ratelimit import RateLimiter, RateLimits
 
     web = create_app(make_hotline())
     web.state.public_limiter = RateLimiter(RateLimits(per_client=0, global_limit=10, window_seconds=600))

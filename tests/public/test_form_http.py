@@ -9,8 +9,8 @@ from public_support import UA_MARKER, done_codes, fresh_form, reference_shown
 from sqlalchemy import func, inspect, select
 
 from hotline.models import Base, Report, ReportSource
-from hotline.ratelimit import RateLimiter, RateLimits
 from hotline.web import create_app
+from hotline.web.public.ratelimit import RateLimiter, RateLimits
 
 
 def count_reports(hotline: Any) -> int:

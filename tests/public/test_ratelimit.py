@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.ratelimit import RateLimiter, RateLimits, client_bucket
+from hotline.web.public.ratelimit import RateLimiter, RateLimits, client_bucket
 
 
 class Clock:

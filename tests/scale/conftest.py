@@ -15,7 +15,7 @@ from .scale_support import Cluster, delete_queues
 @pytest.fixture
 def pg_url(postgres_url: str) -> Iterator[str]:
     """A schema of its own on the real PostgreSQL for one test."""
-    from hotline.scratch import scratch_schema
+    from hotline.synthnet.scratch import scratch_schema
 
     with scratch_schema(postgres_url, prefix="s") as url:
         yield url

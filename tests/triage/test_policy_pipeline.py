@@ -7,7 +7,7 @@ import pytest
 
 from fingerprints import fingerprint_bytes
 from hotline.executors.embedded import process_until_idle
-from hotline.hashlists import import_list
+from hotline.matching.lists import import_list
 from hotline.models import Assessment, AuditEvent, Forward, ReportedUrl, UrlState
 from hotline.pipeline.intake import submit_report
 from hotline.synthnet import SyntheticInternet

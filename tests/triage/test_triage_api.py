@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from forwarders.partner import signed_headers
 from hotline.models import Assessment, Forward, ReportedUrl, UrlState, User
-from hotline.partners import create_partner
 from hotline.triage.assessment import set_four_eyes
+from hotline.web.api.partners import create_partner
 from tests.triage.conftest import TRUSTED, add_users, seed_item
 
 BASELINE = {"legal": "baseline", "age_group": "pre-pubescent", "gender": "female", "content_type": "image"}

@@ -52,17 +52,22 @@ def needs_a_person(forward: Forward) -> bool:
 
 
 def choose(channel: str | None, destination_kind: str, address: str | None) -> str:
-    """The channel a forward goes out by, from what the directory or the rules said and the address."""
-    if channel == PARTNER_API:
-        return PARTNER_API  # the endpoint may come from the Partner row
-    if address is None:
-        return channel or WEB_FORM  # sent when an address is set, else by a person
-    if channel == X_ARF:
-        return X_ARF
-    if channel in (EMAIL, None) and _is_mail(address):
-        # Police and the regulator get the bilingual notice; abuse desks get X-ARF they can parse.
-        return EMAIL if destination_kind in ("police", "regulator") else X_ARF
-    return WEB_FORM  # a web form (or an address no channel can use): a person sends it
+    """The channel a forward goes out by, from what the directory or the rules said and the address.
+
+    Only an e-mail address with no channel, or e-mail to an abuse desk, is decided here: police and the
+    regulator get the bilingual notice, abuse desks X-ARF they can parse; a web address with no channel
+    is a form a person fills in. Any channel of the registry is otherwise kept as named.
+    """
+    if channel is None:
+        if address is None:
+            return WEB_FORM  # nobody to send to yet: a person finds the way
+        channel = EMAIL if _is_mail(address) else WEB_FORM
+    if channel == EMAIL and address is not None:
+        if not _is_mail(address):
+            return WEB_FORM  # "e-mail" to a web address: a person sends it
+        if destination_kind not in ("police", "regulator"):
+            return X_ARF
+    return channel
 
 
 def _is_mail(address: str) -> bool:

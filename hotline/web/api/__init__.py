@@ -1,16 +1,15 @@
 """The JSON API under /api/v1: a FastAPI sub-application with its own OpenAPI document.
 
-Routes come from the modules in ROUTER_MODULES, each exposing `router` (a fastapi.APIRouter); a module
-that is not installed is skipped. Another area adds its routes by adding a module here (e.g. the triage
-actions of issue 12 in `hotline.web.api.triage`), and uses the shared pieces in `hotline.web.api.auth`
-(who is calling, with which roles) and `hotline.web.api.errors` (one error shape).
+Routes come from the modules listed in `create_api` (reports, feedback, triage), each exposing `router`
+(a fastapi.APIRouter); a new group of routes is one module here plus its name in that list, using the
+shared pieces in `hotline.web.api.auth` (who is calling, with which roles) and `hotline.web.api.errors`
+(one error shape).
 
 The sub-application is also on `web.state.api` and keeps `hotline` on its own `state`.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from hotline.app import Hotline
 
 PREFIX = "/api/v1"
-ROUTER_MODULES = ("hotline.web.api.reports", "hotline.web.api.feedback", "hotline.web.api.triage")
 DESCRIPTION = """Partner hotlines send reports in the signed partner format, read their state and send
 feedback (e.g. removed) about reports we forwarded to them.
 
@@ -38,13 +36,9 @@ def create_api(hotline: Hotline) -> FastAPI:
     api.state.hotline = hotline
     api.state.on_new_work = lambda: None
     install_error_handlers(api)
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    from hotline.web.api import feedback, reports, triage
+
+    for module in (reports, feedback, triage):
         api.include_router(module.router)
     install_openapi(api)
     return api

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, select
 from forwarders.partner import HEADER_SIGNATURE, SignatureError, verify
 from hotline.app import Hotline
 from hotline.models import Partner
-from hotline.partners import partner_for_api_key
 from hotline.web.api.errors import ApiProblem
+from hotline.web.api.partners import partner_for_api_key
 
 MAX_SKEW_SECONDS = 300
 KEY_CACHE_SECONDS = 10.0

@@ -24,12 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hotline.app import Hotline
+from hotline.auth import api_user
 from hotline.errors import Refused
 from hotline.models import ReportedUrl, User
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.triage.assessment import approve_url, assess, parse_classification
 from hotline.triage.queue import REVIEW_STATES
-from hotline.triage.review import api_user, latest_assessment, queue_items, result_view
+from hotline.triage.review import latest_assessment, queue_items, result_view
 from hotline.web.api.auth import Caller, api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.openapi import BODY_MODELS, body_from_schema

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hotline.ratelimit import RateLimiter, RateLimits
+from hotline.web.public.ratelimit import RateLimiter, RateLimits
 
 if TYPE_CHECKING:
     from hotline.app import Hotline

@@ -20,7 +20,6 @@ from hotline.app import Hotline
 from hotline.i18n import LANGUAGES, N_, negotiate_language
 from hotline.models import Report, ReportSource
 from hotline.pipeline.intake import submit_report
-from hotline.ratelimit import RateLimiter
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
 from hotline.web.public.form import (
@@ -34,6 +33,7 @@ from hotline.web.public.form import (
     read_form,
     url_reason,
 )
+from hotline.web.public.ratelimit import RateLimiter
 from hotline.web.public.render import render_page
 from hotline.web.public.status import hash_status_secret, new_status_secret, report_progress
 from hotline.web.public.writer import write_turn

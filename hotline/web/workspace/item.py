@@ -23,7 +23,7 @@ from hotline.triage.assessment import (
     claim_holder,
     four_eyes_classifications,
 )
-from hotline.views import url_view
+from hotline.triage.views import url_view
 from hotline.web.workspace.base import (
     PREFIX,
     Forbidden,

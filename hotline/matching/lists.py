@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from hotline.matching import bump_generation
+from hotline.matching.index import bump_generation
 from hotline.models import HashList, HashListEntry, Match
 
 

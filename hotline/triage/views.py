@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fingerprints import SIGNAL_TYPES
 from hotline.models import Capture, Hosting, Report, ReportedUrl
 
 
@@ -124,19 +125,18 @@ def media_view(media: Any) -> dict[str, Any]:
         "outcome": media.outcome,
         "reason": media.reason,
         "sha256": media.sha256,
-        "md5": None,
-        "sha1": None,
-        "phash": None,
-        "dhash": None,
-        "pdq": None,
-        "pdq_quality": None,
         "note": media.fingerprint_note,
     }
+    # Every hash kind has its key (None until hashed); kinds that rate their hashes also have a quality.
+    for signal in SIGNAL_TYPES.values():
+        view.setdefault(signal.name, None)
+        if signal.min_quality is not None:
+            view[f"{signal.name}_quality"] = None
     for fp in media.fingerprints:
         if fp.frame == -1:
             view[fp.kind] = fp.value
-            if fp.kind == "pdq":
-                view["pdq_quality"] = fp.quality
+            if fp.quality is not None:
+                view[f"{fp.kind}_quality"] = fp.quality
     view["matches"] = [
         {
             "kind": m.kind,

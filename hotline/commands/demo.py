@@ -21,7 +21,7 @@ from hotline.config import load_settings
 from hotline.executors.embedded import process_until_idle
 from hotline.models import ReportSource
 from hotline.pipeline.intake import submit_report
-from hotline.views import find_report, report_view
+from hotline.triage.views import find_report, report_view
 
 if TYPE_CHECKING:
     from hotline.synthnet import SyntheticInternet
@@ -90,7 +90,7 @@ def _summary(views: list[dict[str, Any]]) -> Any:
 
 
 def _serve(app: Hotline, net: SyntheticInternet, console: Console, port: int | None) -> None:
-    from hotline.serve import serve
+    from hotline.web.serve import serve
 
     host, port = app.settings.host, port or app.settings.port
     console.print(
