@@ -457,6 +457,16 @@ class Setting(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+def put_setting(session: Any, name: str, value: dict[str, Any]) -> None:
+    """Set a runtime switch (the Setting row `name`), creating it the first time, in the caller's transaction."""
+    row = session.get(Setting, name)
+    if row is None:
+        session.add(Setting(name=name, value=value))
+    else:
+        row.value = value
+        row.updated_at = utcnow()
+
+
 __all__ = [
     "ACTIVE_STAGE_STATES",
     "MAX_STAGE_ATTEMPTS",
@@ -482,5 +492,6 @@ __all__ = [
     "TakedownCheck",
     "UrlState",
     "User",
+    "put_setting",
     "utcnow",
 ]

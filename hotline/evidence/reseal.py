@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hotline.evidence.store import EvidenceNotFound, EvidenceStore
-from hotline.models import Setting, utcnow
+from hotline.models import Setting, put_setting, utcnow
 from hotline.sealing.envelope import EvidenceCryptoError
 
 if TYPE_CHECKING:
@@ -47,11 +47,7 @@ def progress(app: Hotline) -> dict[str, Any]:
 
 def _save(app: Hotline, state: dict[str, Any]) -> None:
     with app.db.session() as session:
-        row = session.get(Setting, RESEAL_SETTING)
-        if row is None:
-            session.add(Setting(name=RESEAL_SETTING, value=state))
-        else:
-            row.value = state
+        put_setting(session, RESEAL_SETTING, state)
 
 
 def reseal_step(app: Hotline, limit: int = BATCH, restart: bool = False) -> Step:

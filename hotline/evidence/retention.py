@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.evidence.legal_hold import held_url_ids
 from hotline.evidence.store import EvidenceStore
-from hotline.models import Capture, MediaItem, ReportedUrl, Setting, UrlState, utcnow
+from hotline.models import Capture, MediaItem, ReportedUrl, Setting, UrlState, put_setting, utcnow
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -244,10 +244,7 @@ def retention_job(app: Hotline) -> int:
         row = session.get(Setting, RETENTION_LAST_RUN, with_for_update=True)
         if row is not None and now - datetime.fromisoformat(row.value["at"]) < RETENTION_EVERY:
             return 0
-        if row is None:
-            session.add(Setting(name=RETENTION_LAST_RUN, value={"at": now.isoformat()}))
-        else:
-            row.value = {"at": now.isoformat()}
+        put_setting(session, RETENTION_LAST_RUN, {"at": now.isoformat()})
     result = purge(app, days, app.settings.retention_states, actor="retention", now=now)
     if result.captures:
         log.info("retention purged the evidence of %d captures", result.captures)

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from hotline.models import Assessment, Capture, Fingerprint, HashListEntry, MediaItem, Setting, utcnow
+from hotline.models import (
+    Assessment,
+    Capture,
+    Fingerprint,
+    HashListEntry,
+    MediaItem,
+    Setting,
+    put_setting,
+)
 
 if TYPE_CHECKING:
     from fingerprints import Match, MatchIndex
@@ -30,11 +38,7 @@ ITEM = "item"  # refs are MediaItem ids of assessed items
 def bump_generation(session: Session) -> None:
     """Call in the transaction that changes hash lists or assessments."""
     setting = session.get(Setting, GENERATION)
-    if setting is None:
-        session.add(Setting(name=GENERATION, value={"generation": 1}))
-    else:
-        setting.value = {"generation": int(setting.value.get("generation", 0)) + 1}
-        setting.updated_at = utcnow()
+    put_setting(session, GENERATION, {"generation": int(setting.value.get("generation", 0)) + 1 if setting else 1})
 
 
 def current_generation(session: Session) -> int:

@@ -36,6 +36,7 @@ from hotline.models import (
     Setting,
     UrlState,
     User,
+    put_setting,
     utcnow,
 )
 from hotline.outbox import enqueue
@@ -71,11 +72,7 @@ def set_four_eyes(session: Session, actor: User, legal_values: Iterable[str]) ->
     if not has_role(actor, "supervisor"):
         raise Refused("only a supervisor can choose which classifications need a second analyst")
     chosen = sorted({LegalAssessment(v).value for v in legal_values})
-    row = session.get(Setting, FOUR_EYES_SETTING)
-    if row is None:
-        session.add(Setting(name=FOUR_EYES_SETTING, value={"legal": chosen}))
-    else:
-        row.value = {"legal": chosen}
+    put_setting(session, FOUR_EYES_SETTING, {"legal": chosen})
     audit.record(session, actor.name, "setting.four_eyes", "setting", FOUR_EYES_SETTING, legal=chosen)
     return set(chosen)
 

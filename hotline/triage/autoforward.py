@@ -28,7 +28,17 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.auth import has_role, unsaved_actor
 from hotline.errors import Refused
-from hotline.models import Assessment, AuditEvent, HashList, Match, ReportedUrl, Setting, UrlState, User
+from hotline.models import (
+    Assessment,
+    AuditEvent,
+    HashList,
+    Match,
+    ReportedUrl,
+    Setting,
+    UrlState,
+    User,
+    put_setting,
+)
 from hotline.triage.assessment import approve_url, assess, claim_holder
 from hotline.triage.facts import build_facts
 
@@ -71,11 +81,7 @@ def set_policies_paused(session: Session, actor: User, paused: bool) -> None:
     """Flip that switch; only a supervisor (or admin) may, and the change is audited under their name."""
     if not has_role(actor, "supervisor"):
         raise Refused("only a supervisor can pause or resume the auto-forward policies")
-    row = session.get(Setting, POLICIES_PAUSED)
-    if row is None:
-        session.add(Setting(name=POLICIES_PAUSED, value={"paused": paused}))
-    else:
-        row.value = {"paused": paused}
+    put_setting(session, POLICIES_PAUSED, {"paused": paused})
     audit.record(session, actor.name, "setting.policies_paused", "setting", POLICIES_PAUSED, paused=paused)
 
 
