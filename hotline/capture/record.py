@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from hotline.capture.content import digests
 from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource, ResourceKind
-from hotline.evidence.store import EvidenceStore
+from hotline.evidence.store import EXPORT_SUFFIX, EvidenceStore
 from hotline.evidence.warc import Exchange, build_warc
 
 SELECTED_HEADERS = (
@@ -149,6 +150,7 @@ class CaptureRecord:
     # Decoded bodies of the page and each fetched resource. The Resource objects are the ones in
     # result (pickling keeps shared references), so hashes and blob keys set here show in the result.
     bodies: list[tuple[Resource, bytes]]
+    references: list[str] = field(default_factory=list)  # the reports this capture is evidence for
 
     def size(self) -> int:
         """Bytes of bodies this record holds (what the recorder's backlog is measured in)."""
@@ -158,7 +160,7 @@ class CaptureRecord:
 def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
     """Hand the capture over; the state lets go of its bodies."""
     bodies = [(f.resource, f.payload) for f in state.fetches() if f.payload is not None and f.resource is not None]
-    record = CaptureRecord(result, state.exchanges, bodies)
+    record = CaptureRecord(result, state.exchanges, bodies, list(state.job.references))
     state.exchanges = []
     for fetch in state.fetches():
         fetch.payload = None
@@ -182,9 +184,15 @@ def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult
         known = sha256_of.get(id(exchange.body))
         exchange.body_sha256 = bytes.fromhex(known) if known else None
     if record.exchanges:
-        metadata = result.model_dump(mode="json", exclude={"warc"})
-        warc = build_warc(record.exchanges, metadata, target_uri=result.url)
-        result.warc = store.write_warc(result.job_id, warc)
+        # One name for the capture everywhere: its metadata record's URI, the sealed file and the
+        # exported `.warc.gz` that warcinfo names (recaptures of a URL never share a file).
+        capture_id = f"{result.job_id}-{result.started_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        name = f"hotline-{capture_id}"
+        metadata = result.model_dump(mode="json", exclude={"warc"}) | {"capture_id": capture_id}
+        info = {"isPartOf": ", ".join(record.references)} if record.references else {}
+        warc = build_warc(record.exchanges, metadata, target_uri=result.url, capture_id=capture_id,
+                          filename=name + EXPORT_SUFFIX, info=info)
+        result.warc = store.write_warc(name, warc)
     return result
 
 

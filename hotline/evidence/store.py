@@ -30,11 +30,17 @@ if TYPE_CHECKING:
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WARC_SUFFIX = ".warc.enc"
+EXPORT_SUFFIX = ".warc.gz"
 
 
 def _warc_context(relative: str) -> bytes:
     # A WARC is bound to its own path: copied over another capture's file, it fails authentication.
     return b"hotline-warc:" + relative.encode("utf-8")
+
+
+def export_name(relative: str | Path) -> str:
+    """The name a sealed WARC is exported under (the one its warcinfo record gives, for new files)."""
+    return Path(relative).name.removesuffix(WARC_SUFFIX) + EXPORT_SUFFIX
 
 
 class EvidenceNotFound(LookupError):
@@ -132,16 +138,18 @@ class EvidenceStore:
         return self.keyring.open(_read(path, f"no evidence file {relative}"), context=context)
 
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
-        """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""
+        """Decrypt WARC files into ``out_dir`` as per-record gzipped ``.warc.gz`` files, the form WARC
+        tools expect (each record its own gzip member; unzipped, the sealed WARC byte for byte)."""
+        from hotline.evidence.warc import records_gzipped
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True, mode=0o700)
         written = []
         for relative in relatives:
-            name = Path(relative).name.removesuffix(WARC_SUFFIX) + ".warc"
-            target = out / name
+            target = out / export_name(relative)
             # Decrypted evidence: owner-only like the sealed files, whatever the umask says.
             target.unlink(missing_ok=True)  # a file left from before keeps its mode: start afresh
-            _write_atomically(target, self.open_warc(relative), set())
+            _write_atomically(target, b"".join(records_gzipped(self.open_warc(relative))), set())
             written.append(target)
         return written
 
