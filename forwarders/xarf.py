@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -235,11 +235,11 @@ def xarf_email(notice: Notice, number: int, report: Mapping[str, Any], sender: s
     message.make_mixed()  # a container holding the text; it becomes the report below
     message.set_type("multipart/report")
     message.set_param("report-type", "feedback-report")
-    message.attach(_feedback_report_part())
+    message.attach(cast(EmailMessage, _feedback_report_part()))  # typeshed: attach wants the subclass
     json_part = MIMEPart()
     json_part.set_content(json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"), maintype="application",
                           subtype="json", disposition="attachment", filename="xarf.json", params={"name": "xarf.json"})
-    message.attach(json_part)
+    message.attach(cast(EmailMessage, json_part))
     return message
 
 
