@@ -241,11 +241,11 @@ def _hma_rows(text: str) -> Iterator[RawRow]:
         raise HashListError(f"not JSON (HMA bank content): {exc.msg} at line {exc.lineno}") from None
     if isinstance(data, dict):
         listed = next((data[k] for k in ("content", "contents", "items") if isinstance(data.get(k), list)), None)
-        data = listed if listed is not None else [data]
+        data = listed if listed is not None else [data if "signals" in data else {"signals": data}]
     if not isinstance(data, list):
         raise HashListError("HMA bank content must be a JSON list of objects with `signals`")
     for number, item in enumerate(data, start=1):
-        signals = item.get("signals", item) if isinstance(item, dict) else None
+        signals = item.get("signals") if isinstance(item, dict) else None
         if not isinstance(signals, dict):
             yield RawRow(number, error="each item needs a `signals` object such as {\"pdq\": \"...\"}")
             continue
