@@ -14,9 +14,9 @@ router = APIRouter(tags=["reports"])
     "/schema/partner-payload.json",
     summary="The partner payload's JSON Schema (2020-12)",
     description="What POST /reports accepts, for validating a body before sending it. No authentication.",
-    responses={200: {"content": {"application/schema+json": {}}, "description": "The JSON Schema."}},
+    responses={200: {"content": {"application/json": {}}, "description": "The JSON Schema."}},
     response_class=JSONResponse,
 )
 async def partner_payload_schema() -> JSONResponse:
-    return JSONResponse(payload_json_schema(), media_type="application/schema+json",
+    return JSONResponse(payload_json_schema(), media_type="application/json",
                         headers={"Cache-Control": "public, max-age=3600"})
