@@ -33,7 +33,8 @@ Write one (python-threatexchange lines, HMA bank JSON, our CSV), each with its v
     written = write_hash_list([ExportRow({"pdq": ..., "md5": ...}, label="baseline", video=False)], "tx")
     written.text, written.signals, written.left_out   # left_out: {"md5": 1} (tx has md5 for videos only)
 
-Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (31))::
+Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (31); pdq_tx, PDQ as
+python-threatexchange computes it for palette images, is searched in the pdq index)::
 
     from fingerprints import MatchIndex
     index = MatchIndex()                                # radii={"pdq": 31, "phash": 10} to override
