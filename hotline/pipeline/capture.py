@@ -121,7 +121,8 @@ def recapture(
         assert row is not None
         capture = store_capture(session, row, result, purpose="recapture", job=job)
         audit.record(session, actor, "capture.again", "reported_url", url_id, capture_id=capture.id,
-                     outcome=result.outcome, **job.model_dump(exclude={"job_id", "url", "references"}, exclude_none=True))
+                     outcome=result.outcome,
+                     **job.model_dump(exclude={"job_id", "url", "references"}, exclude_none=True))
         if row.state in RECAPTURE_REWINDS:
             if result.outcome == "refused":
                 row.advance(UrlState.REFUSED, result.reason)

@@ -40,7 +40,8 @@ def _get(client: httpx.Client, creds: Any, **params: str) -> httpx.Response:
     return client.get("/api/v1/hashes", params=params, headers={"Authorization": f"Bearer {creds.api_key}"})
 
 
-def test_a_partner_with_the_hashes_role_downloads_a_list_in_threatexchange_lines(served) -> None:  # type: ignore[no-untyped-def]
+def test_a_partner_with_the_hashes_role_downloads_a_list_in_threatexchange_lines(  # type: ignore[no-untyped-def]
+        served) -> None:
     hotline, client, sharer, _ = served
 
     answer = _get(client, sharer, list="from-nl", format="tx")
@@ -86,7 +87,8 @@ def test_without_the_role_or_with_a_bad_question_the_answer_says_why(served) -> 
         assert session.scalars(select(AuditEvent).where(AuditEvent.action == "hashlist.export")).all() == []
 
 
-def test_the_partner_payload_schema_is_published_and_checks_what_we_send(served) -> None:  # type: ignore[no-untyped-def]
+def test_the_partner_payload_schema_is_published_and_checks_what_we_send(  # type: ignore[no-untyped-def]
+        served) -> None:
     _, client, _, _ = served
     schema = client.get("/api/v1/schema/partner-payload.json").json()
     notice = Notice("RO-2026-000123", "fwd-12345678", "hotline", "https://nl.example/api",

@@ -175,7 +175,8 @@ def assessed(app) -> Iterator[object]:  # type: ignore[no-untyped-def]
 
 
 def test_our_assessed_hashes_load_into_threatexchange_and_match_the_pictures(
-        assessed, threatexchange: ThreatExchangeCLI, site: Site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        assessed, threatexchange: ThreatExchangeCLI, site: Site,  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
     app = assessed
     exported = tmp_path / "hotline.txt"
     done = _hotline(_env(app), "hashlist", "export", "--assessed", "--format", "tx", "--out", str(exported))

@@ -139,7 +139,8 @@ def xarf_json(message: email.message.EmailMessage) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("items", [[synthetic_item(1)], [grooming_item()]], ids=["csam", "csem"])
-def test_the_xarf_library_parses_our_reports_without_errors_or_warnings(make_notice, items) -> None:  # type: ignore[no-untyped-def]
+def test_the_xarf_library_parses_our_reports_without_errors_or_warnings(  # type: ignore[no-untyped-def]
+        make_notice, items) -> None:
     [report] = build_reports(make_notice(items=items, reference="HL-2026-ABCD-EF12"), US)
 
     parsed = xarf.parse(json.dumps(report), strict=False)
