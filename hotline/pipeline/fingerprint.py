@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from hotline.matching.index import ITEM, LIST, match_service
@@ -65,7 +65,8 @@ Todo = tuple[int, str, str | None, int]  # media item id, blob key, content type
 def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
     """Hash the new media of the leased URLs together (one pool map per group of URLs, so every core
     works even when each URL has a few images), match them against one snapshot of the index, and
-    store each URL's hashes and matches in its own transaction."""
+    store each group's hashes and matches in one transaction (a failing batch is run again one URL at
+    a time by the executor)."""
     with app.db.sessions() as session:
         rows = session.scalars(
             select(ReportedUrl).where(ReportedUrl.id.in_(ids))
@@ -82,10 +83,9 @@ def fingerprint_stage(app: Hotline, token: str, ids: list[int]) -> None:
         blobs = [(app.evidence.get_blob(blob), ctype) for _, blob, ctype, _ in flat]
         results = iter(app.service(HashPool).map(blobs) if blobs else [])
         index = match_service(app).index() if flat else None
-        for url_id in group:
-            hashed = [(media_id, result := next(results), index.match_pairs(result.matchable()) if index else [])
-                      for media_id, _, _, _ in todo[url_id]]
-            _store(app, token, url_id, hashed)
+        hashed = {url_id: [(media_id, result := next(results), index.match_pairs(result.matchable()) if index else [])
+                           for media_id, _, _, _ in todo[url_id]] for url_id in group}
+        _store(app, token, hashed)
 
 
 def _groups(todo: dict[int, list[Todo]]) -> list[list[int]]:
@@ -102,37 +102,43 @@ def _groups(todo: dict[int, list[Todo]]) -> list[list[int]]:
     return [group for group in groups if group]
 
 
-def _store(app: Hotline, token: str, url_id: int,
-           hashed: list[tuple[int, MediaFingerprint, list[IndexMatch]]]) -> None:
+def _store(app: Hotline, token: str, hashed: dict[int, list[tuple[int, MediaFingerprint, list[IndexMatch]]]]) -> None:
     with app.db.session() as session:
-        row = session.get(ReportedUrl, url_id)
-        if row is None or not row.held_by(token, UrlState.CAPTURED):
-            return
-        for media_id, result, found in hashed:
-            media = session.get(MediaItem, media_id)
-            if media is None or media.fingerprinted_at is not None:
-                continue  # done by an earlier run that crashed before moving the URL on
-            store_fingerprints(media, result)
-            store_matches(session, media, found)
-        row.advance(UrlState.FINGERPRINTED)
+        rows = session.scalars(select(ReportedUrl).where(ReportedUrl.id.in_(list(hashed)))).all()
+        media = {m.id: m for m in session.scalars(
+            select(MediaItem).where(MediaItem.id.in_([media_id for items in hashed.values() for media_id, _, _ in items]))
+        )}
+        fingerprints: list[dict[str, object]] = []
+        for row in rows:
+            if not row.held_by(token, UrlState.CAPTURED):
+                continue  # someone else finished it meanwhile; keep the first answer
+            for media_id, result, found in hashed[row.id]:
+                item = media.get(media_id)
+                if item is None or item.fingerprinted_at is not None:
+                    continue  # done by an earlier run that crashed before moving the URL on
+                fingerprints += fingerprint_rows(item, result)
+                store_matches(session, item, found)
+            row.advance(UrlState.FINGERPRINTED)
+        if fingerprints:
+            # One INSERT for the group: the rows are many (every kind, every frame) and need no ORM state.
+            session.execute(insert(Fingerprint), fingerprints)
 
 
-def store_fingerprints(media: MediaItem, result: MediaFingerprint) -> None:
+def fingerprint_rows(media: MediaItem, result: MediaFingerprint) -> list[dict[str, object]]:
+    """The Fingerprint rows of one hashed item, as values; marks the item as fingerprinted."""
     from fingerprints import signal_for
 
     # Whether a hash may be matched is its kind's own rule (PDQ: quality 50 or more).
-    for kind, value in result.hashes.items():
-        quality = result.quality.get(kind)
-        media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=-1, quality=quality,
-                                              usable=signal_for(kind).usable(quality)))
-    for frame in result.frames:
-        for kind, value in frame.hashes.items():
-            quality = frame.quality.get(kind)
-            media.fingerprints.append(Fingerprint(kind=kind, value=value, frame=frame.index, quality=quality,
-                                                  usable=signal_for(kind).usable(quality)))
+    rows: list[dict[str, object]] = []
+    for frame, hashes, quality in [(-1, result.hashes, result.quality),
+                                   *((f.index, f.hashes, f.quality) for f in result.frames)]:
+        rows += [{"media_item_id": media.id, "kind": kind, "value": value, "frame": frame,
+                  "quality": quality.get(kind), "usable": signal_for(kind).usable(quality.get(kind))}
+                 for kind, value in hashes.items()]
     media.fingerprinted_at = utcnow()
     notes = [note for note in (result.error, result.video_frames_status) if note]
     media.fingerprint_note = "; ".join(notes) or None
+    return rows
 
 
 def store_matches(session: Session, media: MediaItem, found: list[IndexMatch]) -> None:
