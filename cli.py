@@ -286,6 +286,7 @@ def _mount_groups() -> None:
         hold,
         key,
         locate,
+        mailbox,
         monitor,
         partner,
         policy,
@@ -296,8 +297,8 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, closing, evidence, forward, hashlist, hold, key, locate, monitor, partner, policy,
-                   rules, stats, triage, user, worker):
+    for module in (audit, backup, closing, evidence, forward, hashlist, hold, key, locate, mailbox, monitor, partner,
+                   policy, rules, stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):
             app.add_typer(group, name=getattr(module, "NAME", module.__name__.rsplit(".", 1)[1]))

@@ -197,7 +197,8 @@ def _closing(session: Session, from_: datetime, to: datetime) -> dict[int, str |
             for row in session.execute(select(Report.id, Report.closed_reason).where(_within(from_, to)))}
 
 
-def _report_verdicts(session: Session, from_: datetime, to: datetime, urls: dict[int, _Url]) -> dict[int, list[str | None]]:
+def _report_verdicts(session: Session, from_: datetime, to: datetime,
+                     urls: dict[int, _Url]) -> dict[int, list[str | None]]:
     """Report id -> the latest legal assessment of each of its URLs and attachments (None: not assessed)."""
     verdicts: dict[int, list[str | None]] = defaultdict(list)
     for report_id, url_id in session.execute(
@@ -206,17 +207,18 @@ def _report_verdicts(session: Session, from_: datetime, to: datetime, urls: dict
     ):
         verdicts[report_id].append(urls[url_id].legal if url_id in urls else None)
     latest: dict[tuple[int, int], str | None] = {}
-    for report_id, media_id, legal in session.execute(
+    verdict: str | None
+    for owner, media_id, verdict in session.execute(
         select(Capture.report_id, MediaItem.id, Assessment.legal)
         .join(MediaItem, MediaItem.capture_id == Capture.id).join(Report, Report.id == Capture.report_id)
         .outerjoin(Assessment, Assessment.media_item_id == MediaItem.id)
         .where(_within(from_, to), MediaItem.kind != "page")
         .order_by(Assessment.created_at, Assessment.id)
     ):
-        if legal is not None or (report_id, media_id) not in latest:
-            latest[(report_id, media_id)] = legal
-    for (report_id, _), legal in latest.items():
-        verdicts[report_id].append(legal)
+        if owner is not None and (verdict is not None or (owner, media_id) not in latest):
+            latest[(owner, media_id)] = verdict  # in order: the latest assessment wins
+    for (owner, _), found in latest.items():
+        verdicts[owner].append(found)
     return verdicts
 
 

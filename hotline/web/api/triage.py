@@ -31,9 +31,9 @@ from hotline.models import ClosingReason, ReportedUrl, User
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.triage.assessment import approve_url, assess, parse_classification
 from hotline.triage.closing import close_report
-from hotline.triage.views import UnknownReference, find_report
 from hotline.triage.queue import REVIEW_STATES
 from hotline.triage.review import latest_assessment, queue_items, result_view
+from hotline.triage.views import UnknownReference, find_report
 from hotline.web.api.auth import Caller, api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.openapi import BODY_MODELS, body_from_schema
