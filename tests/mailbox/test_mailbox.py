@@ -17,7 +17,14 @@ from typer.testing import CliRunner
 from cli import app as cli_app
 from hotline.config import SettingsError, load_settings
 from hotline.mailbox import mailbox_job, poll_mailbox
-from hotline.models import Capture, Fingerprint, MailboxMessage, Match, MediaItem, Report, ReportSource, UrlState
+from hotline.models import (
+    Fingerprint,
+    MailboxMessage,
+    Match,
+    Report,
+    ReportSource,
+    UrlState,
+)
 from hotline.pipeline.intake import submit_report
 from tests.mailbox.conftest import PASSWORD, USER, mail, synthetic_png
 
