@@ -266,6 +266,7 @@ def record_staff_report(
     via: str | None = None,
     category: str | None = None,
     description: str | None = None,
+    idempotency_key: str | None = None,
     dedup_window: timedelta = DEFAULT_DEDUP_WINDOW,
 ) -> Submitted:
     """A report an operator took (a call, a letter, a helpline's referral), in the caller's transaction.
@@ -278,7 +279,8 @@ def record_staff_report(
     given = [text for text in texts if text.strip()]
     result = submit_report(session, given, source=ReportSource(source), category=category,
                            description=(description or "").strip() or None, via=(via or "").strip() or None,
-                           recorded_by_id=recorded_by.id, require_url=bool(given), dedup_window=dedup_window)
+                           recorded_by_id=recorded_by.id, require_url=bool(given), idempotency_key=idempotency_key,
+                           dedup_window=dedup_window)
     audit.record(session, recorded_by.name, "report.record", "report", result.report.reference, source=source,
                  via=result.report.via, urls=len(result.urls), closed=result.report.closed_reason)
     return result
