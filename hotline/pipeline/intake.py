@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
+import ioc_fanger
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -276,7 +277,8 @@ def record_staff_report(
     so a typo is fixed rather than counted."""
     if source not in {s.value for s in STAFF_SOURCES}:
         raise NotAStaffSource(source)
-    given = [text for text in texts if text.strip()]
+    # Written down as the caller spelled them: "example[.]com" and "hxxp://" are what people read out.
+    given = [ioc_fanger.fang(text.strip()) for text in texts if text.strip()]
     result = submit_report(session, given, source=ReportSource(source), category=category,
                            description=(description or "").strip() or None, via=(via or "").strip() or None,
                            recorded_by_id=recorded_by.id, require_url=bool(given), idempotency_key=idempotency_key,

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from typing import Annotated, Any
 
+import ioc_fanger
 from fastapi import APIRouter, Form, Request, Response
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from hotline.pipeline.intake import (
     NotAStaffSource,
     NothingToReport,
     UnknownCategory,
+    check_urls,
     dedup_window,
     record_staff_report,
 )
@@ -138,6 +140,10 @@ def register(router: APIRouter) -> None:
                 user = ws.require(request, session)
                 if len(lines) > MAX_URL_LINES:
                     raise NothingToReport(f"a report can name at most {MAX_URL_LINES} addresses")
+                # A person is at the keyboard: a mistyped address is corrected, not left out.
+                _, rejected = check_urls([ioc_fanger.fang(line) for line in lines])
+                if rejected:
+                    raise NothingToReport("; ".join(f"{r.text!r}: {r.reason}" for r in rejected))
                 result = record_staff_report(
                     session, lines, source=source, recorded_by=user, via=via, category=category or None,
                     description=description, idempotency_key=key, dedup_window=dedup_window(ws.hotline.settings))
