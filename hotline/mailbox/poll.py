@@ -157,7 +157,8 @@ def _acknowledge(app: Hotline, mail: MailReport, reference: str) -> bool:
     try:
         acknowledge(app.settings, mail.sender, reference, mail.message_id)
     except ForwardError as exc:
-        log.warning("could not acknowledge report %s: %s", reference, exc)
+        # The reason may name the address; logs never do (README, "Logs").
+        log.warning("could not acknowledge report %s (%s)", reference, type(exc).__name__)
         return False
     return True
 
