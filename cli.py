@@ -246,7 +246,15 @@ def demo(
 def _print_report(view: dict[str, Any]) -> None:
     from hotline.commands.tables import table as cli_table
 
-    console.print(f"[bold]{view['reference']}[/] from {view['source']} at {view['received_at']}")
+    via = f" via {view['via']}" if view.get("via") else ""
+    by = f", recorded by {view['recorded_by']}" if view.get("recorded_by") else ""
+    console.print(f"[bold]{view['reference']}[/] from {view['source']}{via} at {view['received_at']}{by}")
+    if closed := view.get("closed"):
+        repeats = f" (repeats {closed['duplicate_of']})" if closed["duplicate_of"] else ""
+        note = f": {closed['note']}" if closed["note"] else ""
+        console.print(f"[bold]closed as {closed['reason']}[/]{repeats}{note}")
+    if view.get("attachments"):
+        console.print(f"{len(view['attachments'])} attachment(s) without a URL: see the report in the workspace")
     if hold := view.get("legal_hold"):
         console.print(f"[bold]on legal hold[/] since {hold['at']} by {hold['by']}: {hold['reason']}")
     # "#" is the URL's number in the report: what `assess --url N` and `recapture --url N` take.

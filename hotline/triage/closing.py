@@ -34,7 +34,7 @@ from hotline.models import (
     utcnow,
 )
 from hotline.triage.assessment import ASSESSABLE, assess, check_not_claimed_by_other
-from hotline.triage.views import UnknownReference, find_report
+from hotline.triage.views import UnknownReference, closed_view, find_report
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 CLOSABLE = (*ACTIVE_STAGE_STATES, UrlState.TRIAGED, UrlState.ASSESSED, UrlState.REFUSED)
 MAX_NOTE = 2000
 REASON_NAMES = ", ".join(reason.value for reason in ClosingReason)
+__all__ = ["Closed", "capture_again", "close_report", "closed_view", "closing_reason", "needs_attention",
+           "open_report"]
 
 
 @dataclass
@@ -134,19 +136,6 @@ def _assess_attachments_not_illegal(session: Session, report: Report, actor: Use
             done.append(media.id)
     session.flush()
     return done
-
-
-def closed_view(report: Report, names: dict[int, str] | None = None) -> dict[str, object] | None:
-    """How a report was closed, as plain data (None while it is open)."""
-    if report.closed_reason is None:
-        return None
-    return {
-        "reason": report.closed_reason,
-        "at": report.closed_at.isoformat() if report.closed_at else None,
-        "by": (names or {}).get(report.closed_by_id) if report.closed_by_id else None,
-        "note": report.close_note,
-        "duplicate_of": report.duplicate_of.reference if report.duplicate_of else None,
-    }
 
 
 # -- needs attention -------------------------------------------------------------------------------

@@ -32,8 +32,8 @@ from hotline.pipeline.intake import (
     record_staff_report,
 )
 from hotline.triage.assessment import assess_attachment
-from hotline.triage.closing import close_report, closed_view, open_report
-from hotline.triage.views import media_view
+from hotline.triage.closing import close_report, open_report
+from hotline.triage.views import closed_view, media_view
 from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, wake_workers, workspace_of
 from hotline.web.workspace.item import TAXONOMY, is_known_match
 
