@@ -56,38 +56,62 @@ class MailReport:
 def read_message(raw: bytes, max_attachment_bytes: int) -> MailReport:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    texts: list[str] = []
-    urls: list[str] = []
-    attachments: list[Attachment] = []
-    skipped: list[str] = []
-    for part in message.walk():
-        if part.is_multipart() or part.get_content_type() == "message/rfc822":
-            continue
-        kind = _media_kind(part)
-        if kind is not None:
-            data = part.get_payload(decode=True)
-            name = _file_name(part, len(attachments) + 1)
-            if not isinstance(data, bytes) or not data:
-                continue
-            if len(data) > max_attachment_bytes:
-                skipped.append(f"{name} ({part.get_content_type()}, {len(data)} bytes: larger than the limit)")
-                continue
-            attachments.append(Attachment(name, part.get_content_type(), kind, data))
-        elif part.get_content_disposition() != "attachment" and part.get_content_maintype() == "text":
-            text, found = _read_text_part(part)
-            texts.append(text)
-            urls += found
-        else:
-            skipped.append(f"{_file_name(part, len(skipped) + 1)} ({part.get_content_type()})")
+    found = _Found()
+    _visit(message, found, describe=True, max_attachment_bytes=max_attachment_bytes)
     return MailReport(
         message_id=_message_id(message),
         sender=_sender(message),
         automatic=_is_automatic(message),
-        description=_description(str(message.get("Subject", "") or ""), texts, skipped),
-        urls=list(dict.fromkeys(urls))[:MAX_URLS],
-        attachments=attachments,
-        skipped=skipped,
+        description=_description(str(message.get("Subject", "") or ""), found.texts, found.skipped),
+        urls=list(dict.fromkeys(found.urls))[:MAX_URLS],
+        attachments=found.attachments,
+        skipped=found.skipped,
     )
+
+
+def unreadable(why: str) -> MailReport:
+    """A message that could not be read (too large, or broken): a report that says where it is."""
+    return MailReport(message_id=None, sender=None, automatic=True, description=_clean(why))
+
+
+@dataclass
+class _Found:
+    texts: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _visit(part: EmailMessage, found: _Found, *, describe: bool, max_attachment_bytes: int) -> None:
+    """Every part, forwarded messages included. Of alternatives (text and HTML of one body) only one is
+    described, plain text first, but links are taken from all: a hidden link lives in the HTML."""
+    if part.is_multipart():
+        children = list(part.iter_parts())
+        shown = None
+        if part.get_content_subtype() == "alternative" and children:
+            shown = next((c for c in children if c.get_content_type() == "text/plain"), children[-1])
+        for child in children:
+            assert isinstance(child, EmailMessage)
+            _visit(child, found, describe=describe and (shown is None or child is shown),
+                   max_attachment_bytes=max_attachment_bytes)
+        return
+    kind = _media_kind(part)
+    if kind is not None:
+        data = part.get_payload(decode=True)
+        name = _file_name(part, len(found.attachments) + 1)
+        if not isinstance(data, bytes) or not data:
+            return
+        if len(data) > max_attachment_bytes:
+            found.skipped.append(f"{name} ({part.get_content_type()}, {len(data)} bytes: larger than the limit)")
+            return
+        found.attachments.append(Attachment(name, part.get_content_type(), kind, data))
+    elif part.get_content_disposition() != "attachment" and part.get_content_maintype() == "text":
+        text, urls = _read_text_part(part)
+        if describe:
+            found.texts.append(text)
+        found.urls.extend(urls)
+    else:
+        found.skipped.append(f"{_file_name(part, len(found.skipped) + 1)} ({part.get_content_type()})")
 
 
 # -- parts -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from forwarders.base import ForwardError
 from hotline.mailbox.acknowledge import acknowledge
 from hotline.mailbox.imap import Mailbox, MailboxAddress, MailboxError
-from hotline.mailbox.message import MailReport, read_message
+from hotline.mailbox.message import MailReport, read_message, unreadable
 from hotline.models import MailboxMessage, ReportSource
 from hotline.pipeline.capture import SealedAttachment, store_attachments
 from hotline.pipeline.fingerprint import fingerprint_attachments
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_MESSAGES_PER_POLL = 100
+# A message carries its attachments base64-encoded (4/3 of their size) next to its text.
+MESSAGE_SIZE_FACTOR = 2
 
 
 class NoMailbox(MailboxError):
@@ -93,11 +95,16 @@ def _take(app: Hotline, mailbox: Mailbox, address: MailboxAddress, uid: int) -> 
     if _known(app, address, mailbox.uidvalidity, uid, None):
         mailbox.move_to_processed(uid)
         return None
-    raw = mailbox.fetch(uid)
-    if raw is None:
-        return None  # gone meanwhile (another client moved it)
     limit = app.settings.capture_max_bytes
-    mail = read_message(raw, max_attachment_bytes=limit)
+    size = mailbox.size(uid)
+    if size is not None and size > MESSAGE_SIZE_FACTOR * limit:
+        mail = unreadable(f"The message ({size} bytes) is larger than this hotline reads: read it in the "
+                               f"mailbox's {app.settings.mailbox_processed_folder} folder.")
+    else:
+        raw = mailbox.fetch(uid)
+        if raw is None:
+            return None  # gone meanwhile (another client moved it)
+        mail = _read(raw, limit, app.settings.mailbox_processed_folder)
     if _known(app, address, mailbox.uidvalidity, uid, mail.message_id):
         mailbox.move_to_processed(uid)  # the same message again (sent twice, or copied back)
         return None
@@ -116,6 +123,15 @@ def _take(app: Hotline, mailbox: Mailbox, address: MailboxAddress, uid: int) -> 
             log.exception("hashing the attachments of %s failed; the attachments job will retry", taken.reference)
     taken.acknowledged = _acknowledge(app, mail, taken.reference)
     return taken
+
+
+def _read(raw: bytes, limit: int, folder: str) -> MailReport:
+    try:
+        return read_message(raw, max_attachment_bytes=limit)
+    except Exception as exc:  # noqa: BLE001 - a mail is hostile input: none may stop the mailbox for the rest
+        log.warning("a mailbox message could not be read (%s); kept as a report that says so", type(exc).__name__)
+        return unreadable(f"The message could not be read ({type(exc).__name__}): read it in the "
+                               f"mailbox's {folder} folder.")
 
 
 def _known(app: Hotline, address: MailboxAddress, uidvalidity: int, uid: int, message_id: str | None) -> bool:

@@ -249,3 +249,27 @@ def test_the_sender_is_kept_when_the_hotline_keeps_contact_data(world) -> None:
     poll_mailbox(w.app)
     [report] = _reports(w.app)
     assert report.reporter_contact == "ion@mail.example"
+
+
+def test_text_and_html_of_one_body_are_described_once_and_both_searched_for_links(world) -> None:
+    w = world()
+    w.arrives(mail("Două variante", text="Vedeți site-ul din link.",
+                   html='<p>Vedeți <a href="https://shown.example-synth.ro/p">site-ul</a> din link.</p>'
+                        '<div style="font-size:0"><a href="hxxps://tiny[.]example-synth.ro/q">.</a></div>'))
+    poll_mailbox(w.app)
+    [report] = _reports(w.app)
+    assert report.description == "Subject: Două variante\n\nVedeți site-ul din link."
+    assert [link.reported_url.url for link in report.urls] == [
+        "https://shown.example-synth.ro/p", "https://tiny.example-synth.ro/q"]
+
+
+def test_a_message_too_large_to_read_is_kept_as_a_report_that_says_where_it_is(world) -> None:
+    w = world(capture_max_bytes=2000)
+    w.arrives(mail("Mare", "http://big.example-synth.ro/", images=[("mare.png", synthetic_png(1) * 3)]))
+    w.arrives(mail("Mic", "http://small.example-synth.ro/"))
+    taken = poll_mailbox(w.app).taken
+    assert [t.closed for t in taken] == ["no-url", None]
+    big, small = _reports(w.app)
+    assert "larger than this hotline reads: read it in the mailbox's Processed folder" in (big.description or "")
+    assert [link.reported_url.url for link in small.urls] == ["http://small.example-synth.ro/"]
+    assert w.inbox() == [] and len(w.processed()) == 2
