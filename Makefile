@@ -14,6 +14,8 @@ NODE_DIR := $(VENV)/node
 AXE := $(NODE_DIR)/node_modules/axe-core/axe.min.js
 # Egress tests run Debian's Squid on a loopback port they choose (tests/support/squid.py).
 SQUID := /usr/sbin/squid
+# Mailbox tests run Debian's Dovecot IMAP server the same way (tests/support/dovecot.py).
+DOVECOT := /usr/sbin/dovecot
 
 # The field's own tools (pywb replay, python-threatexchange), each in its own venv from its own locks
 # under requirements/tools/: their pins conflict with ours or must not follow ours. Never in .venv.
@@ -22,7 +24,7 @@ TOOL_LOCKS := $(LOCKS)/tools
 TOOL_NAMES := pywb threatexchange
 TOOL_STAMPS := $(TOOL_NAMES:%=$(TOOLS)/%/.installed)
 
-.PHONY: run test bench lint lock clean browser tools squid
+.PHONY: run test bench lint lock clean browser tools squid dovecot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,11 +75,18 @@ $(SQUID):
 
 squid: $(SQUID)
 
+# Like Squid, the package starts a system-wide Dovecot (IMAP on 143) where init lets it: keep it off.
+$(DOVECOT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd
+	systemctl disable --now dovecot.socket dovecot >/dev/null 2>&1 || { /etc/init.d/dovecot stop; update-rc.d dovecot disable; } >/dev/null 2>&1 || true
+
+dovecot: $(DOVECOT)
+
 run: $(RUN_STAMP)
 	$(BIN)/hotline init
 	$(BIN)/hotline serve
 
-test: $(DEV_STAMP) browser squid tools
+test: $(DEV_STAMP) browser squid dovecot tools
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)

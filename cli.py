@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,31 +60,61 @@ def init() -> None:
 
 @app.command()
 def submit(
-    urls: Annotated[list[str], typer.Argument(help="One or more addresses to report.")],
+    urls: Annotated[list[str] | None, typer.Argument(help="The addresses reported.")] = None,
     category: Annotated[
         str | None, typer.Option(help="What the reporter saw: csam, grooming, adult-minors or other.")
     ] = None,
     description: Annotated[str | None, typer.Option()] = None,
     referer: Annotated[str | None, typer.Option(help="The page the reporter came from.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="A report taken by staff: phone, email, letter, helpline or other. "
+                                      "Without an address it is kept and closed as no-url.")
+    ] = None,
+    via: Annotated[str | None, typer.Option(help="With --source: the organisation it came through.")] = None,
+    as_user: Annotated[str | None, typer.Option("--as", help="With --source: who took it (default: the "
+                                                            "system user).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record a report and print its reference."""
-    from hotline.pipeline.intake import NothingToReport, UnknownCategory, submit_report
+    from hotline.errors import Refused
+    from hotline.pipeline.intake import (
+        NotAStaffSource,
+        NothingToReport,
+        UnknownCategory,
+        dedup_window,
+        record_staff_report,
+        submit_report,
+    )
 
+    if source is None and (via is not None or as_user is not None):
+        _fail("--via and --as describe a report taken by staff: give --source too")
     with state.hotline() as hl, hl.db.session() as session:
         try:
-            result = submit_report(session, urls, category=category, description=description, referer=referer,
-                                   reopen_after=timedelta(hours=hl.settings.capture_dedup_hours))
-        except (NothingToReport, UnknownCategory) as exc:
+            if source is None:
+                result = submit_report(session, urls or [], category=category, description=description,
+                                       referer=referer, dedup_window=dedup_window(hl.settings))
+            else:
+                from hotline.auth import named_user, system_user
+
+                actor = named_user(session, as_user) if as_user else system_user(session, hl.settings.cli_user)
+                result = record_staff_report(session, urls or [], source=source, recorded_by=actor, via=via,
+                                             category=category, description=description,
+                                             dedup_window=dedup_window(hl.settings))
+        except (NothingToReport, UnknownCategory, NotAStaffSource, Refused) as exc:
             _fail(f"nothing was recorded: {exc}")
-        reference = result.report.reference
+        reference, closed = result.report.reference, result.report.closed_reason
     rejected = [{"url": r.text, "reason": r.reason} for r in result.rejected]
     if as_json:
-        print(json.dumps({"reference": reference, "urls": [u.url for u in result.urls], "rejected": rejected}))
+        print(json.dumps({"reference": reference, "urls": [u.url for u in result.urls], "rejected": rejected,
+                          "closed": closed, "duplicate_of": result.duplicate_of}))
         return
     print(reference)
     for item in rejected:
         err.print(f"not recorded: {item['url']}: {item['reason']}")
+    if result.duplicate_of:
+        err.print(f"closed as a duplicate of {result.duplicate_of}: its addresses were reported a short while ago")
+    elif closed:
+        err.print(f"closed as {closed}: the report names no address")
 
 
 @app.command()
@@ -217,7 +246,15 @@ def demo(
 def _print_report(view: dict[str, Any]) -> None:
     from hotline.commands.tables import table as cli_table
 
-    console.print(f"[bold]{view['reference']}[/] from {view['source']} at {view['received_at']}")
+    via = f" via {view['via']}" if view.get("via") else ""
+    by = f", recorded by {view['recorded_by']}" if view.get("recorded_by") else ""
+    console.print(f"[bold]{view['reference']}[/] from {view['source']}{via} at {view['received_at']}{by}")
+    if closed := view.get("closed"):
+        repeats = f" (repeats {closed['duplicate_of']})" if closed["duplicate_of"] else ""
+        note = f": {closed['note']}" if closed["note"] else ""
+        console.print(f"[bold]closed as {closed['reason']}[/]{repeats}{note}")
+    if view.get("attachments"):
+        console.print(f"{len(view['attachments'])} attachment(s) without a URL: see the report in the workspace")
     if hold := view.get("legal_hold"):
         console.print(f"[bold]on legal hold[/] since {hold['at']} by {hold['by']}: {hold['reason']}")
     # "#" is the URL's number in the report: what `assess --url N` and `recapture --url N` take.
@@ -250,12 +287,14 @@ def _mount_groups() -> None:
     from hotline.commands import (
         audit,
         backup,
+        closing,
         evidence,
         forward,
         hashlist,
         hold,
         key,
         locate,
+        mailbox,
         monitor,
         partner,
         policy,
@@ -266,8 +305,8 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, evidence, forward, hashlist, hold, key, locate, monitor, partner, policy, rules,
-                   stats, triage, user, worker):
+    for module in (audit, backup, closing, evidence, forward, hashlist, hold, key, locate, mailbox, monitor, partner,
+                   policy, rules, stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):
             app.add_typer(group, name=getattr(module, "NAME", module.__name__.rsplit(".", 1)[1]))

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     retention_days: float | None = None
     retention_states: list[str] = Field(default_factory=lambda: ["removed", "closed"])
 
+    # Mailbox intake (hotline/mailbox/): imap://user@host:port/FOLDER or imaps://...; off unless set.
+    mailbox: str | None = None
+    mailbox_password: str | None = None
+    mailbox_password_file: Path | None = None  # instead of the password itself (a secret mounted as a file)
+    mailbox_processed_folder: str = "Processed"  # where each message goes once its report is stored
+    mailbox_poll_seconds: float = 60.0
+    mailbox_keep_sender: bool = False  # keep the sender's address with the report (contact data)
+    mailbox_acknowledge: bool = False  # answer each mail with its reference (the address is used once)
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "hotline@localhost"
@@ -186,7 +195,27 @@ class Settings(BaseSettings):
             raise ValueError("it must be at least 16 characters (e.g. from `openssl rand -hex 32`)")
         return value
 
-    @field_validator("capture_check_seconds")
+    @field_validator("mailbox")
+    @classmethod
+    def _check_mailbox(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("imap", "imaps"):
+            raise ValueError(f"{value!r} must start with imap:// or imaps://")
+        if not parts.username or not parts.hostname:
+            raise ValueError(f"{value!r} must name a user and a host: imap://user@host:port/FOLDER")
+        if parts.password is not None:
+            raise ValueError("keep the password out of it: set HOTLINE_MAILBOX_PASSWORD or HOTLINE_MAILBOX_PASSWORD_FILE")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError(f"{value!r} has a port that is not a number from 1 to 65535") from None
+        return value.strip()
+
+    @field_validator("capture_check_seconds", "mailbox_poll_seconds")
     @classmethod
     def _check_positive(cls, value: float) -> float:
         if value <= 0:

@@ -12,7 +12,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -66,14 +69,41 @@ ACTIVE_STAGE_STATES = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, 
 MAX_STAGE_ATTEMPTS = 5
 
 class ReportSource(enum.StrEnum):
-    PUBLIC = "public"
-    PARTNER = "partner"
-    CLI = "cli"
+    PUBLIC = "public"  # the web form
+    PARTNER = "partner"  # a partner hotline's API call
+    CLI = "cli"  # `hotline submit` without --source
     API = "api"
+    MAILBOX = "mailbox"  # a message in the hotline's own mailbox (hotline.mailbox)
+    # Taken by a member of staff (the workspace's "New report", `hotline submit --source`):
+    PHONE = "phone"  # a call, often passed on by a child helpline
+    EMAIL = "email"  # a mail sent to a person rather than to the reports mailbox
+    LETTER = "letter"
+    HELPLINE = "helpline"  # a helpline's own referral (its form, its case system)
+    OTHER = "other"
+
+
+STAFF_SOURCES = (ReportSource.PHONE, ReportSource.EMAIL, ReportSource.LETTER, ReportSource.HELPLINE,
+                 ReportSource.OTHER)
+
+
+class ClosingReason(enum.StrEnum):
+    """Why a report was closed as not valid: it leaves the queue and the statistics count it."""
+
+    NO_URL = "no-url"  # nothing to look at: no address and no picture or video
+    OUT_OF_SCOPE = "out-of-scope"  # not the hotline's matter (fraud, bullying, spam, ...)
+    DUPLICATE = "duplicate"  # the same addresses were reported a short while before
+    NOT_ILLEGAL = "not-illegal"  # looked at: legal (the not-illegal assessment)
+    UNREACHABLE = "unreachable"  # the address cannot be fetched (private, gone, refused)
 
 class Report(Base):
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("partner_id", "idempotency_key", name="uq_report_idempotency"),)
+    __table_args__ = (
+        UniqueConstraint("partner_id", "idempotency_key", name="uq_report_idempotency"),
+        # The constraint above never holds where partner_id is NULL (NULLs never collide): the public
+        # form's double-submit key and the workspace's are unique by this partial index instead.
+        Index("uq_report_idempotency_own", "idempotency_key", unique=True,
+              sqlite_where=text("partner_id IS NULL"), postgresql_where=text("partner_id IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)
@@ -94,8 +124,23 @@ class Report(Base):
     legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", name="fk_report_legal_hold_by_id_user"))
     legal_hold_at: Mapped[datetime | None] = mapped_column()
     legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    # Staff intake: who took the report down, and the organisation it came through (e.g. a helpline).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", name="fk_report_recorded_by_id_user"))
+    via: Mapped[str | None] = mapped_column(String(200))
+    # Closed as not valid (a ClosingReason value); closed_by_id is NULL when intake closed it itself.
+    closed_reason: Mapped[str | None] = mapped_column(String(32), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", name="fk_report_closed_by_id_user"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report.id", name="fk_report_duplicate_of_id_report"))
 
     urls: Mapped[list[ReportUrl]] = relationship(back_populates="report", order_by="ReportUrl.position")
+    # Pictures and videos that came with the report itself (a mail's attachments): captures without a URL.
+    attachments: Mapped[list[Capture]] = relationship(
+        back_populates="report", order_by="Capture.id", foreign_keys="Capture.report_id"
+    )
+    duplicate_of: Mapped[Report | None] = relationship(remote_side="Report.id", foreign_keys=[duplicate_of_id])
 
 class ReportUrl(Base):
     """A report names a URL: the link between Report and the shared ReportedUrl."""
@@ -176,11 +221,19 @@ class ReportedUrl(Base):
         return self.hostings[-1] if self.hostings else None
 
 class Capture(Base):
+    """What was fetched from a reported URL, or (purpose "attachment") the media a report brought itself."""
+
     __tablename__ = "capture"
+    __table_args__ = (
+        CheckConstraint("(reported_url_id IS NULL) <> (report_id IS NULL)", name="ck_capture_url_or_report"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(16), default="report")  # report | recapture | monitor
+    reported_url_id: Mapped[int | None] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    # Set instead of reported_url_id for an attachment capture (media without a URL).
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", name="fk_capture_report_id_report"),
+                                                  index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="report")  # report | recapture | monitor | attachment
     outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
     reason: Mapped[str | None] = mapped_column(Text)
     final_url: Mapped[str | None] = mapped_column(Text)
@@ -195,7 +248,9 @@ class Capture(Base):
     # Set when retention deleted the evidence files (warc_path and the media's blobs are then cleared).
     purged_at: Mapped[datetime | None] = mapped_column()
 
-    reported_url: Mapped[ReportedUrl] = relationship(back_populates="captures", foreign_keys=[reported_url_id])
+    reported_url: Mapped[ReportedUrl | None] = relationship(back_populates="captures",
+                                                            foreign_keys=[reported_url_id])
+    report: Mapped[Report | None] = relationship(back_populates="attachments", foreign_keys=[report_id])
     media: Mapped[list[MediaItem]] = relationship(back_populates="capture", order_by="MediaItem.id")
 
 class MediaItem(Base):
@@ -318,7 +373,8 @@ class Assessment(Base):
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reported_url_id: Mapped[int] = mapped_column(ForeignKey("reported_url.id"), index=True)
+    # NULL for an attachment's assessment (media_item_id then names it): it has no URL.
+    reported_url_id: Mapped[int | None] = mapped_column(ForeignKey("reported_url.id"), index=True)
     media_item_id: Mapped[int | None] = mapped_column(ForeignKey("media_item.id"))
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     policy: Mapped[str | None] = mapped_column(String(100))  # set when an auto-forward policy decided
@@ -331,7 +387,7 @@ class Assessment(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # four-eyes
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    reported_url: Mapped[ReportedUrl] = relationship(back_populates="assessments")
+    reported_url: Mapped[ReportedUrl | None] = relationship(back_populates="assessments")
 
 class Proposal(Base):
     __tablename__ = "proposal"
@@ -392,6 +448,22 @@ class TakedownCheck(Base):
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="checks")
+
+class MailboxMessage(Base):
+    """A message taken from the hotline's mailbox, stored in its report's own commit: the unique keys
+    make a message that is seen again (not moved away after a crash, or sent twice) no second report."""
+
+    __tablename__ = "mailbox_message"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_mailbox_message_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), unique=True)
+    mailbox: Mapped[str] = mapped_column(String(300))  # user@host:port/FOLDER, without the password
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)  # IMAP numbers are unsigned 32-bit
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class AuditEvent(Base):
     """Append-only; each event holds the hash of the previous one so edits and deletions show."""
@@ -470,15 +542,18 @@ def put_setting(session: Any, name: str, value: dict[str, Any]) -> None:
 __all__ = [
     "ACTIVE_STAGE_STATES",
     "MAX_STAGE_ATTEMPTS",
+    "STAFF_SOURCES",
     "Assessment",
     "AuditEvent",
     "Base",
     "Capture",
+    "ClosingReason",
     "Fingerprint",
     "Forward",
     "HashList",
     "HashListEntry",
     "Hosting",
+    "MailboxMessage",
     "Match",
     "MediaItem",
     "Partner",

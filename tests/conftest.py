@@ -131,6 +131,29 @@ def start_squid():  # type: ignore[no-untyped-def]
         squid.cleanup()
 
 
+@pytest.fixture
+def start_dovecot():  # type: ignore[no-untyped-def]
+    """start_dovecot(users={name: password}) -> a real Dovecot IMAP server on loopback (tests/support/dovecot.py).
+
+    Debian's Dovecot, installed by `make test`; each one started is stopped after the test. One that is
+    missing or will not start fails the test with one line saying what to do."""
+    from support.dovecot import Dovecot, DovecotFailed
+
+    started: list[Dovecot] = []
+
+    def start(users):  # type: ignore[no-untyped-def]
+        server = Dovecot(users)
+        started.append(server)
+        try:
+            return server.start()
+        except DovecotFailed as failure:
+            pytest.fail(str(failure), pytrace=False)
+
+    yield start
+    for server in started:
+        server.cleanup()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = REPO / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 

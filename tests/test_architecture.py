@@ -125,7 +125,7 @@ def test_stages_and_jobs_are_wired_by_plain_imports() -> None:
 # Who creates rows of a table (everyone else asks the owner): the area in front of the dot-free prefix.
 OWNERS = {
     "Report": "hotline.pipeline.intake", "ReportUrl": "hotline.pipeline.intake",
-    "ReportedUrl": "hotline.pipeline.intake",
+    "ReportedUrl": "hotline.pipeline.intake", "MailboxMessage": "hotline.mailbox",
     "Capture": "hotline.pipeline.capture", "MediaItem": "hotline.pipeline.capture",
     "Fingerprint": "hotline.pipeline.fingerprint", "Match": "hotline.pipeline.fingerprint",
     "Hosting": "hotline.pipeline.locate", "RdapCacheEntry": "hotline.pipeline.locate",

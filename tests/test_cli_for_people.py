@@ -25,6 +25,8 @@ HOTLINE = str(Path(sys.executable).with_name("hotline"))
 # added here (the test below fails until it is), so none can quietly create a data dir or a database.
 NEEDS_A_DATA_DIR: dict[str, list[str]] = {
     "submit": ["submit", "http://a.example/"],
+    "close": ["close", "HL-2026-AAAA-BBBB", "--reason", "out-of-scope"],
+    "mailbox poll": ["mailbox", "poll"],
     "process": ["process", "--until-idle"],
     "show": ["show", "HL-2026-AAAA-BBBB"],
     "serve": ["serve"],

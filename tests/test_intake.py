@@ -51,7 +51,9 @@ def test_a_report_with_no_valid_url_stores_nothing(hotline_db) -> None:
 
 def test_a_finished_url_reported_again_long_after_is_looked_at_again(hotline_db) -> None:
     with hotline_db.db.session() as session:
-        row = submit_report(session, ["http://example.ro/old"]).urls[0]
+        first = submit_report(session, ["http://example.ro/old"])
+        first.report.received_at = utcnow() - timedelta(days=3)
+        row = first.urls[0]
         row.advance(UrlState.CLOSED, "not illegal")
         row.updated_at = utcnow() - timedelta(days=3)
     with hotline_db.db.session() as session:

@@ -3,10 +3,12 @@ on PostgreSQL, and the result matches the models exactly."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from hotline.db import alembic_config, make_engine
 from hotline.models import Base
@@ -87,5 +89,56 @@ def test_0003_renames_the_workers_channel_names_to_the_directorys(database_url: 
         with engine.connect() as db:
             back = [row[0] for row in db.execute(text("SELECT channel FROM forward ORDER BY id"))]
         assert back == ["xarf-email", "xarf-http", "manual", "partner-api", "email"]
+    finally:
+        engine.dispose()
+
+
+def test_0004_makes_own_keys_unique_and_lets_media_come_without_a_url(database_url: str) -> None:
+    engine = make_engine(database_url)
+    t = {"t": "2026-01-01 00:00:00+00:00"}
+    try:
+        # given a database at 0003 where one public form got in twice (the key was not enforced)
+        _migrate(engine, "0003")
+        with engine.begin() as db:
+            for reference in ("HL-OLD-1", "HL-OLD-2"):
+                db.execute(text("INSERT INTO report (reference, source, idempotency_key, received_at) "
+                                "VALUES (:r, 'PUBLIC', 'form:same', :t)"), {"r": reference, **t})
+            db.execute(text("INSERT INTO reported_url (url, host, state, priority, first_reported_at, updated_at, "
+                            "stage_attempts) VALUES ('http://a.example/', 'a.example', 'TRIAGED', 0, :t, :t, 0)"), t)
+            db.execute(text("INSERT INTO capture (reported_url_id, purpose, outcome, hops, options, started_at) "
+                            "VALUES (1, 'report', 'ok', '[]', '{}', :t)"), t)
+        # when it is upgraded
+        _migrate(engine, "head")
+        # then both reports stay, the first keeps the key, and the schema is exactly the models'
+        with engine.connect() as db:
+            keys = db.execute(text("SELECT reference, idempotency_key, closed_reason FROM report ORDER BY id")).all()
+        assert keys == [("HL-OLD-1", "form:same", None), ("HL-OLD-2", None, None)]
+        assert _differences(engine) == []
+        # and the key is now unique where there is no partner
+        with pytest.raises(IntegrityError), engine.begin() as db:
+            db.execute(text("INSERT INTO report (reference, source, idempotency_key, received_at) "
+                            "VALUES ('HL-NEW-1', 'PUBLIC', 'form:same', :t)"), t)
+        # and a report from the mailbox may carry an attachment capture with an assessed item, and no URL
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO report (reference, source, received_at) VALUES ('HL-MAIL-1', 'MAILBOX', :t)"),
+                       t)
+            db.execute(text("INSERT INTO capture (report_id, purpose, outcome, hops, options, started_at) "
+                            "VALUES ((SELECT id FROM report WHERE reference = 'HL-MAIL-1'), 'attachment', 'ok', '[]', '{}', :t)"), t)
+            db.execute(text("INSERT INTO media_item (capture_id, url, kind, outcome) VALUES ((SELECT id FROM capture "
+                            "WHERE report_id IS NOT NULL), 'attachment:a.png', 'image', 'ok')"))
+            db.execute(text("INSERT INTO assessment (media_item_id, legal, created_at) "
+                            "VALUES ((SELECT id FROM media_item), 'not-illegal', :t)"), t)
+        # but never both a URL and a report, nor neither
+        with pytest.raises(IntegrityError), engine.begin() as db:
+            db.execute(text("INSERT INTO capture (purpose, outcome, hops, options, started_at) "
+                            "VALUES ('attachment', 'ok', '[]', '{}', :t)"), t)
+        # and a downgrade drops what the old schema cannot hold, and names the new source cli
+        _migrate(engine, "0003", down=True)
+        with engine.connect() as db:
+            assert db.execute(text("SELECT count(*) FROM capture")).scalar() == 1
+            assert db.execute(text("SELECT count(*) FROM assessment")).scalar() == 0
+            assert db.execute(text("SELECT source FROM report WHERE reference = 'HL-MAIL-1'")).scalar() == "CLI"
+        _migrate(engine, "head")
+        assert _differences(engine) == []
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ from hotline.commands.tables import table
 from hotline.config import load_settings
 from hotline.executors.embedded import process_until_idle
 from hotline.models import ReportSource
-from hotline.pipeline.intake import submit_report
+from hotline.pipeline.intake import dedup_window, submit_report
 from hotline.triage.views import find_report, report_view
 
 if TYPE_CHECKING:
@@ -57,7 +57,8 @@ def run_demo(data_dir: Path | None, console: Console, *, serve: bool = False, po
             references = []
             for source, category, urls in demo_reports(net):
                 with app.db.session() as session:
-                    reference = submit_report(session, urls, source=source, category=category).report.reference
+                    reference = submit_report(session, urls, source=source, category=category,
+                                              dedup_window=dedup_window(settings)).report.reference
                 references.append(reference)
                 console.print(f"report {reference} ({source}, {category}) names {len(urls)} URL(s)")
             with console.status("processing…") as status:

@@ -118,4 +118,4 @@ def _describe(hl: Hotline, capture_ids: list[int]) -> list[str]:
 
     with hl.db.sessions() as session:
         return [f"capture {c.id} of {c.reported_url.url} ({c.reported_url.state}), {c.started_at:%Y-%m-%d}"
-                for c in (session.get(Capture, i) for i in capture_ids) if c]
+                for c in (session.get(Capture, i) for i in capture_ids) if c and c.reported_url]

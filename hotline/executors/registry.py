@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from hotline.evidence.reseal import reseal_job
 from hotline.evidence.retention import retention_job
+from hotline.mailbox import mailbox_job
 from hotline.models import UrlState
 from hotline.monitor.run import run_due_checks
 from hotline.outbox.worker import delivery_job
 from hotline.pipeline.capture import capture_stage
-from hotline.pipeline.fingerprint import fingerprint_stage
+from hotline.pipeline.fingerprint import attachments_job, fingerprint_stage
 from hotline.pipeline.locate import locate_stage
 from hotline.pipeline.triage import triage_stage
 
@@ -59,6 +60,10 @@ JOBS: tuple[Job, ...] = (
     # On the capture hosts: they are the ones that write to the evidence store.
     Job("evidence_reseal", reseal_job, every_seconds=60.0, queue="capture"),
     Job("evidence_retention", retention_job, every_seconds=600.0, queue="capture"),
+    # The mailbox seals attachments in the evidence store: capture hosts too. It waits
+    # HOTLINE_MAILBOX_POLL_SECONDS between polls itself, however often it is called.
+    Job("mailbox", mailbox_job, every_seconds=30.0, queue="capture"),
+    Job("attachments", attachments_job, every_seconds=60.0, queue="fingerprint"),
 )
 
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}

@@ -107,7 +107,7 @@ def _from_database(session: Session) -> Iterator[Metric]:
     yield stopped
 
     captures = GaugeMetricFamily(
-        "hotline_captures", "Captures by purpose (report, recapture, monitor) and outcome (ok, refused, failed)",
+        "hotline_captures", "Captures by purpose (report, recapture, monitor, attachment) and outcome (ok, refused, failed)",
         labels=["purpose", "outcome"],
     )
     for purpose, outcome, count in session.execute(

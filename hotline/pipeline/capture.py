@@ -1,13 +1,19 @@
-"""Capture stage: hand URLs to the isolated capture process and keep what it saw as evidence."""
+"""Capture stage: hand URLs to the isolated capture process and keep what it saw as evidence.
+
+Also the other way media arrive: an attachment capture holds the pictures and videos a report brought
+itself (a mail's attachments), sealed in the same blob store, tied to the report instead of a URL.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from hotline.models import Capture, MediaItem, ReportedUrl, UrlState
+from hotline.models import Capture, MediaItem, ReportedUrl, UrlState, utcnow
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -77,6 +83,31 @@ def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, 
                 blob=item.blob,
             )
         )
+    session.flush()
+    return capture
+
+
+@dataclass(frozen=True)
+class SealedAttachment:
+    """A picture or video that came with a report, already sealed in the blob store under `sha256`."""
+
+    name: str
+    kind: str  # image | video
+    content_type: str
+    size: int
+    sha256: str
+
+
+def store_attachments(session: Session, report_id: int, attachments: Sequence[SealedAttachment]) -> Capture:
+    """The report's attachment capture (no URL) with one media item per attachment; the fingerprint
+    stage's attachment job hashes and matches them like captured media."""
+    now = utcnow()
+    capture = Capture(report_id=report_id, purpose="attachment", outcome="ok", hops=[], options={},
+                      started_at=now, finished_at=now)
+    session.add(capture)
+    for item in attachments:
+        capture.media.append(MediaItem(url=f"attachment:{item.name}", kind=item.kind, content_type=item.content_type,
+                                       size=item.size, outcome="ok", sha256=item.sha256, blob=item.sha256))
     session.flush()
     return capture
 

@@ -1,4 +1,8 @@
-"""Fingerprint stage: hash every captured media item and match it against lists and assessed items."""
+"""Fingerprint stage: hash every captured media item and match it against lists and assessed items.
+
+Attachments (media a report brought without a URL) have no URL to wait in a state: the `attachments`
+job hashes and matches those not hashed yet, with the same pool and the same rows.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ from hotline.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlalchemy.orm import Session
 
     from fingerprints import Match as IndexMatch
@@ -122,6 +128,42 @@ def _store(app: Hotline, token: str, hashed: dict[int, list[tuple[int, MediaFing
         if fingerprints:
             # One INSERT for the group: the rows are many (every kind, every frame) and need no ORM state.
             session.execute(insert(Fingerprint), fingerprints)
+
+
+ATTACHMENT_BATCH = 20
+
+
+def fingerprint_attachments(app: Hotline, capture_ids: Sequence[int] | None = None) -> int:
+    """Hash and match attachments not hashed yet (those of `capture_ids`, or any); returns how many."""
+    stmt = (select(MediaItem.id, MediaItem.blob, MediaItem.content_type)
+            .join(Capture, Capture.id == MediaItem.capture_id)
+            .where(Capture.report_id.is_not(None), MediaItem.fingerprinted_at.is_(None), MediaItem.blob.is_not(None))
+            .order_by(MediaItem.id).limit(ATTACHMENT_BATCH))
+    if capture_ids is not None:
+        stmt = stmt.where(Capture.id.in_(list(capture_ids)))
+    with app.db.sessions() as session:
+        todo = [(media_id, blob, ctype) for media_id, blob, ctype in session.execute(stmt) if blob]
+    if not todo:
+        return 0
+    results = app.service(HashPool).map([(app.evidence.get_blob(blob), ctype) for _, blob, ctype in todo])
+    service = match_service(app)
+    matches = [service.match(result.matchable()) for result in results]
+    with app.db.session() as session:
+        fingerprints: list[dict[str, object]] = []
+        for (media_id, _, _), result, found in zip(todo, results, matches, strict=True):
+            media = session.get(MediaItem, media_id)
+            if media is None or media.fingerprinted_at is not None:
+                continue  # another worker was quicker
+            fingerprints += fingerprint_rows(media, result)
+            store_matches(session, media, found)
+        if fingerprints:
+            session.execute(insert(Fingerprint), fingerprints)
+    return len(todo)
+
+
+def attachments_job(app: Hotline) -> int:
+    """The periodic job: attachments a poll stored but did not hash (it stopped, or hashing failed)."""
+    return fingerprint_attachments(app)
 
 
 def fingerprint_rows(media: MediaItem, result: MediaFingerprint) -> list[dict[str, object]]:

@@ -10,6 +10,9 @@ Definitions (the same on SQLite and PostgreSQL; times are UTC):
 - Time to removal: from the URL's first report (ever) and from its first forward to `removed_at`.
 - Within 3 days (INHOPE's headline figures): share of valid URLs removed within 72 h of the first
   report, and share of valid URLs whose notice to the police was delivered within 72 h of it.
+- Reports not valid: closed with a reason (no-url, out-of-scope, duplicate, not-illegal, unreachable),
+  or never closed but every URL and attachment of theirs assessed not-illegal (counted as not-illegal,
+  once, however the analysts got there). Valid reports: open ones with an illegal URL or attachment.
 """
 
 from __future__ import annotations
@@ -23,7 +26,17 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from hotline.models import Assessment, Forward, Hosting, Report, ReportedUrl, ReportUrl
+from hotline.models import (
+    Assessment,
+    Capture,
+    ClosingReason,
+    Forward,
+    Hosting,
+    MediaItem,
+    Report,
+    ReportedUrl,
+    ReportUrl,
+)
 from hotline.stats.model import DestinationRemoval, Durations, Growth, Ratio, Repeat, Share, Stats
 
 ILLEGAL = frozenset({"baseline", "national"})
@@ -65,12 +78,14 @@ def compute(session: Session, from_: datetime, to: datetime, progress: Progress 
 
     step("reports")
     reports = session.execute(select(Report.source, Report.category_claimed).where(_within(from_, to))).all()
+    closing = _closing(session, from_, to)
     previous_reports = session.scalar(select(func.count()).select_from(Report).where(_within(previous_from, from_)))
     step("URLs")
     urls = _cohort(session, from_, to)
     previous_urls = session.scalar(select(func.count()).select_from(_cohort_query(previous_from, from_).subquery()))
     step("assessments")
     _latest_legal(session, urls, _cohort_query(from_, to))
+    verdicts = _report_verdicts(session, from_, to, urls)
     previous_valid = _count_valid(session, _cohort_query(previous_from, from_))
     step("hosting")
     _latest_country(session, urls, _cohort_query(from_, to))
@@ -84,6 +99,11 @@ def compute(session: Session, from_: datetime, to: datetime, progress: Progress 
     forwarded = {url_id for url_id, by_group in firsts.items() if by_group}
     removed = [u for u in urls.values() if u.removed_at is not None]
     repeat_hosts = [(host, n) for host, n in Counter(u.host for u in valid).items() if n >= 2]
+    reasons = {report_id: reason or _derived_reason(verdicts.get(report_id, [])) for report_id, reason in
+               closing.items()}
+    not_valid = Counter(reason for reason in reasons.values() if reason)
+    valid_reports = sum(1 for report_id, reason in reasons.items()
+                        if reason is None and any(v in ILLEGAL for v in verdicts.get(report_id, [])))
     stats = Stats(
         period_from=from_,
         period_to=to,
@@ -91,6 +111,10 @@ def compute(session: Session, from_: datetime, to: datetime, progress: Progress 
         reports_received=_growth(total, previous_reports or 0),
         reports_by_source=_shares(Counter(_value(source) for source, _ in reports), total),
         categories_claimed=_shares(Counter(category or "none" for _, category in reports), total),
+        reports_valid=_ratio(valid_reports, total),
+        reports_not_valid=_ratio(sum(not_valid.values()), total),
+        reports_closed=[Share(r.value, not_valid[r.value], _percent(not_valid[r.value], total))
+                        for r in ClosingReason],
         urls_reported=_growth(len(urls), previous_urls or 0),
         urls_assessed=len(assessed),
         valid=_growth(len(valid), previous_valid),
@@ -152,7 +176,8 @@ def _latest_legal(session: Session, urls: dict[int, _Url], cohort: Select[Any]) 
         select(Assessment.reported_url_id, Assessment.legal).where(Assessment.reported_url_id.in_(cohort))
         .order_by(Assessment.created_at, Assessment.id)
     ):
-        urls[url_id].legal = legal  # later rows overwrite: the latest assessment wins
+        if url_id is not None:
+            urls[url_id].legal = legal  # later rows overwrite: the latest assessment wins
 
 
 def _count_valid(session: Session, cohort: Select[Any]) -> int:
@@ -161,8 +186,47 @@ def _count_valid(session: Session, cohort: Select[Any]) -> int:
         select(Assessment.reported_url_id, Assessment.legal).where(Assessment.reported_url_id.in_(cohort))
         .order_by(Assessment.created_at, Assessment.id)
     ):
-        latest[url_id] = legal
+        if url_id is not None:
+            latest[url_id] = legal
     return sum(1 for legal in latest.values() if legal in ILLEGAL)
+
+
+def _closing(session: Session, from_: datetime, to: datetime) -> dict[int, str | None]:
+    """Report id -> the reason it was closed with (None: open)."""
+    return {row.id: row.closed_reason
+            for row in session.execute(select(Report.id, Report.closed_reason).where(_within(from_, to)))}
+
+
+def _report_verdicts(session: Session, from_: datetime, to: datetime,
+                     urls: dict[int, _Url]) -> dict[int, list[str | None]]:
+    """Report id -> the latest legal assessment of each of its URLs and attachments (None: not assessed)."""
+    verdicts: dict[int, list[str | None]] = defaultdict(list)
+    for report_id, url_id in session.execute(
+        select(ReportUrl.report_id, ReportUrl.reported_url_id).join(Report, Report.id == ReportUrl.report_id)
+        .where(_within(from_, to))
+    ):
+        verdicts[report_id].append(urls[url_id].legal if url_id in urls else None)
+    latest: dict[tuple[int, int], str | None] = {}
+    verdict: str | None
+    for owner, media_id, verdict in session.execute(
+        select(Capture.report_id, MediaItem.id, Assessment.legal)
+        .join(MediaItem, MediaItem.capture_id == Capture.id).join(Report, Report.id == Capture.report_id)
+        .outerjoin(Assessment, Assessment.media_item_id == MediaItem.id)
+        .where(_within(from_, to), MediaItem.kind != "page")
+        .order_by(Assessment.created_at, Assessment.id)
+    ):
+        if owner is not None and (verdict is not None or (owner, media_id) not in latest):
+            latest[(owner, media_id)] = verdict  # in order: the latest assessment wins
+    for (owner, _), found in latest.items():
+        verdicts[owner].append(found)
+    return verdicts
+
+
+def _derived_reason(verdicts: list[str | None]) -> str | None:
+    """An open report whose every URL and attachment was assessed not illegal counts as closed not-illegal."""
+    if verdicts and all(v == NOT_ILLEGAL for v in verdicts):
+        return ClosingReason.NOT_ILLEGAL.value
+    return None
 
 
 def _latest_country(session: Session, urls: dict[int, _Url], cohort: Select[Any]) -> None:

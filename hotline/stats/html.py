@@ -50,6 +50,7 @@ def render_html(stats: Stats, title: str = "Hotline statistics", preamble: str =
 def _headline(stats: Stats) -> str:
     figures = [
         (format_value(stats.reports_received.current), "reports received"),
+        (format_percent(stats.reports_not_valid.percent) or "-", "of reports were not valid"),
         (format_value(stats.valid.current), "valid (illegal) URLs"),
         (_hours(stats.removal_from_report.median_hours), "median time to removal from report"),
         (format_percent(stats.removed_within_3_days.percent) or "-", "removed within 3 days"),
@@ -78,6 +79,7 @@ def _tables(stats: Stats) -> list[str]:
 def _charts(stats: Stats) -> list[str]:
     charts: list[tuple[str, list[tuple[str, float]], str]] = [
         ("Reports by source", [(s.key, s.count) for s in stats.reports_by_source], "reports"),
+        ("Reports not valid, by reason", [(s.key, s.count) for s in stats.reports_closed], "reports"),
         ("Hosting countries of valid URLs", [(s.key, s.count) for s in stats.hosting_countries[:10]], "URLs"),
         ("URLs forwarded, by destination", [(s.key, s.count) for s in stats.destinations], "URLs"),
         ("Median hours to removal, by destination",

@@ -58,6 +58,9 @@ class Stats:
     reports_received: Growth
     reports_by_source: list[Share]  # percent of reports received
     categories_claimed: list[Share]  # what reporters chose; percent of reports received
+    reports_valid: Ratio  # open reports with an illegal URL or attachment; of reports received
+    reports_not_valid: Ratio  # closed with a reason (or all assessed not illegal); of reports received
+    reports_closed: list[Share]  # not valid, by reason (every ClosingReason); percent of reports received
     urls_reported: Growth  # URLs named by a report received in the period: the period's cohort
     urls_assessed: int
     valid: Growth  # assessed illegal (baseline or national law)

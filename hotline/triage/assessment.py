@@ -237,6 +237,31 @@ def approve_url(
     return result
 
 
+def assess_attachment(session: Session, media_item_id: int, actor: User,
+                      classification: Mapping[str, Any] | Classification) -> Assessment:
+    """Record `actor`'s classification of an attachment (a picture or video a report brought without a
+    URL). Nothing is proposed or forwarded for it; like any assessed item it is matched against later."""
+    chosen = parse_classification(classification)
+    media = session.get(MediaItem, media_item_id)
+    if media is None:
+        raise Refused(f"there is no media item {media_item_id}")
+    report = media.capture.report
+    if report is None:
+        raise Refused(f"media item {media_item_id} was captured from a URL: assess it on that URL")
+    if report.closed_reason is not None:
+        raise Refused(f"report {report.reference} is closed as {report.closed_reason}")
+    assessment = Assessment(
+        reported_url_id=None, media_item_id=media.id, assessor_id=actor.id, legal=chosen.legal.value,
+        content_type=_value(chosen.content_type), site_type=_value(chosen.site_type),
+        age_group=_value(chosen.age_group), gender=_value(chosen.gender), notes=chosen.notes or None,
+    )
+    session.add(assessment)
+    session.flush()
+    audit.record(session, actor.name, "assessment.create", "media_item", media.id, report=report.reference,
+                 assessment_id=assessment.id, **chosen.model_dump(mode="json"))
+    return assessment
+
+
 def _close(session: Session, row: ReportedUrl, actor: User, rule: str, reason: str | None) -> None:
     row.state, row.state_reason = UrlState.CLOSED, reason
     row.claimed_by_id, row.claimed_at = None, None

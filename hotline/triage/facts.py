@@ -164,8 +164,11 @@ def _assessment_of_matched_media(session: Session, row: ReportedUrl,
             .where(Assessment.media_item_id == item.id)
             .order_by(Assessment.id.desc())
             .limit(1)
-        ).first() or _latest_url_assessment(session, item.capture.reported_url_id)
-        if assessment is not None and item.capture.reported_url_id != row.id:
+        ).first()
+        url_id = item.capture.reported_url_id  # None for an attachment: it has only its own assessments
+        if assessment is None and url_id is not None:
+            assessment = _latest_url_assessment(session, url_id)
+        if assessment is not None and url_id != row.id:
             return assessment, match.distance
     return None
 

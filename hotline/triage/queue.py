@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.models import (
+    Assessment,
     Capture,
     Hosting,
     Match,
@@ -76,3 +77,23 @@ def review_queue(session: Session, wanted: QueueFilter = QueueFilter()) -> list[
         stmt = stmt.where(latest_country == wanted.country.upper())
     stmt = stmt.order_by(rank.desc(), ReportedUrl.first_reported_at.desc(), ReportedUrl.id.desc())
     return [(row, int(r)) for row, r in session.execute(stmt.limit(wanted.limit)).all()]
+
+
+@dataclass(frozen=True)
+class AttachmentsWaiting:
+    reference: str
+    received_at: Any
+    items: int
+
+
+def attachments_waiting(session: Session, limit: int = 50) -> list[AttachmentsWaiting]:
+    """Open reports whose pictures or videos (attachments, without a URL) wait for an assessment, oldest first."""
+    stmt = (
+        select(Report.reference, Report.received_at, func.count(MediaItem.id))
+        .join(Capture, Capture.report_id == Report.id).join(MediaItem, MediaItem.capture_id == Capture.id)
+        .where(Report.closed_reason.is_(None), MediaItem.kind.in_(("image", "video")),
+               ~exists().where(Assessment.media_item_id == MediaItem.id))
+        .group_by(Report.id, Report.reference, Report.received_at)
+        .order_by(Report.received_at, Report.id).limit(limit)
+    )
+    return [AttachmentsWaiting(reference, received, count) for reference, received, count in session.execute(stmt)]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fingerprints import SIGNAL_TYPES
-from hotline.models import Capture, Hosting, Report, ReportedUrl
+from hotline.models import Capture, Hosting, Report, ReportedUrl, User
 
 
 class UnknownReference(LookupError):
@@ -25,15 +25,35 @@ def find_report(session: Session, reference: str) -> Report:
 def report_view(session: Session, report: Report) -> dict[str, Any]:
     from hotline.evidence.legal_hold import hold_view
 
+    names = {report.recorded_by_id, report.closed_by_id} - {None}
+    users = {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(names)))} if names else {}
     return {
         "reference": report.reference,
         "source": str(report.source),
+        "via": report.via,
+        "recorded_by": users.get(report.recorded_by_id) if report.recorded_by_id else None,
         "received_at": report.received_at.isoformat(),
         "category": report.category_claimed,
         "partner_reference": report.partner_reference,
         "legal_hold": hold_view(session, report),
+        "closed": closed_view(report, users),
         "urls": [url_view(session, link.reported_url) | {"submitted": link.submitted_url}
                  for link in report.urls],
+        # Pictures and videos the report brought without a URL (a mail's attachments).
+        "attachments": [media_view(media) for capture in report.attachments for media in capture.media],
+    }
+
+
+def closed_view(report: Report, names: dict[int, str] | None = None) -> dict[str, Any] | None:
+    """How a report was closed as not valid, as plain data (None while it is open)."""
+    if report.closed_reason is None:
+        return None
+    return {
+        "reason": report.closed_reason,
+        "at": report.closed_at.isoformat() if report.closed_at else None,
+        "by": (names or {}).get(report.closed_by_id) if report.closed_by_id else None,
+        "note": report.close_note,
+        "duplicate_of": report.duplicate_of.reference if report.duplicate_of else None,
     }
 
 

@@ -25,6 +25,13 @@ def test_every_figure_of_the_seeded_dataset(hotline_db) -> None:
     assert stats.categories_claimed == [Share("csam", 7, 70.0), Share("grooming", 1, 10.0),
                                         Share("none", 1, 10.0), Share("other", 1, 10.0)]
 
+    # Then: R5 and R6 name only URLs assessed not illegal: not valid, as not-illegal; R10 waits (neither)
+    assert stats.reports_valid == Ratio(7, 10, 70.0)
+    assert stats.reports_not_valid == Ratio(2, 10, 20.0)
+    assert stats.reports_closed == [Share("no-url", 0, 0.0), Share("out-of-scope", 0, 0.0),
+                                    Share("duplicate", 0, 0.0), Share("not-illegal", 2, 20.0),
+                                    Share("unreachable", 0, 0.0)]
+
     # Then: URLs valid and not illegal, by their latest assessment
     assert stats.urls_reported == Growth(10, 3, 233.33)
     assert stats.urls_assessed == 9

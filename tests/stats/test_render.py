@@ -59,7 +59,8 @@ def test_table_shows_each_section(stats) -> None:
     out = io.StringIO()
     render_table(stats, Console(file=out, width=120, color_system=None))
     text = out.getvalue()
-    for section in ("reports by source", "hosting countries", "time to removal by destination", "repeats"):
+    for section in ("reports by source", "reports not valid by reason", "hosting countries",
+                    "time to removal by destination", "repeats"):
         assert section in text
     assert "50.0%" in text and "268.8" in text
 
@@ -72,7 +73,8 @@ def test_html_is_self_contained_with_png_charts_and_escapes_text(stats) -> None:
     assert "&lt;script&gt;" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "no external assets"
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 4
+    assert len(images) == 5  # sources, reasons not valid, countries, destinations, removal
+    assert "20.0%<span>of reports were not valid</span>" in page
     assert all(base64.b64decode(image).startswith(b"\x89PNG\r\n\x1a\n") for image in images)
 
 

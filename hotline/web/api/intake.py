@@ -8,6 +8,7 @@ retry committed a moment earlier: that attempt rolls back and answers with the s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from forwarders.partner import HEADER_IDEMPOTENCY_KEY, PartnerPayload, PayloadError, parse_partner_payload
 from hotline.app import Hotline
 from hotline.models import Report, ReportSource
-from hotline.pipeline.intake import NothingToReport, Rejected, check_urls, submit_report
+from hotline.pipeline.intake import NothingToReport, Rejected, check_urls, dedup_window, submit_report
 from hotline.web.api.auth import Caller, signed_caller
 from hotline.web.api.errors import ApiProblem
 from hotline.web.public.writer import write_turn
@@ -35,7 +36,7 @@ def receive_report(hotline: Hotline, headers: Mapping[str, str], body: bytes) ->
     try:
         # Insert first: a known key is rare, and the unique constraint finds it for free.
         with write_turn(hotline.db.engine), hotline.db.session() as session:
-            answer = _store(session, caller, payload)
+            answer = _store(session, caller, payload, dedup_window(hotline.settings))
         return 201, answer  # the `with` above has committed: only now may we say "received"
     except IntegrityError:
         # This key was received before (perhaps by a concurrent retry that committed first).
@@ -67,7 +68,7 @@ def _known(session: Session, caller: Caller, payload: PartnerPayload) -> dict[st
     return _replayed(report, payload)
 
 
-def _store(session: Session, caller: Caller, payload: PartnerPayload) -> dict[str, Any]:
+def _store(session: Session, caller: Caller, payload: PartnerPayload, window: timedelta) -> dict[str, Any]:
     categories = {CATEGORY_CODES.get(item.classification.category, "other") for item in payload.items}
     try:
         result = submit_report(
@@ -75,7 +76,7 @@ def _store(session: Session, caller: Caller, payload: PartnerPayload) -> dict[st
             category=categories.pop() if len(categories) == 1 else "other",
             description=payload.note or None, language=payload.language, partner_id=caller.partner_id,
             partner_reference=payload.reference, idempotency_key=payload.idempotency_key,
-            priority=PARTNER_PRIORITY, payload=payload.model_dump(mode="json"),
+            priority=PARTNER_PRIORITY, payload=payload.model_dump(mode="json"), dedup_window=window,
         )
     except NothingToReport as exc:
         raise ApiProblem(422, f"no item has a URL we can use: {exc}") from None

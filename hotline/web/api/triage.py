@@ -1,4 +1,5 @@
-"""Triage for integrations: GET /queue, POST /urls/{id}/assessment, POST /urls/{id}/approval.
+"""Triage for integrations: GET /queue, POST /urls/{id}/assessment, POST /urls/{id}/approval and
+POST /reports/{reference}/closing (close a report as not valid).
 
 Only API keys (partners) with the "triage" role may call these. A key acts as its own account,
 `api:<partner name>` (role system, created on demand), so four-eyes applies to keys as to people: a
@@ -26,11 +27,13 @@ from starlette.responses import JSONResponse
 from hotline.app import Hotline
 from hotline.auth import api_user
 from hotline.errors import Refused
-from hotline.models import ReportedUrl, User
+from hotline.models import ClosingReason, ReportedUrl, User
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.triage.assessment import approve_url, assess, parse_classification
+from hotline.triage.closing import close_report
 from hotline.triage.queue import REVIEW_STATES
 from hotline.triage.review import latest_assessment, queue_items, result_view
+from hotline.triage.views import UnknownReference, find_report
 from hotline.web.api.auth import Caller, api_key_scheme, authenticated_caller, signature_scheme
 from hotline.web.api.errors import ApiProblem, error_responses
 from hotline.web.api.openapi import BODY_MODELS, body_from_schema
@@ -65,8 +68,26 @@ class ApprovalRequest(BaseModel):
                                     description="Approve only the proposal to this destination.")
 
 
+class ClosingRequest(BaseModel):
+    """Close a report as not valid; it and its URLs no other open report names leave the queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ClosingReason
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ClosingResult(BaseModel):
+    reference: str
+    reason: str
+    closed_urls: list[int] = Field(description="URLs closed with the report.")
+    kept_urls: list[int] = Field(description="URLs another open report names, or already forwarded or done.")
+    assessed_attachments: list[int] = Field(description="Attachments assessed not-illegal by the closing.")
+
+
 BODY_MODELS.setdefault("AssessmentRequest", AssessmentRequest)
 BODY_MODELS.setdefault("ApprovalRequest", ApprovalRequest)
+BODY_MODELS.setdefault("ClosingRequest", ClosingRequest)
 
 
 class QueueItem(BaseModel):
@@ -153,6 +174,15 @@ async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]
     return JSONResponse(await run_in_threadpool(record_approval, hotline, request.headers, body, url_id))
 
 
+@router.post("/reports/{reference}/closing", summary="Close a report as not valid",
+             response_model=ClosingResult, responses=error_responses(401, 403, 409, 413, 422),
+             openapi_extra=body_from_schema("ClosingRequest"), dependencies=_AUTH)
+async def closing_endpoint(request: Request, reference: Annotated[str, Path(max_length=64)]) -> JSONResponse:
+    hotline: Hotline = request.app.state.hotline
+    body = await _body(request)
+    return JSONResponse(await run_in_threadpool(record_closing, hotline, request.headers, body, reference))
+
+
 # -- the work, in a worker thread ------------------------------------------------------------------
 def triage_caller(hotline: Hotline, headers: Mapping[str, str], body: bytes) -> Caller:
     """Signed when the signature headers are sent, else the API key; must hold the triage role."""
@@ -185,6 +215,23 @@ def record_approval(hotline: Hotline, headers: Mapping[str, str], body: bytes, u
     with _acting(hotline, caller, url_id) as (session, actor, row):
         done = approve_url(hotline, session, row.id, actor, request.destination)
         return result_view(session, row, latest_assessment(session, row), done.forwards)
+
+
+def record_closing(hotline: Hotline, headers: Mapping[str, str], body: bytes, reference: str) -> dict[str, Any]:
+    caller = triage_caller(hotline, headers, body)
+    request = _parse(ClosingRequest, body)
+    try:
+        with write_turn(hotline.db.engine), hotline.db.session() as session:
+            try:
+                find_report(session, reference)
+            except UnknownReference as exc:
+                raise ApiProblem(404, str(exc)) from None
+            done = close_report(hotline, session, reference, api_user(session, caller.name), request.reason,
+                                request.note)
+    except Refused as exc:
+        raise ApiProblem(409, str(exc)) from None
+    return {"reference": done.reference, "reason": done.reason, "closed_urls": done.closed_urls,
+            "kept_urls": done.kept_urls, "assessed_attachments": done.assessed_attachments}
 
 
 @contextmanager

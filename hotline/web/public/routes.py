@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from hotline.app import Hotline
 from hotline.i18n import LANGUAGES, N_, negotiate_language
 from hotline.models import Report, ReportSource
-from hotline.pipeline.intake import submit_report
+from hotline.pipeline.intake import dedup_window, submit_report
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
 from hotline.web.public.form import (
@@ -146,35 +146,30 @@ class Stored:
 
 
 def _store(hotline: Hotline, checked: CheckedForm, language: str, secret_hash: str) -> Stored:
-    """Commit the report; no address, user agent or other trace of the reporter goes in."""
+    """Commit the report; no address, user agent or other trace of the reporter goes in.
+
+    Two copies of one form (double click, reload, a flaky connection) carry one submission key: the
+    partial unique index on keys without a partner lets only the first in, on SQLite and PostgreSQL
+    alike, and the second answers with the first one's reference."""
     form = checked.form
     key = "form:" + hashlib.sha256(form.submission.encode()).hexdigest()[:40] if form.submission else None
-    with write_turn(hotline.db.engine), hotline.db.session() as session:
-        if key is not None:
-            _one_at_a_time(session, key)
+    try:
+        with write_turn(hotline.db.engine), hotline.db.session() as session:
+            result = submit_report(
+                session, checked.urls, source=ReportSource.PUBLIC, category=form.category,
+                description=form.description or None, reporter_contact=form.contact or None,
+                language=language, status_secret_hash=secret_hash, idempotency_key=key,
+                dedup_window=dedup_window(hotline.settings),
+            )
+            stored = Stored(result.report.reference, len(result.urls), again=False)
+    except IntegrityError:
+        with hotline.db.sessions() as session:
             earlier = session.scalar(select(Report).where(
                 Report.idempotency_key == key, Report.partner_id.is_(None), Report.source == ReportSource.PUBLIC))
-            if earlier is not None:
-                return Stored(earlier.reference, len(earlier.urls), again=True)
-        result = submit_report(
-            session, checked.urls, source=ReportSource.PUBLIC, category=form.category,
-            description=form.description or None, reporter_contact=form.contact or None,
-            language=language, status_secret_hash=secret_hash, idempotency_key=key,
-        )
-        stored = Stored(result.report.reference, len(result.urls), again=False)
+            if key is None or earlier is None:
+                raise
+            return Stored(earlier.reference, len(earlier.urls), again=True)
     return stored
-
-
-def _one_at_a_time(session: Session, key: str) -> None:
-    """Two copies of one form sent at once (double click) must not both find "no earlier report".
-
-    The unique constraint does not help here: public reports have no partner, and NULLs never collide.
-    SQLite's writers already take turns (write_turn); on PostgreSQL a lock on the key, held until
-    commit, makes the second copy look only after the first is stored.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def _parse_urlencoded(body: bytes) -> dict[str, list[str]]:

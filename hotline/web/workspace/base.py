@@ -152,6 +152,11 @@ def workspace_of(request: Request) -> Workspace:
     return ws
 
 
+def wake_workers(request: Request) -> None:
+    """New work (a report, a URL to capture again): `hotline serve`'s background worker starts at once."""
+    getattr(request.app.state, "on_new_work", lambda: None)()
+
+
 def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 

@@ -57,6 +57,14 @@ def _visible(ws: Workspace, request: Request, user: User, media: MediaItem, view
     return state["shown"]
 
 
+def _page_of(media: MediaItem) -> str:
+    """The page that shows the item: its URL's, or for an attachment (no URL) its report's."""
+    report = media.capture.report
+    if media.capture.reported_url_id is None and report is not None:
+        return f"{PREFIX}/reports/{report.reference}"
+    return f"{PREFIX}/items/{media.capture.reported_url_id}"
+
+
 def _blob(ws: Workspace, media: MediaItem) -> bytes:
     if media.capture.purged_at is not None:
         raise NotFound(f"The evidence for this item was purged on {format_when(media.capture.purged_at)}.")
@@ -174,9 +182,9 @@ def register(router: APIRouter) -> None:
             _visible(ws, request, user, media, view or None)
             state = ws.reveal_state(request, user, view or None)
             state["shown"].add(media.id)
-            url_id = media.capture.reported_url_id
+            url_id, page = media.capture.reported_url_id, _page_of(media)
             audit.record(session, user.name, "media.reveal", "media_item", media.id, reported_url_id=url_id)
-        return redirect(f"{PREFIX}/items/{url_id}?view={ws.reveal_token(user, state)}#media-{media_id}")
+        return redirect(f"{page}?view={ws.reveal_token(user, state)}#media-{media_id}")
 
     @router.post("/media/{media_id}/show-known")
     def show_known(
@@ -188,7 +196,7 @@ def register(router: APIRouter) -> None:
             media = _media(session, media_id)
             state = ws.reveal_state(request, user, view or None)
             state["known"].add(media.id)
-            url_id = media.capture.reported_url_id
+            url_id, page = media.capture.reported_url_id, _page_of(media)
             audit.record(session, user.name, "media.show_known", "media_item", media.id,
                          reported_url_id=url_id, reason=reason.strip()[:500] or None)
-        return redirect(f"{PREFIX}/items/{url_id}?view={ws.reveal_token(user, state)}#media-{media_id}")
+        return redirect(f"{page}?view={ws.reveal_token(user, state)}#media-{media_id}")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hotline.errors import Refused
 from hotline.models import Report, ReportSource, User
 from hotline.triage.assessment import claim, claim_holder, release
-from hotline.triage.queue import REVIEW_STATES, QueueFilter, review_queue
+from hotline.triage.queue import REVIEW_STATES, QueueFilter, attachments_waiting, review_queue
 from hotline.web.workspace.base import PREFIX, redirect, workspace_of
 
 
@@ -60,6 +60,7 @@ def register(router: APIRouter) -> None:
                 })
             return ws.page(
                 request, "queue.html", items=items, wanted=wanted, categories=categories,
+                attachments=attachments_waiting(session),
                 states=[s.value for s in REVIEW_STATES], sources=[s.value for s in ReportSource],
             )
 
