@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.commands import state
+from hotline.commands.identity import AsOption, actor_name
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -20,13 +21,15 @@ app = typer.Typer(no_args_is_help=True, help="Evidence kept from captures.")
 def export(
     reference: str,
     out: Annotated[Path, typer.Option("--out", help="Folder for the plain WARC files.")],
-    actor: Annotated[str, typer.Option("--as", help="Who exports, for the audit log.")] = "cli",
+    as_user: AsOption = None,
 ) -> None:
     """Write every capture of a report as a plain WARC file that standard tools read."""
     from hotline import audit
+    from hotline.evidence import EvidenceIntegrityError
     from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.session() as session:
+        actor = actor_name(hl, as_user)
         try:
             report = find_report(session, reference)
         except UnknownReference as exc:
@@ -42,7 +45,15 @@ def export(
         if not warcs:
             typer.echo(f"error: report {report.reference} has no captured evidence yet", err=True)
             raise typer.Exit(1)
-        written = hl.evidence.export(warcs, out)
+        try:
+            written = hl.evidence.export(warcs, out)
+        except EvidenceIntegrityError as exc:
+            session.rollback()
+            audit.record(session, actor, "evidence.integrity-failure", exc.subject_type, exc.subject_id,
+                         file=exc.relative, reason=exc.reason, report=report.reference)
+            session.commit()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         # Every evidence download is audited, whoever does it and however.
         audit.record(session, actor, "evidence.export", "report", report.reference,
                      files=[str(p) for p in written])
@@ -55,7 +66,7 @@ def purge(
     states: Annotated[str, typer.Option("--state", help="URL states whose evidence may go, comma-separated.")]
     = "removed,closed",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go; change nothing.")] = False,
-    actor: Annotated[str, typer.Option("--as", help="Who purges, for the audit log.")] = "cli",
+    as_user: AsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Delete the evidence files of old captures of finished URLs (never of a report on legal hold)."""
@@ -64,6 +75,7 @@ def purge(
     from hotline.evidence.retention import purge as run_purge
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         try:
             result = run_purge(hl, older_than, states.split(","), actor=actor, dry_run=dry_run)
         except PurgeRefused as exc:

@@ -29,7 +29,9 @@ def import_(
 ) -> None:
     """Import a CSV/TSV or JSON-lines file with md5, sha1, sha256, phash and/or pdq columns."""
     from fingerprints import HashListError
+    from hotline import audit
     from hotline.matching.lists import HashListExists, import_list
+    from hotline.pipeline.fingerprint import rematch_list
     from hotline.rules.taxonomy import LegalAssessment
 
     if verdict not in set(LegalAssessment):
@@ -44,12 +46,23 @@ def import_(
                                    on_progress=lambda n: status.update(f"{n} hashes"))
                 summary = {"name": name, "rows": done.rows, "hashes": done.hashes,
                            "bad_rows": [{"line": line, "error": error} for line, error in done.errors]}
+                list_id = done.hash_list.id
+                audit.record(session, "cli", "hashlist.import", "hash_list", list_id, name=name, verdict=verdict,
+                             hashes=done.hashes, trusted=trusted)
         except (HashListError, HashListExists) as exc:
             _fail(str(exc))
+        # Media captured before the list came in: matched now, so analysts stop seeing what is on it.
+        with Console(stderr=True).status("matching the media already captured…"):
+            again = rematch_list(hl, list_id)
+        summary["rematch"] = {"exact_matches": again.exact, "similar_matches": again.similar,
+                              "items_checked": again.items, "continues_in_background": again.background}
     if as_json:
         print(json.dumps(summary))
         return
     typer.echo(f"{name}: {summary['hashes']} hashes from {summary['rows']} rows; {len(done.errors)} bad rows")
+    typer.echo(f"media already captured: {again.exact + again.similar} new matches (hidden from analysts now)"
+               + ("; the rest is matched in the background by `hotline serve` or the workers" if again.background
+                  else ""))
     for line, error in done.errors[:50]:
         typer.echo(f"  line {line}: {error}", err=True)
     if len(done.errors) > 50:

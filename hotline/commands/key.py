@@ -16,13 +16,14 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import AsOption, actor_name
 
 NAME = "key"
 app = typer.Typer(no_args_is_help=True, help="Master keys of the evidence: status, rotate, reseal, retire.")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ActorOption = Annotated[str, typer.Option("--as", help="Who does it, for the audit log.")]
+ActorOption = AsOption
 
 
 def _status(hl: Any) -> dict[str, Any]:
@@ -59,12 +60,13 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 
 @app.command()
-def rotate(actor: ActorOption = "cli") -> None:
+def rotate(as_user: ActorOption = None) -> None:
     """Add a new master key and make it current; old evidence is sealed again in the background."""
     from hotline import audit
     from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         old = hl.keyring.current
         try:
             new = hl.keyring.rotate()
@@ -93,7 +95,7 @@ def reseal(batch: Annotated[int, typer.Option(min=1, help="Files per batch.")] =
 @app.command()
 def retire(
     key_id: Annotated[str, typer.Argument(help="The key's id, or its first characters (see `key status`).")],
-    actor: ActorOption = "cli",
+    as_user: ActorOption = None,
 ) -> None:
     """Remove an old key from the keyring, once no evidence file is sealed under it any more."""
     from hotline import audit
@@ -101,6 +103,7 @@ def retire(
     from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         try:
             key = hl.keyring.find(key_id)
         except KeyringError as exc:

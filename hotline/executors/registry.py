@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hotline.audit import anchor_job
 from hotline.evidence.reseal import reseal_job
 from hotline.evidence.retention import retention_job
 from hotline.models import UrlState
 from hotline.monitor.run import run_due_checks
 from hotline.outbox.worker import delivery_job
 from hotline.pipeline.capture import capture_stage
-from hotline.pipeline.fingerprint import fingerprint_stage
+from hotline.pipeline.fingerprint import fingerprint_stage, rematch_job
 from hotline.pipeline.locate import locate_stage
 from hotline.pipeline.triage import triage_stage
 
@@ -59,6 +60,10 @@ JOBS: tuple[Job, ...] = (
     # On the capture hosts: they are the ones that write to the evidence store.
     Job("evidence_reseal", reseal_job, every_seconds=60.0, queue="capture"),
     Job("evidence_retention", retention_job, every_seconds=600.0, queue="capture"),
+    # Anchors the audit chain when HOTLINE_AUDIT_ANCHOR_SECONDS have passed (it decides; cheap otherwise).
+    Job("audit_anchor", anchor_job, every_seconds=60.0, queue="forward"),
+    # Finishes re-matching media against a big hash list imported since (hotline.pipeline.fingerprint).
+    Job("rematch", rematch_job, every_seconds=30.0, queue="fingerprint"),
 )
 
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}

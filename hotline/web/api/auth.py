@@ -22,7 +22,7 @@ from forwarders.partner import HEADER_SIGNATURE, SignatureError, verify
 from hotline.app import Hotline
 from hotline.models import Partner
 from hotline.web.api.errors import ApiProblem
-from hotline.web.api.partners import partner_for_api_key
+from hotline.web.api.partners import partner_for_api_key, partner_secret
 
 MAX_SKEW_SECONDS = 300
 KEY_CACHE_SECONDS = 10.0
@@ -111,7 +111,8 @@ class _SigningKeys:
         if key_id is not None:
             query = query.where(Partner.key_id == key_id[:100])
         with hotline.db.sessions() as session:
-            return {p.key_id: (Caller.of(p), bytes(p.signing_secret or b"")) for p in session.scalars(query)}
+            return {p.key_id: (Caller.of(p), partner_secret(session, p, "signing_secret") or b"")
+                    for p in session.scalars(query)}
 
 
 _caches: weakref.WeakKeyDictionary[Engine, _SigningKeys] = weakref.WeakKeyDictionary()

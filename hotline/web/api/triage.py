@@ -39,6 +39,7 @@ from hotline.web.public.writer import write_turn
 
 router = APIRouter(tags=["triage"])
 ROLE = "triage"
+MAX_ID = 2**63 - 1  # the largest row id the databases hold: beyond it, 422 (never a database error)
 MAX_BODY_BYTES = 16 * 1024
 _AUTH = [Security(api_key_scheme), Security(signature_scheme)]
 
@@ -54,7 +55,7 @@ class AssessmentRequest(BaseModel):
     age_group: AgeGroup | None = None
     gender: Gender | None = None
     notes: str | None = Field(default=None, max_length=4000)
-    media_item_id: int | None = Field(default=None, description="Assess one media item of the URL.")
+    media_item_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Assess one media item of the URL.")
     approve: bool = Field(default=False, description="Approve the proposals and queue the forwards too.")
 
 
@@ -137,7 +138,7 @@ async def queue_endpoint(
 @router.post("/urls/{url_id}/assessment", status_code=201, summary="Record an assessment (and approve)",
              response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
              openapi_extra=body_from_schema("AssessmentRequest"), dependencies=_AUTH)
-async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JSONResponse:
     hotline: Hotline = request.app.state.hotline
     body = await _body(request)
     answer = await run_in_threadpool(record_assessment, hotline, request.headers, body, url_id)
@@ -147,7 +148,7 @@ async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1
 @router.post("/urls/{url_id}/approval", summary="Approve pending proposals and queue their forwards",
              response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
              openapi_extra=body_from_schema("ApprovalRequest"), dependencies=_AUTH)
-async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JSONResponse:
     hotline: Hotline = request.app.state.hotline
     body = await _body(request)
     return JSONResponse(await run_in_threadpool(record_approval, hotline, request.headers, body, url_id))
