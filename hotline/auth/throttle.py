@@ -72,8 +72,8 @@ class Throttles:
 
     def begin(self, session: Session, attempt: Attempt) -> float:
         """0 with the attempt counted as a failure in advance, or the seconds to wait (nothing counted)."""
-        now = self.clock()
         audit.take_write_turn(session)
+        now = self.clock()  # after waiting for the turn: an earlier reading would see others' stamps as future
         self.prune(session)
         rows = {key: session.get(LoginThrottle, key) for key in attempt.keys}
         waits = [(row.wait_until - now).total_seconds() for row in rows.values() if row is not None]
