@@ -26,13 +26,14 @@ WHEN = hotline.models.UtcDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "sealed_secret",
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("sealed", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", WHEN, nullable=False),
-        sa.PrimaryKeyConstraint("name"),
-    )
+    if not sa.inspect(op.get_bind()).has_table("sealed_secret"):  # kept by a downgrade: see there
+        op.create_table(
+            "sealed_secret",
+            sa.Column("name", sa.String(length=64), nullable=False),
+            sa.Column("sealed", sa.LargeBinary(), nullable=False),
+            sa.Column("created_at", WHEN, nullable=False),
+            sa.PrimaryKeyConstraint("name"),
+        )
     op.create_table(
         "login_throttle",
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -82,19 +83,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Sealed values do not fit the old columns and cannot be opened here (no master key): a downgrade
-    # keeps them sealed, which the old version cannot read. Take a backup before upgrading.
-    with op.batch_alter_table("partner", schema=None) as batch_op:
-        batch_op.alter_column("outbound_api_key", existing_type=sa.Text(), type_=sa.String(length=200),
-                              existing_nullable=True)
+    # Kept on purpose: the table sealed_secret (the audit chain's key and the key of sealed columns) and
+    # the wider columns holding sealed values. Dropped, the audit log could never be verified again and
+    # every sealed secret would be lost; an older version simply ignores them, and upgrading again finds
+    # them as they were.
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("password_changed_at")
         batch_op.drop_column("totp_last_step")
-        batch_op.alter_column("totp_secret", existing_type=sa.Text(), type_=sa.String(length=64),
-                              existing_nullable=True)
     op.drop_index(op.f("ix_user_token_user_id"), table_name="user_token")
     op.drop_table("user_token")
     op.drop_index(op.f("ix_user_session_user_id"), table_name="user_session")
     op.drop_table("user_session")
     op.drop_table("login_throttle")
-    op.drop_table("sealed_secret")
