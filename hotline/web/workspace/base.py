@@ -279,7 +279,8 @@ def integrity_failure(request: Request, ws: Workspace, exc: EvidenceIntegrityErr
     with ws.hotline.db.session() as session:
         audit.record(session, viewer.name if viewer else "?", "evidence.integrity-failure", exc.subject_type,
                      exc.subject_id, file=exc.relative, reason=exc.reason, path=request.url.path)
-    return ws.page(request, "integrity.html", 500, message=str(exc))
+    # 409: the stored file conflicts with what was recorded of it; the server itself works.
+    return ws.page(request, "integrity.html", 409, message=str(exc))
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
