@@ -36,7 +36,7 @@ def take_write_turn(session: Session) -> None:
     elif dialect == "sqlite":
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        if not raw.in_transaction:  # type: ignore[attr-defined]
+        if not raw.in_transaction:
             raw.execute("BEGIN IMMEDIATE")
 
 

@@ -39,7 +39,7 @@ class Rule:
     def delay(self, failures: int) -> float:
         if failures <= self.free:
             return 0.0
-        return min(self.cap_seconds, self.base_seconds * 2 ** min(failures - self.free - 1, 30))
+        return float(min(self.cap_seconds, self.base_seconds * 2 ** min(failures - self.free - 1, 30)))
 
 
 PAIR = Rule(free=3, base_seconds=2.0, cap_seconds=15 * 60.0)

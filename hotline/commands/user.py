@@ -203,7 +203,7 @@ def token_ls(
     from hotline.auth.tokens import list_tokens
 
     with state.hotline() as hl, hl.db.sessions() as session:
-        rows = [{"id": t.id, "label": t.label, "created_at": t.created_at.isoformat(),
+        rows: list[dict[str, Any]] = [{"id": t.id, "label": t.label, "created_at": t.created_at.isoformat(),
                  "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
                  "revoked": t.revoked_at is not None} for t in list_tokens(session, _person(session, name))]
     if as_json:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from cli_support import token_for
 from outbox_support import forwards, outbox_options, queue_forward, seed_url
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli import app as cli_app
-from cli_support import token_for
 from hotline.models import AuditEvent, ReportedUrl, TakedownCheck, UrlState, User
 from hotline.monitor import run_due_checks
 from hotline.outbox import ForwardRefused, forward_until_idle, record_sent_by_hand

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from web_support import serving
 
 from hotline.auth import enrol_totp, find_user, totp_secret
 from hotline.models import AuditEvent, Partner, User
@@ -18,7 +19,6 @@ from hotline.web import create_app
 from hotline.web.api.partners import partner_secret
 from tests.api.api_support import add_partner, count_reports, payload, post_report, signed
 from tests.security.conftest import add_people, cli, cli_process
-from web_support import serving
 
 
 # -- finding 5: the sender is the partner that signed ---------------------------------------------------

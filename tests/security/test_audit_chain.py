@@ -12,17 +12,17 @@ import socketserver
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from sqlalchemy import delete, select, update
+from web_support import serving
 
 from hotline import audit
 from hotline.audit.chain import _legacy_digest
 from hotline.models import AuditEvent, SealedSecret
 from hotline.web import create_app
 from tests.security.conftest import PASSWORD, add_people, cli, cli_process
-from web_support import serving
 
 
 def _events(app: Any) -> list[AuditEvent]:
@@ -222,7 +222,7 @@ def test_a_log_written_by_an_older_version_is_keyed_on_upgrade_and_stays_checkab
 
 
 class _Syslog(socketserver.BaseRequestHandler):
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []
 
     def handle(self) -> None:
         self.received.append(self.request[0])
@@ -237,7 +237,7 @@ def test_anchors_also_go_to_syslog_and_to_a_partner_signed(make_hotline) -> None
     received: list[tuple[dict[str, str], bytes]] = []
 
     class Partner(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append(({k: v for k, v in self.headers.items()}, body))
             self.send_response(201)

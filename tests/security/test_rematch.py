@@ -84,7 +84,7 @@ def _near(pdq: str, bits: int) -> str:
 def test_a_near_copy_is_matched_by_its_perceptual_hash_in_the_background_for_big_lists(make_hotline, net,
                                                                                       tmp_path) -> None:
     # given two captured images and a list holding only near copies of them (PDQ a few bits away)
-    app, urls, images = _captured(make_hotline, net)
+    app, _, images = _captured(make_hotline, net)
     lines = ["pdq,label"] + [f"{_near(fingerprint_bytes(image_bytes(seed)).pdq or '', 6)},near-{seed}"
                              for seed in SEEDS[:2]]
     (tmp_path / "near.csv").write_text("\n".join(lines) + "\n")

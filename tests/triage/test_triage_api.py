@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from forwarders.partner import signed_headers
-from hotline.models import Assessment, Forward, ReportedUrl, UrlState, User
 from hotline.errors import Refused
+from hotline.models import Assessment, Forward, ReportedUrl, UrlState, User
 from hotline.triage.assessment import approve_url, assess, set_four_eyes
 from hotline.web.api.partners import create_partner
 from tests.triage.conftest import TRUSTED, add_users, seed_item

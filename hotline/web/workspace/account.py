@@ -38,11 +38,11 @@ def _check_password(ws: Workspace, request: Request, session: Session, user: Use
     ws.throttles.succeeded(session, attempt)
 
 
-def _account_page(ws: Workspace, request: Request, session: Session, user: User, **extra: object) -> Response:
+def _account_page(ws: Workspace, request: Request, session: Session, user: User,
+                  pending: dict[str, str] | None = None) -> Response:
     return ws.page(request, "account.html", enrolled=bool(user.totp_secret),
                    required=needs_totp(user, ws.hotline.settings),
-                   sessions=login_sessions.live_sessions(session, user, ws.lifetimes),
-                   **{"pending": None, "message": None} | extra)
+                   sessions=login_sessions.live_sessions(session, user, ws.lifetimes), pending=pending)
 
 
 def register(router: APIRouter) -> None:
