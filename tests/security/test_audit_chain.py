@@ -284,3 +284,26 @@ def test_an_anchor_that_cannot_be_sent_is_one_line_and_the_file_still_has_it(mak
     assert result.exit_code == 1
     assert result.output.count("error:") == 1 and "could not be sent" in result.output
     assert (app.settings.data_dir / "audit-anchors.jsonl").read_text().count("\n") == 1
+
+
+def test_the_background_job_anchors_when_the_log_grew_and_the_time_came(make_hotline) -> None:
+    from hotline.audit import anchor_job
+
+    app = make_hotline(audit_anchor_seconds=3600)
+    with app.db.session() as session:
+        audit.record(session, "ana", "media.reveal", "media_item", 1)
+    # the first round anchors; the next ones do not until an hour has passed
+    assert anchor_job(app) == 1
+    with app.db.session() as session:
+        audit.record(session, "ana", "media.reveal", "media_item", 2)
+    assert anchor_job(app) == 0
+    # an hour later, with the log grown, it anchors again; with nothing new it does not
+    lines = (app.settings.data_dir / "audit-anchors.jsonl").read_text().splitlines()
+    aged = json.loads(lines[-1]) | {"anchored_at": "2026-01-01T00:00:00+00:00"}
+    (app.settings.data_dir / "audit-anchors.jsonl").write_text(json.dumps(aged) + "\n")
+    assert anchor_job(app) == 1
+    assert anchor_job(app) == 0
+    # and with HOTLINE_AUDIT_ANCHOR_SECONDS=0 only `hotline audit anchor` anchors
+    with app.db.session() as session:
+        audit.record(session, "ana", "media.reveal", "media_item", 3)
+    assert anchor_job(make_hotline(audit_anchor_seconds=0)) == 0

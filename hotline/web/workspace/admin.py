@@ -16,7 +16,7 @@ from hotline.models import AuditEvent, User, UserSession, utcnow
 from hotline.rules.taxonomy import LegalAssessment
 from hotline.triage.assessment import four_eyes_classifications, set_four_eyes
 from hotline.triage.autoforward import policies_paused, set_policies_paused
-from hotline.web.workspace.base import MAX_ID, PREFIX, NotFound, RowId, redirect, workspace_of
+from hotline.web.workspace.base import MAX_ID, PREFIX, NotFound, RowId, Workspace, redirect, workspace_of
 
 AUDIT_PAGE_SIZE = 200
 
@@ -81,6 +81,14 @@ def _users_register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/users")
 
 
+def _verify(ws: Workspace, session: Session) -> list[audit.Problem]:
+    try:
+        anchors = audit.read_anchors(audit.anchor_file(ws.hotline))
+    except audit.AnchorError as exc:
+        return [audit.Problem(0, str(exc))]
+    return audit.verify(session, anchors)
+
+
 def register(router: APIRouter) -> None:
     _users_register(router)
 
@@ -133,7 +141,7 @@ def register(router: APIRouter) -> None:
             if before:
                 stmt = stmt.where(AuditEvent.id < before)
             events = list(session.scalars(stmt))
-            problems = audit.verify(session, audit.read_anchors(audit.anchor_file(ws.hotline))) if verify else None
+            problems = _verify(ws, session) if verify else None
             return ws.page(
                 request, "audit.html", events=events, problems=problems,
                 filters={"actor": actor, "action": action, "subject_type": subject_type,
