@@ -1,8 +1,9 @@
 """Triage for integrations: GET /queue, POST /urls/{id}/assessment, POST /urls/{id}/approval.
 
 Only API keys (partners) with the "triage" role may call these. A key acts as its own account,
-`api:<partner name>` (role system, created on demand), so four-eyes applies to keys as to people: a
-key cannot approve a four-eyes classification it assessed itself. The actions are the workspace's
+`api:<partner name>` (role system, created on demand), which is never a person: a key is never one of the
+four eyes, so a four-eyes classification it assessed needs a person's assessment and another person's
+approval, and it cannot approve one either. The actions are the workspace's
 (hotline.triage.assessment), so the API refuses what the workspace refuses, with the same one-line message:
 422 for a classification with missing or wrong fields, 409 for an action the item's state forbids.
 
