@@ -200,14 +200,17 @@ def recapture_command(
     user_agent: Annotated[str | None, typer.Option(help="Send this User-Agent.")] = None,
     accept_language: Annotated[str | None, typer.Option(help="Send this Accept-Language.")] = None,
     proxy: Annotated[str | None, typer.Option(help="Go out through this egress proxy.")] = None,
-    actor: Annotated[str, typer.Option("--as", help="Who asks, for the audit log.")] = "cli",
+    as_user: Annotated[str | None, typer.Option("--as", help="Who asks: their credentials on standard input.")]
+    = None,
 ) -> None:
     """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
+    from hotline.commands.identity import actor_name
     from hotline.executors.embedded import process_until_idle
     from hotline.pipeline.capture import recapture
     from hotline.triage.views import UnknownReference, capture_view, find_report
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         with hl.db.sessions() as session:
             try:
                 links = find_report(session, reference).urls

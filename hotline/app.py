@@ -13,6 +13,7 @@ from hotline.db import Database
 if TYPE_CHECKING:
     from hotline.evidence import EvidenceStore
     from hotline.sealing.keyring import Keyring
+    from hotline.vault import Vault
 
 T = TypeVar("T")
 
@@ -21,6 +22,8 @@ class Hotline:
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or load_settings()
         self.db = Database(self.settings)
+        # Sessions know their app: the audit chain and sealed columns reach the vault through them.
+        self.db.sessions.configure(info={"hotline": self})
         self._services: dict[Callable[..., Any], Any] = {}
         self._services_lock = threading.Lock()
 
@@ -32,11 +35,28 @@ class Hotline:
             return self._services[factory]  # type: ignore[no-any-return]
 
     def init(self) -> None:
-        """Create or upgrade the data directory, the database and the evidence master key."""
+        """Create or upgrade the data directory, the database and the evidence master key; seal what an
+        older version kept in the clear; owner-only modes on the data dir, whatever the umask was."""
+        from hotline import audit
+        from hotline.datadir import make_private, repair_modes
+        from hotline.vault import ensure_column_key, seal_plain_columns
+
         for sub in ("", "evidence", "index", "logs"):
-            (self.settings.data_dir / sub).mkdir(parents=True, exist_ok=True)
+            make_private(self.settings.data_dir / sub)
         self.db.upgrade()
         _ = self.keyring  # creates keys/master.key in a new data dir (unless the keys are configured)
+        with self.db.session() as session:
+            ensure_column_key(session)
+            audit.ensure_keyed(session)
+            seal_plain_columns(session)
+        repair_modes(self.settings)
+
+    @functools.cached_property
+    def vault(self) -> Vault:
+        """The keys sealed by the master key and kept in the database (hotline.vault)."""
+        from hotline.vault import Vault
+
+        return Vault(self.keyring)
 
     @functools.cached_property
     def keyring(self) -> Keyring:

@@ -158,6 +158,18 @@ class Settings(BaseSettings):
     platform_files: list[Path] = Field(default_factory=list)
     own_country: str = "RO"
 
+    # Audit anchors (hotline.audit.anchors): the chain's head written outside the database.
+    audit_anchor_file: Path | None = None  # None: <data dir>/audit-anchors.jsonl
+    audit_anchor_syslog: str | None = None  # /dev/log, udp://host:514 or tcp://host:514
+    audit_anchor_url: str | None = None  # a partner or timestamping service that keeps each anchor
+    audit_anchor_partner: str | None = None  # signs the POST with this partner's outbound credentials
+    audit_anchor_seconds: float = 3600.0  # how often the background job anchors (0: only by hand)
+
+    # Workspace logins (hotline.auth.sessions, hotline.auth.throttle).
+    session_idle_minutes: float = 30.0  # a session nobody used for this long ends
+    session_max_hours: float = 12.0  # and every session ends this long after its login
+    totp_required_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
+
     host: str = "127.0.0.1"
     port: int = 8000
     # Reverse proxies whose X-Forwarded-For is believed (else every reporter shares the proxy's address).
@@ -262,7 +274,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not one of {', '.join(sorted(purgeable))}")
         return value
 
-    @field_validator("egress_proxy", "rdap_url")
+    @field_validator("totp_required_roles")
+    @classmethod
+    def _check_roles(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if entry not in ("analyst", "supervisor", "admin"):
+                raise ValueError(f"{entry!r} is not one of analyst, supervisor, admin")
+        return value
+
+    @field_validator("session_idle_minutes", "session_max_hours")
+    @classmethod
+    def _check_session_times(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("it must be greater than 0")
+        return value
+
+    @field_validator("egress_proxy", "rdap_url", "audit_anchor_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
@@ -324,6 +351,7 @@ _LIST_FIELDS = {
     "monitor_renotice_kinds",
     "monitor_renotice_send_kinds",
     "retention_states",
+    "totp_required_roles",
 }
 
 

@@ -20,6 +20,18 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+        @event.listens_for(engine, "do_connect")
+        def _owner_only(*_args: Any) -> None:
+            # SQLite would create the file (and later its -wal and -shm, which copy its mode) with the
+            # umask's mode: make it owner-only first, since it holds the audit log and sealed secrets.
+            if path is not None and path.parent.is_dir():
+                from hotline.datadir import DATABASE_SUFFIXES, create_private_file, private_file
+
+                create_private_file(path)
+                for suffix in DATABASE_SUFFIXES:
+                    private_file(path.with_name(path.name + suffix))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

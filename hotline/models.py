@@ -487,9 +487,68 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(16))  # analyst | supervisor | admin | system
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed by hotline.vault (bound to this user's id): a copy of the database does not give the seed away.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    # The newest time step a code was accepted for, in any process: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column()
     session_version: Mapped[int] = mapped_column(default=0)  # bumped by "log out everywhere"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserSession(Base):
+    """A workspace login, server-side: the cookie carries only its random id, which is stored hashed.
+
+    Logging out, a password change and deactivation revoke it; it ends by itself when idle too long or
+    at its absolute expiry (hotline.auth.sessions)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    client: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_why: Mapped[str | None] = mapped_column(String(64))
+
+
+class UserToken(Base):
+    """A personal API token (`hotline user token issue`): lets a script act as its user, stored hashed."""
+
+    __tablename__ = "user_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class LoginThrottle(Base):
+    """Failed logins per key (account and client, or account alone), shared by every process."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    wait_until: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SealedSecret(Base):
+    """A key the product keeps (the audit chain's HMAC key, the key of sealed columns), sealed by the
+    master key (hotline.vault): the database never holds it in the clear."""
+
+    __tablename__ = "sealed_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 class Partner(Base):
@@ -500,13 +559,14 @@ class Partner(Base):
     country: Mapped[str | None] = mapped_column(String(8))
     key_id: Mapped[str] = mapped_column(String(100), unique=True)
     api_key_hash: Mapped[str | None] = mapped_column(String(200))
-    # HMAC secret for signed payloads; both sides must know it, so it cannot be a one-way hash.
+    # HMAC secret for signed payloads; both sides must know it, so it cannot be a one-way hash: it is sealed
+    # by hotline.vault instead, like the outbound secret and API key below.
     signing_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     endpoint: Mapped[str | None] = mapped_column(Text)
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # What the partner issued to us, for forwarding to them (the signing secret above is shared both ways).
     outbound_key_id: Mapped[str | None] = mapped_column(String(100))
-    outbound_api_key: Mapped[str | None] = mapped_column(String(200))
+    outbound_api_key: Mapped[str | None] = mapped_column(Text)
     outbound_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     share_media: Mapped[bool] = mapped_column(Boolean, default=False)  # per the partner agreement
     directory_id: Mapped[str | None] = mapped_column(String(100))  # the rules directory entry it serves
@@ -553,6 +613,7 @@ __all__ = [
     "HashList",
     "HashListEntry",
     "Hosting",
+    "LoginThrottle",
     "MailboxMessage",
     "Match",
     "MediaItem",
@@ -563,10 +624,13 @@ __all__ = [
     "ReportSource",
     "ReportUrl",
     "ReportedUrl",
+    "SealedSecret",
     "Setting",
     "TakedownCheck",
     "UrlState",
     "User",
+    "UserSession",
+    "UserToken",
     "put_setting",
     "utcnow",
 ]

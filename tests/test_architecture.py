@@ -134,6 +134,8 @@ OWNERS = {
     "TakedownCheck": "hotline.monitor",
     "HashList": "hotline.matching", "HashListEntry": "hotline.matching",
     "AuditEvent": "hotline.audit", "User": "hotline.auth", "Partner": "hotline.web.api.partners",
+    "UserSession": "hotline.auth", "UserToken": "hotline.auth", "LoginThrottle": "hotline.auth",
+    "SealedSecret": "hotline.vault",
 }
 
 

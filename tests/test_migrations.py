@@ -139,6 +139,43 @@ def test_0004_makes_own_keys_unique_and_lets_media_come_without_a_url(database_u
             assert db.execute(text("SELECT count(*) FROM assessment")).scalar() == 0
             assert db.execute(text("SELECT source FROM report WHERE reference = 'HL-MAIL-1'")).scalar() == "CLI"
         _migrate(engine, "head")
+    finally:
+        engine.dispose()
+
+
+def test_0005_adds_sessions_tokens_throttles_and_sealed_keys_and_keeps_the_keys_on_a_downgrade(
+        database_url: str) -> None:
+    from sqlalchemy import inspect
+
+    engine = make_engine(database_url)
+    try:
+        # given a database at 0004 with a user enrolled in one-time codes and a partner's outbound key
+        _migrate(engine, "0004")
+        with engine.begin() as db:
+            db.execute(text('INSERT INTO "user" (name, role, password_hash, totp_secret, session_version, active, '
+                            "created_at) VALUES ('ana', 'analyst', 'x', 'JBSWY3DPEHPK3PXP', 0, :yes, :t)"),
+                       {"t": "2026-01-01 00:00:00+00:00", "yes": True})
+            db.execute(text("INSERT INTO partner (name, key_id, roles, outbound_api_key, share_media, created_at) "
+                            "VALUES ('nl', 'k1', '[]', 'plain-key', :no, :t)"),
+                       {"t": "2026-01-01 00:00:00+00:00", "no": False})
+        # when it is upgraded
+        _migrate(engine, "head")
+        # then the rows are as they were (init seals them next: tests/security), the new tables are there
+        with engine.connect() as db:
+            assert db.execute(text('SELECT totp_secret, totp_last_step FROM "user"')).one() == ("JBSWY3DPEHPK3PXP", None)
+            assert db.execute(text("SELECT outbound_api_key FROM partner")).scalar() == "plain-key"
+        assert {"user_session", "user_token", "login_throttle", "sealed_secret"} <= set(inspect(engine).get_table_names())
+        assert _differences(engine) == []
+        # and a downgrade keeps the sealed keys (without them the audit log could not be verified again)
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO sealed_secret (name, sealed, created_at) VALUES ('audit', :s, :t)"),
+                       {"s": b"sealed bytes", "t": "2026-01-01 00:00:00+00:00"})
+        _migrate(engine, "0004", down=True)
+        assert "sealed_secret" in inspect(engine).get_table_names()
+        assert "user_session" not in inspect(engine).get_table_names()
+        _migrate(engine, "head")
+        with engine.connect() as db:
+            assert db.execute(text("SELECT sealed FROM sealed_secret")).scalar() == b"sealed bytes"
         assert _differences(engine) == []
     finally:
         engine.dispose()

@@ -20,6 +20,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_roles_and_outbound_credentials_are_recorded(make_hotline, tmp_path: Path) -> None:
     from hotline.models import Partner
+    from hotline.web.api.partners import partner_secret
 
     app = make_hotline()
     env = {"PATH": os.environ.get("PATH", ""), "HOTLINE_DATA_DIR": str(app.settings.data_dir)}
@@ -35,8 +36,9 @@ def test_roles_and_outbound_credentials_are_recorded(make_hotline, tmp_path: Pat
 
     with app.db.sessions() as session:
         partner = session.scalars(select(Partner)).one()
+        assert partner_secret(session, partner, "outbound_secret") == b"s3cret"
     assert sorted(partner.roles) == ["submit", "triage"]
-    assert (partner.outbound_key_id, partner.outbound_secret, partner.directory_id) == (
-        "ro-safernet", b"s3cret", "hotline-nl-offlimits")
+    assert (partner.outbound_key_id, partner.directory_id) == ("ro-safernet", "hotline-nl-offlimits")
+    assert b"s3cret" not in partner.outbound_secret  # sealed at rest
     assert json.loads(added.stdout)["api_key"] not in json.dumps(
         json.loads(_run(env, "partner", "ls", "--json").stdout))

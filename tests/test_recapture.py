@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 HOST = "ascuns-sintetic.ro"
 
 
-def _run(env: dict[str, str], *args: str) -> str:
+def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     done = subprocess.run([sys.executable, str(REPO / "cli.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+                          text=True, timeout=300, check=False, input=stdin)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -29,13 +29,15 @@ def test_a_disguised_page_shows_itself_to_the_right_referrer_and_user_agent(tmp_
                           referer_prefix="http://links-sintetic.ro/", user_agent_contains="Android")
         env = {"PATH": os.environ.get("PATH", ""), "HOTLINE_DATA_DIR": str(tmp_path), **net.env()}
         _run(env, "init")
+        _run(env, "user", "add", "ana", "--password-stdin", stdin="a long password\n")
         reference = json.loads(_run(env, "submit", f"http://{HOST}/p", "--referer",
                                     "http://links-sintetic.ro/list", "--json"))["reference"]
         _run(env, "process", "--until-idle")
         first = json.loads(_run(env, "show", reference, "--json"))["urls"][0]
 
+        # the analyst who asks proves who she is (password on standard input; no one-time code enrolled)
         again = json.loads(_run(env, "recapture", reference, "--user-agent", "Mozilla/5.0 (Linux; Android 14)",
-                                "--as", "ana"))
+                                "--as", "ana", stdin="a long password\n"))
         after = json.loads(_run(env, "show", reference, "--json"))["urls"][0]
 
     # The referrer alone is not enough here: the first capture sees the decoy.

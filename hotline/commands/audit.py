@@ -1,13 +1,15 @@
-"""`hotline audit verify|ls`: check the audit chain and read the log."""
+"""`hotline audit verify|anchor|ls`: check the audit chain, anchor its head outside the database, read it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from hotline.commands import fail as _fail
 from hotline.commands import state
 from hotline.commands.tables import table as cli_table
 
@@ -18,22 +20,61 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 @app.command("verify")
-def verify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Check that no event was edited, inserted or deleted; exit 1 naming the broken events."""
+def verify(
+    anchors: Annotated[
+        Path | None, typer.Option("--anchors", help="Check against this anchor file (default: the configured one), "
+                                                  "e.g. a copy kept by a log host.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check that no event was edited, inserted or deleted, and that nothing was cut off or rewritten since
+    the last anchor; exit 1 naming the broken events."""
     from hotline import audit
 
-    with state.hotline() as hl, hl.db.sessions() as session:
-        problems = audit.verify(session)
+    with state.hotline() as hl:
+        try:
+            marks = audit.read_anchors(anchors or audit.anchor_file(hl))
+        except audit.AnchorError as exc:
+            raise _fail(str(exc)) from None
+        with hl.db.sessions() as session:
+            problems = audit.verify(session, marks)
     if as_json:
-        print(json.dumps({"ok": not problems,
+        print(json.dumps({"ok": not problems, "anchors": len(marks),
                           "problems": [{"event_id": p.event_id, "message": p.message} for p in problems]}))
     elif problems:
         for problem in problems:
             err.print(f"event {problem.event_id}: {problem.message}")
         err.print(f"the audit log is broken at event(s) {', '.join(str(p.event_id) for p in problems)}")
     else:
-        console.print("the audit log is intact")
+        last = f"; checked against {len(marks)} anchor(s), the last of event {marks[-1].sequence}" if marks else \
+            "; no anchor yet (`hotline audit anchor`)"
+        console.print(f"the audit log is intact{last}")
     if problems:
+        raise typer.Exit(1)
+
+
+@app.command("anchor")
+def anchor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Write the log's head (event number, hash, time) to the anchor file outside the database, and to
+    syslog or a partner when configured (HOTLINE_AUDIT_ANCHOR_SYSLOG, HOTLINE_AUDIT_ANCHOR_URL)."""
+    from hotline import audit
+
+    with state.hotline() as hl:
+        try:
+            mark, failures = audit.anchor(hl)
+        except OSError as exc:
+            raise _fail(f"cannot write the anchor file {audit.anchor_file(hl)}: {exc.strerror}") from None
+        where = str(audit.anchor_file(hl))
+    if as_json:
+        print(json.dumps({"anchor": None if mark is None else json.loads(mark.line()), "file": where,
+                          "failures": failures}))
+    elif mark is None:
+        console.print("the audit log is empty: nothing to anchor")
+    else:
+        console.print(f"anchored event {mark.sequence} ({mark.hash[:16]}…) in {where}")
+    for failure in failures:
+        err.print(f"error: {failure}")
+    if failures:
         raise typer.Exit(1)
 
 

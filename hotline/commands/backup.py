@@ -12,6 +12,7 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import AsOption, actor_name
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -25,7 +26,7 @@ PassphraseFile = Annotated[
                  help="Read the passphrase from this file's first line (or HOTLINE_BACKUP_PASSPHRASE_FILE)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-ActorOption = Annotated[str, typer.Option("--as", help="Who does it, for the audit log.")]
+ActorOption = AsOption
 
 
 def backup(
@@ -38,7 +39,7 @@ def backup(
     skip_database: Annotated[
         bool, typer.Option("--skip-database", help="PostgreSQL only: its own backups cover the database.")
     ] = False,
-    actor: ActorOption = "cli",
+    as_user: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Back up the database, the sealed evidence and the keys (apart, or sealed with a passphrase)."""
@@ -47,6 +48,7 @@ def backup(
     from hotline.backup.keys import read_passphrase
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         try:
             passphrase = None
             if keys_out is None and not (passphrase_stdin or passphrase_file or sys.stdin.isatty()):
@@ -90,7 +92,7 @@ def restore(
     accept_unreadable: Annotated[
         bool, typer.Option("--accept-unreadable", help="Restore even evidence files that do not open.")
     ] = False,
-    actor: ActorOption = "cli",
+    as_user: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Restore a backup into an empty data dir (and empty database), after checking every file."""
@@ -115,6 +117,8 @@ def restore(
     if result.pg_restore is None:  # else the database is still to be restored by hand: leave it empty
         with Hotline(settings) as hl:
             hl.init()  # the schema of an older backup is brought up to date
+            # Proved against the restored accounts (there are no others); the restore stands either way.
+            actor = actor_name(hl, as_user)
             with hl.db.session() as session:
                 audit.record(session, actor, "backup.restore", None, None, source=str(source.resolve()),
                              evidence_files=result.evidence_files, unreadable=len(result.unreadable))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.commands import state
+from hotline.commands.identity import AsOption, actor_name
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -22,15 +23,17 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Folder for the exported files.")],
     wacz: Annotated[bool, typer.Option("--wacz", help="One WACZ file (WARCs, index, pages) for replay tools.")]
     = False,
-    actor: Annotated[str, typer.Option("--as", help="Who exports, for the audit log.")] = "cli",
+    as_user: AsOption = None,
 ) -> None:
     """Write every capture of a report as a .warc.gz file (or, with --wacz, one .wacz) that standard
     tools read and replay (pywb, ReplayWeb.page, warcio)."""
     from hotline import audit
+    from hotline.evidence import EvidenceIntegrityError
     from hotline.evidence.wacz import WaczError
     from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.session() as session:
+        actor = actor_name(hl, as_user)
         try:
             report = find_report(session, reference)
         except UnknownReference as exc:
@@ -48,6 +51,13 @@ def export(
             raise typer.Exit(1)
         try:
             written = _export_wacz(hl, report.reference, warcs, out) if wacz else hl.evidence.export(warcs, out)
+        except EvidenceIntegrityError as exc:
+            session.rollback()
+            audit.record(session, actor, "evidence.integrity-failure", exc.subject_type, exc.subject_id,
+                         file=exc.relative, reason=exc.reason, report=report.reference)
+            session.commit()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         except WaczError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -86,7 +96,7 @@ def purge(
     states: Annotated[str, typer.Option("--state", help="URL states whose evidence may go, comma-separated.")]
     = "removed,closed",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go; change nothing.")] = False,
-    actor: Annotated[str, typer.Option("--as", help="Who purges, for the audit log.")] = "cli",
+    as_user: AsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Delete the evidence files of old captures of finished URLs (never of a report on legal hold)."""
@@ -95,6 +105,7 @@ def purge(
     from hotline.evidence.retention import purge as run_purge
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         try:
             result = run_purge(hl, older_than, states.split(","), actor=actor, dry_run=dry_run)
         except PurgeRefused as exc:

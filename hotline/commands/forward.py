@@ -10,6 +10,7 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import AsOption, acting_user
 from hotline.commands.tables import table as cli_table
 
 NAME = "forward"
@@ -103,17 +104,16 @@ def release(forward_id: Annotated[int, typer.Argument(help="The held forward's i
 def sent(
     forward_id: Annotated[int, typer.Argument(help="The manual forward's id (see `hotline forward ls`).")],
     note: Annotated[str, typer.Option("--note", help="How it was sent, e.g. the web form's confirmation number.")],
-    actor: Annotated[str | None, typer.Option("--as", help="Who sent it (default: the system user).")] = None,
+    actor: AsOption = None,
 ) -> None:
     """Record that a person sent a manual forward (web form, no endpoint) by hand: it becomes delivered."""
-    from hotline.auth import named_user, system_user
     from hotline.errors import Refused
     from hotline.outbox import ForwardRefused, record_sent_by_hand
 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
-                user = named_user(session, actor) if actor else system_user(session, hl.settings.cli_user)
+                user = acting_user(hl, session, actor)
                 record_sent_by_hand(session, forward_id, user.name, note)
         except (ForwardRefused, Refused) as exc:
             _fail(str(exc))

@@ -33,9 +33,12 @@ def import_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a hash list: our CSV/TSV or JSON lines (md5, sha1, sha256, phash, pdq... columns),
-    python-threatexchange's CSV or `TYPE VALUE` lines, HMA bank JSON, or bare hashes with --kind."""
+    python-threatexchange's CSV or `TYPE VALUE` lines, HMA bank JSON, or bare hashes with --kind; then
+    match the media already captured against it."""
     from fingerprints import LIST_FORMATS, HashListError
+    from hotline import audit
     from hotline.matching.lists import HashListExists, import_list
+    from hotline.pipeline.fingerprint import rematch_list
     from hotline.rules.taxonomy import LegalAssessment
 
     if verdict not in set(LegalAssessment):
@@ -54,14 +57,25 @@ def import_(
                 summary = {"name": name, "format": done.format, "rows": done.rows, "hashes": done.hashes,
                            "skipped": done.skipped,
                            "bad_rows": [{"line": line, "error": error} for line, error in done.errors]}
+                list_id = done.hash_list.id
+                audit.record(session, "cli", "hashlist.import", "hash_list", list_id, name=name, verdict=verdict,
+                             hashes=done.hashes, trusted=trusted)
         except (HashListError, HashListExists) as exc:
             _fail(str(exc))
+        # Media captured before the list came in: matched now, so analysts stop seeing what is on it.
+        with Console(stderr=True).status("matching the media already captured…"):
+            again = rematch_list(hl, list_id)
+        summary["rematch"] = {"exact_matches": again.exact, "similar_matches": again.similar,
+                              "items_checked": again.items, "continues_in_background": again.background}
     if as_json:
         print(json.dumps(summary))
         return
     skipped = "".join(f"; skipped {n} {kind_} (not a media hash)" for kind_, n in done.skipped.items())
     typer.echo(f"{name}: {summary['hashes']} hashes from {summary['rows']} rows ({done.format}); "
                f"{len(done.errors)} bad rows{skipped}")
+    typer.echo(f"media already captured: {again.exact + again.similar} new matches (hidden from analysts now)"
+               + ("; the rest is matched in the background by `hotline serve` or the workers" if again.background
+                  else ""))
     for line, error in done.errors[:50]:
         typer.echo(f"  line {line}: {error}", err=True)
     if len(done.errors) > 50:

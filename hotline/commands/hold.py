@@ -10,16 +10,17 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import acting_user
 
 NAME = "hold"
 app = typer.Typer(no_args_is_help=True, help="Legal hold: keep a report's evidence from any purge.")
 console = Console(soft_wrap=True)
 
-SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor who decides, for the audit log.")]
+SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor who decides (their credentials on "
+                                                           "standard input).")]
 
 
 def _change(reference: str, as_user: str, reason: str, place: bool) -> dict[str, Any] | None:
-    from hotline.auth import named_user
     from hotline.errors import Refused
     from hotline.evidence.legal_hold import hold_view, place_hold, release_hold
     from hotline.triage.views import UnknownReference, find_report
@@ -28,7 +29,7 @@ def _change(reference: str, as_user: str, reason: str, place: bool) -> dict[str,
         try:
             with hl.db.session() as session:
                 report = find_report(session, reference)
-                actor = named_user(session, as_user)
+                actor = acting_user(hl, session, as_user)
                 if place:
                     place_hold(session, report, actor, reason)
                 else:

@@ -16,23 +16,27 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import AsOption, actor_name
 
 NAME = "key"
 app = typer.Typer(no_args_is_help=True, help="Master keys of the evidence: status, rotate, reseal, retire.")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ActorOption = Annotated[str, typer.Option("--as", help="Who does it, for the audit log.")]
+ActorOption = AsOption
 
 
 def _status(hl: Any) -> dict[str, Any]:
-    from hotline.evidence.reseal import key_usage, progress
+    from hotline.evidence.reseal import key_usage, progress, sealed_in_database
 
     counts, unreadable = key_usage(hl.evidence)
+    in_database = sealed_in_database(hl)  # the audit chain's key and the key of sealed columns
     keyring = hl.keyring
     current = keyring.current
     keys = [{"id": k.hex, "current": k.id == current.id, "origin": k.origin, "added_at": k.added_at,
-             "files": counts.pop(k.hex, 0)} for k in keyring.all_keys()]
+             "files": counts.pop(k.hex, 0), "database_keys": in_database.pop(k.hex, 0)}
+            for k in keyring.all_keys()]
+    counts.update(in_database)
     return {"source": "HOTLINE_MASTER_KEY" if keyring.configured else "data dir", "keys": keys,
             "unknown_keys": dict(counts), "unreadable_files": unreadable, "reseal": progress(hl)}
 
@@ -48,7 +52,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     console.print(f"keys from the {report['source']}")
     for key in report["keys"]:
         mark = "current" if key["current"] else "old    "
-        console.print(f"{key['id']}  {mark}  {key['files']:>8} files  {key['origin']} {key['added_at'] or ''}")
+        console.print(f"{key['id']}  {mark}  {key['files']:>8} files  {key['database_keys']} keys in the database  "
+                      f"{key['origin']} {key['added_at'] or ''}")
     for key_hex, count in report["unknown_keys"].items():
         err.print(f"{count} files are sealed under {key_hex}, which the keyring does not hold: they cannot be read")
     if report["unreadable_files"]:
@@ -59,12 +64,13 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 
 @app.command()
-def rotate(actor: ActorOption = "cli") -> None:
+def rotate(as_user: ActorOption = None) -> None:
     """Add a new master key and make it current; old evidence is sealed again in the background."""
     from hotline import audit
     from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         old = hl.keyring.current
         try:
             new = hl.keyring.rotate()
@@ -93,23 +99,24 @@ def reseal(batch: Annotated[int, typer.Option(min=1, help="Files per batch.")] =
 @app.command()
 def retire(
     key_id: Annotated[str, typer.Argument(help="The key's id, or its first characters (see `key status`).")],
-    actor: ActorOption = "cli",
+    as_user: ActorOption = None,
 ) -> None:
     """Remove an old key from the keyring, once no evidence file is sealed under it any more."""
     from hotline import audit
-    from hotline.evidence.reseal import key_usage
+    from hotline.evidence.reseal import key_usage, sealed_in_database
     from hotline.sealing.keyring import KeyringError
 
     with state.hotline() as hl:
+        actor = actor_name(hl, as_user)
         try:
             key = hl.keyring.find(key_id)
         except KeyringError as exc:
             _fail(str(exc))
         if key.id == hl.keyring.current.id:
             _fail("the current key cannot be retired; rotate first")
-        still = key_usage(hl.evidence)[0].get(key.hex, 0)
+        still = key_usage(hl.evidence)[0].get(key.hex, 0) + sealed_in_database(hl).get(key.hex, 0)
         if still:
-            _fail(f"{still} evidence files are still sealed under {key.hex}: wait until `hotline key status` "
+            _fail(f"{still} evidence files (or keys in the database) are still sealed under {key.hex}: wait until `hotline key status` "
                   "shows 0 (or run `hotline key reseal`)")
         if hl.keyring.configured:
             console.print(f"nothing is sealed under {key.hex} any more: remove it from HOTLINE_MASTER_KEY")

@@ -72,8 +72,14 @@ def outbound(
         if partner is None:
             err.print(f"error: no partner named {name!r}; add it first with `hotline partner add`")
             raise typer.Exit(2)
+        from hotline.vault import partner_binding, vault_of
+
+        vault = vault_of(session)
         partner.endpoint, partner.outbound_key_id = endpoint, key_id
-        partner.outbound_secret, partner.outbound_api_key = secret.encode(), api_key
+        # Sealed: a copy of the database must not let anyone sign as us to the partner.
+        partner.outbound_secret = vault.seal_bytes(session, secret.encode(), partner_binding(partner, "outbound_secret"))
+        partner.outbound_api_key = (vault.seal_text(session, api_key, partner_binding(partner, "outbound_api_key"))
+                                    if api_key else None)
         partner.directory_id, partner.share_media = directory_id, share_media
         audit.record(session, "cli", "partner.outbound", "partner", partner.id, endpoint=endpoint,
                      directory_id=directory_id, share_media=share_media)

@@ -14,25 +14,26 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import acting_user
 from hotline.commands.tables import table as cli_table
 
 NAME = "policy"
 app = typer.Typer(no_args_is_help=True, help="Auto-forward policies: pause, resume, status, apply.")
 console = Console()
 
-SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flipping the switch.")]
+SupervisorOption = Annotated[str, typer.Option("--as", help="The supervisor flipping the switch (their "
+                                                           "credentials on standard input).")]
 
 
 
 def _switch(as_user: str, paused: bool) -> None:
-    from hotline.auth import named_user
     from hotline.errors import Refused
     from hotline.triage.autoforward import set_policies_paused
 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
-                set_policies_paused(session, named_user(session, as_user), paused)
+                set_policies_paused(session, acting_user(hl, session, as_user), paused)
         except Refused as exc:
             raise _fail(str(exc)) from None
 

@@ -2,7 +2,9 @@
 
 They call the same service as the workspace (hotline.triage.assessment), so they refuse what it refuses
 (missing fields, an item claimed by someone else, a four-eyes classification approved by its own
-assessor), with the same one-line message. Without `--as` they act as the configured system user.
+assessor), with the same one-line message. `--as NAME` needs NAME's credentials on standard input
+(hotline.commands.identity); without it they act as the configured system user, which is never one of
+the four eyes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import state
+from hotline.commands.identity import AsOption, acting_user
 from hotline.commands.tables import table as cli_table
 
 if TYPE_CHECKING:
@@ -33,18 +36,13 @@ err = Console(stderr=True, soft_wrap=True)
 LEGAL_VALUES = "baseline, national, not-illegal, adult-minors, other-harmful"
 FILE_COLUMNS = ("ref", "url", "legal", "content_type", "site_type", "age_group", "gender", "note")
 
-AsOption = Annotated[str | None, typer.Option("--as", help="Act as this user (default: the system user).")]
 UrlOption = Annotated[int | None, typer.Option("--url", help="Which URL of the report (1, 2, ...).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 
 def _actor(hl: Hotline, session: Session, name: str | None) -> User:
-    from hotline.auth import named_user, system_user
-
-    if name:
-        return named_user(session, name)
-    return system_user(session, hl.settings.cli_user)
+    return acting_user(hl, session, name)
 
 
 def queue(

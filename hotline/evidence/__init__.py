@@ -1,6 +1,6 @@
 """Evidence at rest: encrypted WARC files and an encrypted content-addressed blob store."""
 
-from hotline.evidence.store import EvidenceNotFound, EvidenceStore
+from hotline.evidence.store import EvidenceIntegrityError, EvidenceNotFound, EvidenceStore
 from hotline.sealing.envelope import (
     EvidenceCryptoError,
     generate_master_key,
@@ -9,6 +9,7 @@ from hotline.sealing.envelope import (
 
 __all__ = [
     "EvidenceCryptoError",
+    "EvidenceIntegrityError",
     "EvidenceNotFound",
     "EvidenceStore",
     "generate_master_key",

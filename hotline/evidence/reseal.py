@@ -54,6 +54,9 @@ def reseal_step(app: Hotline, limit: int = BATCH, restart: bool = False) -> Step
     """One bounded batch of the walk; `restart` walks again from the first file."""
     keyring, store = app.keyring, app.evidence
     target = keyring.current
+    with app.db.session() as session:
+        # The few keys sealed in the database (audit chain, sealed columns) go first, all at once.
+        app.vault.reseal(session)
     state = progress(app)
     if restart or state.get("target") != target.hex:
         if len(keyring.all_keys()) == 1 and not restart:
@@ -109,6 +112,12 @@ def reseal_all(app: Hotline, limit: int = BATCH, on_step: Any = None) -> Step:
         if on_step is not None:
             on_step(total)
     return total
+
+
+def sealed_in_database(app: Hotline) -> Counter[str]:
+    """How many keys kept in the database (hotline.vault) each master key sealed."""
+    with app.db.sessions() as session:
+        return app.vault.key_usage(session)
 
 
 def key_usage(store: EvidenceStore) -> tuple[Counter[str], int]:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.sealing.envelope import KEY_ID_END, sealed_key_id
+from hotline.sealing.envelope import KEY_ID_END, EvidenceCryptoError, sealed_key_id
 
 if TYPE_CHECKING:
     from hotline.sealing.keyring import Keyring
@@ -45,6 +45,26 @@ def export_name(relative: str | Path) -> str:
 
 class EvidenceNotFound(LookupError):
     """The requested blob or WARC file is not in the store."""
+
+
+class EvidenceIntegrityError(EvidenceCryptoError):
+    """A stored file is there but fails its check (changed, swapped, or sealed under a key not held):
+    nothing of it may be served, and someone must look (the workspace audits it as
+    `evidence.integrity-failure`)."""
+
+    def __init__(self, relative: str, reason: str) -> None:
+        super().__init__(f"the evidence file {relative} failed its integrity check ({reason}): nothing was "
+                         "served; an administrator should restore it from a backup")
+        self.relative = relative
+        self.reason = reason
+
+    @property
+    def subject_type(self) -> str:
+        return "evidence_file"
+
+    @property
+    def subject_id(self) -> str:
+        return Path(self.relative).name.removesuffix(".enc")[:64]
 
 
 def _write_atomically(path: Path, data: bytes, known_dirs: set[Path], times: tuple[int, int] | None = None) -> None:
@@ -109,9 +129,14 @@ class EvidenceStore:
         return digest
 
     def get_blob(self, sha256: str) -> bytes:
-        data = self.keyring.open(_read(self.blob_path(sha256), f"no blob {sha256}"))
+        relative = self.blob_relative(sha256)
+        sealed = _read(self.blob_path(sha256), f"no blob {sha256}")
+        try:
+            data = self.keyring.open(sealed)
+        except EvidenceCryptoError as exc:
+            raise EvidenceIntegrityError(relative, str(exc)) from None
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise EvidenceNotFound(f"blob {sha256} does not match its digest")
+            raise EvidenceIntegrityError(relative, "its content does not match its digest")
         return data
 
     # -- WARC files --------------------------------------------------------------------------
@@ -135,7 +160,11 @@ class EvidenceStore:
         """The decrypted (plain) WARC bytes of one capture."""
         path = self._resolve(relative)
         context = _warc_context(path.relative_to(self.root.resolve()).as_posix())
-        return self.keyring.open(_read(path, f"no evidence file {relative}"), context=context)
+        sealed = _read(path, f"no evidence file {relative}")
+        try:
+            return self.keyring.open(sealed, context=context)
+        except EvidenceCryptoError as exc:
+            raise EvidenceIntegrityError(str(relative), str(exc)) from None
 
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
         """Decrypt WARC files into ``out_dir`` as per-record gzipped ``.warc.gz`` files, the form WARC

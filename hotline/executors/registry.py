@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hotline.audit import anchor_job
 from hotline.evidence.reseal import reseal_job
 from hotline.evidence.retention import retention_job
 from hotline.mailbox import mailbox_job
@@ -18,7 +19,7 @@ from hotline.models import UrlState
 from hotline.monitor.run import run_due_checks
 from hotline.outbox.worker import delivery_job
 from hotline.pipeline.capture import capture_stage
-from hotline.pipeline.fingerprint import attachments_job, fingerprint_stage
+from hotline.pipeline.fingerprint import attachments_job, fingerprint_stage, rematch_job
 from hotline.pipeline.locate import locate_stage
 from hotline.pipeline.triage import triage_stage
 
@@ -64,6 +65,10 @@ JOBS: tuple[Job, ...] = (
     # HOTLINE_MAILBOX_POLL_SECONDS between polls itself, however often it is called.
     Job("mailbox", mailbox_job, every_seconds=30.0, queue="capture"),
     Job("attachments", attachments_job, every_seconds=60.0, queue="fingerprint"),
+    # Anchors the audit chain when HOTLINE_AUDIT_ANCHOR_SECONDS have passed (it decides; cheap otherwise).
+    Job("audit_anchor", anchor_job, every_seconds=60.0, queue="forward"),
+    # Finishes re-matching media against a big hash list imported since (hotline.pipeline.fingerprint).
+    Job("rematch", rematch_job, every_seconds=30.0, queue="fingerprint"),
 )
 
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}

@@ -128,18 +128,24 @@ class MatchService:
         import os
         import shutil
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        from hotline.datadir import create_private_file, make_private, private_file, private_tree
+
+        make_private(self.directory)  # the index names hashes of what was reported: owner-only
+        create_private_file(self.directory / "lock")
         # Several processes may rebuild at once; the lock keeps the saved copy whole.
         with (self.directory / "lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             staging = self.directory / f"staging-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             index.save(staging)
+            private_tree(staging)
             current = self.directory / "current"
             shutil.rmtree(current, ignore_errors=True)
             staging.rename(current)
             stamp = {"generation": generation, "assessments_seen": assessments_seen}
+            create_private_file(self.directory / "generation.json")
             (self.directory / "generation.json").write_text(json.dumps(stamp))
+            private_file(self.directory / "generation.json")
 
 
 def assessed_media_ids(after: int = 0, upto: int | None = None) -> ScalarSelect[int]:

@@ -1,4 +1,5 @@
-"""Fingerprint stage: hash every captured media item and match it against lists and assessed items.
+"""Fingerprint stage: hash every captured media item and match it against lists and assessed items; and
+re-match the items already fingerprinted when a hash list is imported (`rematch_list`, `rematch_job`).
 
 Attachments (media a report brought without a URL) have no URL to wait in a state: the `attachments`
 job hashes and matches those not hashed yet, with the same pool and the same rows.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
@@ -199,3 +201,150 @@ def store_matches(session: Session, media: MediaItem, found: list[IndexMatch]) -
                                        hash_list_entry_id=entry.id, verdict=entry.hash_list.verdict))
         elif namespace == ITEM and ref != media.id:
             media.matches.append(Match(kind=match.kind, distance=match.distance, matched_media_item_id=ref))
+
+
+# -- re-matching media fingerprinted before a hash list came in ----------------------------------------
+REMATCH_SETTING = "rematch_pending"  # lists whose re-match the background job still has to finish
+REMATCH_BATCH = 500  # media items per step
+INLINE_ITEMS = 5000  # up to this many items are re-matched while `hashlist import` waits; beyond, in the background
+
+
+@dataclass
+class Rematched:
+    exact: int = 0  # Match rows added at once by exact hashes (every item, however many)
+    similar: int = 0  # Match rows added by the item-by-item pass (perceptual hashes)
+    items: int = 0  # items looked at by that pass
+    background: bool = False  # the pass goes on in the background job
+
+
+def rematch_list(app: Hotline, hash_list_id: int, inline_items: int = INLINE_ITEMS) -> Rematched:
+    """Match the media already fingerprinted against a list just imported, so items on it are hidden
+    from analysts like items matched at capture time.
+
+    Exact hashes are matched at once for every item, in the database. The perceptual pass (radius search
+    in the match index) runs now for up to `inline_items` items and otherwise goes on in the background
+    job (`rematch_job`), a batch at a time, resuming after a restart."""
+    done = Rematched(exact=_match_exact(app, hash_list_id))
+    after = 0
+    while True:
+        step = _rematch_step(app, hash_list_id, after)
+        if step is None:
+            return done
+        after, added, looked = step
+        done.similar += added
+        done.items += looked
+        if done.items >= inline_items:
+            _queue_rematch(app, hash_list_id, after)
+            done.background = True
+            return done
+
+
+def rematch_job(app: Hotline) -> int:
+    """The periodic job: one batch of the oldest unfinished re-match; how many items it looked at."""
+    from hotline.models import Setting, put_setting
+
+    with app.db.sessions() as session:
+        row = session.get(Setting, REMATCH_SETTING)
+        pending = list(row.value.get("lists", [])) if row else []
+    if not pending:
+        return 0
+    first = pending[0]
+    step = _rematch_step(app, int(first["list"]), int(first["after"]))
+    with app.db.session() as session:
+        row = session.get(Setting, REMATCH_SETTING)
+        current = [p for p in (row.value.get("lists", []) if row else []) if p["list"] != first["list"]]
+        if step is not None:
+            current.insert(0, {"list": first["list"], "after": step[0]})
+        put_setting(session, REMATCH_SETTING, {"lists": current})
+    return step[2] if step else 0
+
+
+def _queue_rematch(app: Hotline, hash_list_id: int, after: int) -> None:
+    from hotline.models import Setting, put_setting
+
+    with app.db.session() as session:
+        row = session.get(Setting, REMATCH_SETTING)
+        pending = [p for p in (row.value.get("lists", []) if row else []) if p["list"] != hash_list_id]
+        put_setting(session, REMATCH_SETTING, {"lists": [*pending, {"list": hash_list_id, "after": after}]})
+
+
+def _match_exact(app: Hotline, hash_list_id: int) -> int:
+    """Every fingerprint equal to an exact hash of the list, joined in the database (indexed both sides)."""
+    from sqlalchemy import and_, select
+
+    from fingerprints import SIGNAL_TYPES
+    from hotline import audit
+
+    exact_kinds = [name for name, signal in SIGNAL_TYPES.items() if signal.index_kind == "exact"]
+    with app.db.session() as session:
+        audit.take_write_turn(session)  # no other writer adds the same rows meanwhile
+        already = select(Match.id).where(Match.media_item_id == Fingerprint.media_item_id,
+                                         Match.hash_list_entry_id == HashListEntry.id)
+        pairs = session.execute(
+            select(Fingerprint.media_item_id, HashListEntry.id, HashListEntry.kind)
+            .join(HashListEntry, and_(HashListEntry.kind == Fingerprint.kind, HashListEntry.value == Fingerprint.value))
+            .where(HashListEntry.hash_list_id == hash_list_id, Fingerprint.usable, Fingerprint.kind.in_(exact_kinds),
+                   ~already.exists())
+            .distinct()
+        ).all()
+        verdict = _list_verdict(session, hash_list_id)
+        for media_id, entry_id, kind in pairs:
+            session.add(Match(media_item_id=media_id, kind=kind, distance=0, hash_list_id=hash_list_id,
+                              hash_list_entry_id=entry_id, verdict=verdict))
+        if pairs:
+            audit.record(session, "system", "hashlist.rematch", "hash_list", hash_list_id, how="exact",
+                         matches=len(pairs), media_items=sorted({p[0] for p in pairs})[:1000])
+    return len(pairs)
+
+
+def _list_verdict(session: Session, hash_list_id: int) -> str | None:
+    from hotline.models import HashList
+
+    found = session.get(HashList, hash_list_id)
+    return found.verdict if found else None
+
+
+def _rematch_step(app: Hotline, hash_list_id: int, after: int) -> tuple[int, int, int] | None:
+    """Match the next batch of fingerprinted items (ids above `after`) against the list through the
+    match index; (last id, Match rows added, items looked at), or None when no item is left."""
+    from sqlalchemy import select
+
+    from hotline import audit
+    from hotline.models import HashList
+
+    with app.db.sessions() as session:
+        if session.get(HashList, hash_list_id) is None:
+            return None  # removed meanwhile
+        ids = list(session.scalars(select(MediaItem.id).where(MediaItem.id > after, MediaItem.fingerprinted_at.is_not(None))
+                                   .order_by(MediaItem.id).limit(REMATCH_BATCH)))
+        if not ids:
+            return None
+        pairs: dict[int, list[tuple[str, str]]] = {}
+        for media_id, kind, value in session.execute(
+            select(Fingerprint.media_item_id, Fingerprint.kind, Fingerprint.value)
+            .where(Fingerprint.media_item_id.in_(ids), Fingerprint.usable)
+        ):
+            pairs.setdefault(media_id, []).append((kind, value))
+    service = match_service(app)
+    found = {media_id: service.match(item_pairs) for media_id, item_pairs in pairs.items()}
+    added = 0
+    with app.db.session() as session:
+        audit.take_write_turn(session)
+        matched_items = []
+        for media_id, matches in found.items():
+            media = session.get(MediaItem, media_id)
+            if media is None:
+                continue
+            known = {m.hash_list_entry_id for m in media.matches if m.hash_list_entry_id is not None}
+            ours = [m for m in matches if m.namespace == LIST and m.ref not in known]
+            entries = {e.id: e for e in (session.get(HashListEntry, m.ref) for m in ours) if e is not None}
+            new = [m for m in ours if m.ref in entries and entries[m.ref].hash_list_id == hash_list_id]
+            before = len(media.matches)
+            store_matches(session, media, new)
+            if len(media.matches) > before:
+                added += len(media.matches) - before
+                matched_items.append(media_id)
+        if matched_items:
+            audit.record(session, "system", "hashlist.rematch", "hash_list", hash_list_id, how="index",
+                         matches=added, media_items=matched_items[:1000])
+    return ids[-1], added, len(ids)

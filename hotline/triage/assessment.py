@@ -5,7 +5,8 @@
 - `approve` turns pending proposals into Forward rows (the outbox) in the caller's transaction, so an
   approval and its forwards commit together or not at all.
 - Four-eyes: supervisors name legal classifications (a runtime Setting) whose approval needs a second
-  person; the assessor cannot approve their own assessment of such a classification.
+  person; the assessor cannot approve their own assessment of such a classification, and neither the
+  `system` account nor a partner key counts as a person on either side.
 - Claims keep two analysts from working the same item; a claim older than `CLAIM_STALE_AFTER` lapses.
 
 Every action writes an AuditEvent in the same transaction. Functions raise `Refused` with a one-line
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.auth import has_role
+from hotline.auth import has_role, is_person
 from hotline.errors import Refused
 from hotline.models import (
     Assessment,
@@ -211,8 +212,7 @@ def approve_url(
     if latest is None:
         raise Refused(f"URL {row.id} has no assessment to approve")
     if latest.legal in four_eyes_classifications(session) and latest.policy is None:
-        if latest.assessor_id == actor.id:
-            raise Refused(f"'{latest.legal}' needs a second analyst: someone other than its assessor must approve")
+        _check_four_eyes(session, latest, actor)
         latest.confirmed_by_id = actor.id
     pending = [p for p in _pending(row) if destination is None or p.destination == destination]
     if not pending:
@@ -260,6 +260,21 @@ def assess_attachment(session: Session, media_item_id: int, actor: User,
     audit.record(session, actor.name, "assessment.create", "media_item", media.id, report=report.reference,
                  assessment_id=assessment.id, **chosen.model_dump(mode="json"))
     return assessment
+
+
+def _check_four_eyes(session: Session, latest: Assessment, actor: User) -> None:
+    """Two different people: the `system` account (scripts without --as) and partner keys are never one
+    of them, as assessor or as approver."""
+    if not is_person(actor):
+        raise Refused(f"'{latest.legal}' needs two people, and {actor.name} is not a person: a person must approve "
+                      "it (on the command line: --as NAME with that person's credentials)")
+    assessor = session.get(User, latest.assessor_id) if latest.assessor_id is not None else None
+    if assessor is None or not is_person(assessor):
+        who = assessor.name if assessor is not None else "no one"
+        raise Refused(f"'{latest.legal}' needs two people, and its assessment is by {who}, not a person: a person "
+                      "must assess it, then someone else approves")
+    if assessor.id == actor.id:
+        raise Refused(f"'{latest.legal}' needs a second analyst: someone other than its assessor must approve")
 
 
 def _close(session: Session, row: ReportedUrl, actor: User, rule: str, reason: str | None) -> None:

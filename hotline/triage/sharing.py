@@ -41,7 +41,7 @@ def _governing(session: Session) -> tuple[dict[int, Assessment], dict[int, Asses
     for assessment in session.scalars(select(Assessment).order_by(Assessment.id)):
         if assessment.media_item_id is not None:
             by_item[assessment.media_item_id] = assessment
-        else:
+        elif assessment.reported_url_id is not None:
             by_url[assessment.reported_url_id] = assessment
     return by_item, by_url
 
@@ -70,7 +70,7 @@ def shareable_rows(session: Session) -> list[ExportRow]:
     ).all()
     chosen: dict[int, tuple[str, str]] = {}  # item id -> (media kind, legal classification)
     for item_id, kind, url_id in items:
-        assessment = by_item.get(item_id) or by_url.get(url_id)
+        assessment = by_item.get(item_id) or (by_url.get(url_id) if url_id is not None else None)
         if assessment is not None and _shareable(assessment, four_eyes):
             chosen[item_id] = (kind, assessment.legal)
     hashes: dict[int, dict[str, str]] = {}

@@ -95,6 +95,11 @@ class Captured:
         return Hotline(load_settings(data_dir=self.data_dir, **overrides))
 
     def cli(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Any:
+        from cli_support import stdin_for
+
+        if "--as" in args and stdin is None:
+            with self.app() as app:
+                stdin = stdin_for(app, args, stdin)
         return cli(*args, stdin=stdin, env={"HOTLINE_DATA_DIR": str(self.data_dir), **(env or {})})
 
 

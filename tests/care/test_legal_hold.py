@@ -35,7 +35,7 @@ def test_holds_are_refused_with_one_line(captured: Captured) -> None:
         (("set", reference, "--reason", "x", "--as", "ana"), "only a supervisor"),
         (("set", reference, "--reason", "  ", "--as", "sue"), "give the reason"),
         (("set", "HL-NOPE", "--reason", "x", "--as", "sue"), "no report with reference"),
-        (("set", reference, "--reason", "x", "--as", "nobody"), "no user named"),
+        (("set", reference, "--reason", "x", "--as", "nobody"), "not a live personal token"),
         (("release", reference, "--as", "sue"), "is not on legal hold"),
     ):
         result = captured.cli("hold", *args)

@@ -119,10 +119,15 @@ def add_partner(app: Any, endpoint: str, *, name: str = "nl-offlimits", share_me
                 key_id: str = PARTNER_KEY_ID, secret: bytes = PARTNER_SECRET,
                 directory_id: str = PARTNER_DESTINATION) -> None:
     """The partner whose intake is `endpoint`, with what it issued to us for signing."""
+    from hotline.web.api.partners import seal_partner_secret
+
     with app.db.session() as session:
-        session.add(Partner(name=name, country="NL", key_id=f"in-{name}", endpoint=endpoint,
-                            outbound_key_id=key_id, outbound_secret=secret, share_media=share_media,
-                            directory_id=directory_id, roles=["submit", "feedback"]))
+        partner = Partner(name=name, country="NL", key_id=f"in-{name}", endpoint=endpoint,
+                          outbound_key_id=key_id, share_media=share_media,
+                          directory_id=directory_id, roles=["submit", "feedback"])
+        session.add(partner)
+        session.flush()  # sealed secrets are bound to the row's id
+        partner.outbound_secret = seal_partner_secret(session, partner, "outbound_secret", secret)
 
 
 def forwards(app: Any) -> list[Forward]:

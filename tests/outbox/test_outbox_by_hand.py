@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cli_support import token_for
 from outbox_support import forwards, outbox_options, queue_forward, seed_url
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -39,9 +40,9 @@ def test_forward_sent_records_a_manual_delivery_like_an_automatic_one(make_hotli
     env = {"HOTLINE_DATA_DIR": str(data_dir)}
     with app.db.session() as session:
         session.add(User(name="ana", role="analyst", password_hash=None))
-    # when a person records that they filled in the form
+    # when a person records that they filled in the form (proving who she is with her personal token)
     result = runner.invoke(cli_app, ["forward", "sent", str(forward_id), "--note", "form ticket FB-12345",
-                                      "--as", "ana"], env=env)
+                                      "--as", "ana"], env=env, input=token_for(app, "ana") + "\n")
     # then the forward is delivered with the note as its receipt, and it is audited
     assert result.exit_code == 0, result.output
     assert f"forward {forward_id} recorded as sent by hand" in result.output
@@ -78,8 +79,9 @@ def test_forward_sent_refuses_an_unknown_user(make_hotline, tmp_path) -> None:
     app = make_hotline(data_dir=data_dir)
     forward_id = _failed_manual_forward(app)
     result = CliRunner().invoke(cli_app, ["forward", "sent", str(forward_id), "--note", "done", "--as", "nobody"],
-                                env={"HOTLINE_DATA_DIR": str(data_dir)})
-    assert result.exit_code == 2 and result.output.strip() == "error: no user named 'nobody'"
+                                env={"HOTLINE_DATA_DIR": str(data_dir)}, input="some password\n")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --as nobody: wrong user name, password or one-time code"
     assert forwards(app)[0].state == "failed"
 
 

@@ -29,8 +29,11 @@ def test_forward_until_idle_then_ls_and_retry(make_hotline, partner_endpoint, tm
     # when the partner is given the right secret and the forward is retried
     with app.db.session() as session:
         from hotline.models import Partner
+        from hotline.web.api.partners import seal_partner_secret
 
-        session.query(Partner).update({"outbound_secret": b"synthetic-shared-secret-for-tests"})
+        for partner in session.query(Partner):
+            partner.outbound_secret = seal_partner_secret(session, partner, "outbound_secret",
+                                                          b"synthetic-shared-secret-for-tests")
     retried = runner.invoke(cli_app, ["forward", "retry", str(forward.id)], env=env)
     assert retried.exit_code == 0 and "queued again" in retried.output
     again = runner.invoke(cli_app, ["forward", "--until-idle"], env=env)

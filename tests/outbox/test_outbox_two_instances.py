@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from hotline.models import Forward, Partner, Report, ReportSource, utcnow
 from hotline.outbox import forward_until_idle
-from hotline.web.api.partners import create_partner
+from hotline.web.api.partners import create_partner, seal_partner_secret
 
 
 def _introduce(app, name: str, country: str, their_endpoint: str, issued_by_them) -> None:  # type: ignore[no-untyped-def]
@@ -19,7 +19,8 @@ def _introduce(app, name: str, country: str, their_endpoint: str, issued_by_them
         partner = session.scalar(select(Partner).where(Partner.name == name))
         partner.endpoint = their_endpoint
         partner.outbound_key_id = issued_by_them.key_id
-        partner.outbound_secret = issued_by_them.signing_secret.encode()
+        partner.outbound_secret = seal_partner_secret(session, partner, "outbound_secret",
+                                                      issued_by_them.signing_secret.encode())
         partner.directory_id = PARTNER_DESTINATION if country == "NL" else "hotline-ro-self"
 
 

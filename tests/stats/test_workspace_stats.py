@@ -28,7 +28,8 @@ def test_supervisors_see_the_period_they_choose(make_hotline) -> None:
     from hotline.web.security import SecurityHeaders
 
     # Given the seeded dataset, an analyst and a supervisor
-    app = make_hotline(secret_key="s" * 40)
+    # (supervisors must enrol one-time codes by default: tests/workspace/test_ws_security.py covers that)
+    app = make_hotline(secret_key="s" * 40, totp_required_roles=[])
     with app.db.session() as session:
         seed(session)
         create_user(session, "ana", "analyst", PASSWORD)

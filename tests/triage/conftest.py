@@ -148,8 +148,10 @@ class Cli:
         self.app = app
         self.runner = CliRunner()
 
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(cli_app, list(args))
+    def __call__(self, *args: str, stdin: str | None = None) -> Result:
+        from cli_support import stdin_for
+
+        return self.runner.invoke(cli_app, list(args), input=stdin_for(self.app, args, stdin))
 
 
 @pytest.fixture

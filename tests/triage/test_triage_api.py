@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forwarders.partner import signed_headers
+from hotline.errors import Refused
 from hotline.models import Assessment, Forward, ReportedUrl, UrlState, User
-from hotline.triage.assessment import set_four_eyes
+from hotline.triage.assessment import approve_url, assess, set_four_eyes
 from hotline.web.api.partners import create_partner
 from tests.triage.conftest import TRUSTED, add_users, seed_item
 
@@ -116,11 +117,20 @@ def test_refusals_match_the_workspace(api) -> None:
     assert api.call("POST", path, body=BASELINE).status_code == 201
     own = api.call("POST", f"/urls/{item.url_id}/approval", body={})
     assert own.status_code == 409
-    assert own.json()["detail"] == ("'baseline' needs a second analyst: someone other than its assessor must approve")
-    # a second key (another identity) may approve it
+    assert own.json()["detail"].startswith("'baseline' needs two people, and api:triage-tool is not a person")
+    # a second key is not a second person either (issue 17: partner keys are never one of the four eyes)
     other = api.call("POST", f"/urls/{item.url_id}/approval", key="second-tool", body={})
-    assert other.status_code == 200, other.text
-    assert [f["destination"] for f in other.json()["forwards"]] == ["hotline-nl-offlimits"]
+    assert other.status_code == 409 and "api:second-tool is not a person" in other.json()["detail"]
+    # nor is a person approving the key's assessment two people: a person assesses, another approves
+    with api.hotline.db.session() as session:
+        sue = session.get(User, users["sue"])
+        with pytest.raises(Refused, match="assessment is by api:triage-tool, not a person"):
+            approve_url(api.hotline, session, item.url_id, sue)
+    with api.hotline.db.session() as session:
+        assess(api.hotline, session, item.url_id, session.get(User, users["ana"]), BASELINE)
+    with api.hotline.db.session() as session:
+        done = approve_url(api.hotline, session, item.url_id, session.get(User, users["sue"]))
+        assert [f.destination for f in done.forwards] == ["hotline-nl-offlimits"]
     # and what is no longer waiting, or does not exist, is refused
     again = api.call("POST", path, body=BASELINE)
     assert again.status_code == 409 and again.json()["detail"] == f"URL {item.url_id} is forwarded, not waiting for assessment"

@@ -189,7 +189,7 @@ def test_references_users_and_destinations_that_do_not_exist_are_one_line(cli) -
         (("assess", "999", "--legal", "not-illegal"), "error: there is no reported URL 999"),
         (("assess", item.reference, "--url", "2", "--legal", "not-illegal"),
          f"error: report {item.reference} has 1 URL(s): --url must be 1 to 1"),
-        (("assess", item.reference, "--legal", "not-illegal", "--as", "nobody"), "error: no user named 'nobody'"),
+        (("assess", item.reference, "--legal", "not-illegal", "--as", "nobody"), "error: --as nobody: the token is not a live personal token of this user"),
         (("approve", item.reference, "--as", "ana"),
          f"error: URL {item.url_id} is triaged; it must be assessed before approval"),
     ]

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from cli import app as cli_app
-from hotline.auth import find_user, verify_password
+from hotline.auth import find_user, totp_secret, verify_password
 from hotline.models import AuditEvent
 
 
@@ -57,7 +57,9 @@ def test_user_totp_prints_an_enrolment_link_that_generates_valid_codes(hotline_d
     assert uri.startswith("otpauth://totp/hotline:ana?")
     with hotline_dir.db.sessions() as session:
         user = find_user(session, "ana")
-        assert pyotp.parse_uri(uri).now() == pyotp.TOTP(user.totp_secret).now()
+        assert pyotp.parse_uri(uri).now() == pyotp.TOTP(totp_secret(session, user)).now()
+        # and the seed is sealed in the database, not kept in the clear
+        assert pyotp.parse_uri(uri).secret not in user.totp_secret
     assert run("user", "totp", "nobody").exit_code == 2
 
 

@@ -10,6 +10,7 @@ from forwarders.base import PermanentFailure
 from forwarders.partner import PartnerForwarder
 from hotline.models import Partner
 from hotline.outbox.channels.base import Channel, Route, usable
+from hotline.vault import VaultError, partner_binding, vault_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,7 +27,14 @@ class PartnerApi(Channel):
         if partner is None:
             raise PermanentFailure(f"no partner is linked to {forward.destination}: add it with its outbound "
                                    f"credentials, then `hotline forward retry {forward.id}`")
-        secret = partner.outbound_secret or partner.signing_secret
+        vault = vault_of(session)
+        try:
+            secret = (vault.open_bytes(session, bytes(partner.outbound_secret),
+                                       partner_binding(partner, "outbound_secret")) if partner.outbound_secret else
+                      vault.open_bytes(session, bytes(partner.signing_secret), partner_binding(partner, "signing_secret"))
+                      if partner.signing_secret else None)
+        except VaultError as exc:
+            raise PermanentFailure(f"partner {partner.name}: {exc}") from None
         address = usable(partner.endpoint) or usable(forward.address)
         if not partner.outbound_key_id or not secret or address is None:
             missing = [name for name, value in (("outbound key id", partner.outbound_key_id),

@@ -9,6 +9,7 @@ The functions here touch the database: call them from a worker thread (run_in_th
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -21,9 +22,11 @@ from sqlalchemy import Engine, select
 from forwarders.partner import HEADER_SIGNATURE, SignatureError, verify
 from hotline.app import Hotline
 from hotline.models import Partner
+from hotline.vault import VaultError
 from hotline.web.api.errors import ApiProblem
-from hotline.web.api.partners import partner_for_api_key
+from hotline.web.api.partners import partner_for_api_key, partner_secret
 
+log = logging.getLogger(__name__)
 MAX_SKEW_SECONDS = 300
 KEY_CACHE_SECONDS = 10.0
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hotline", HotlineSignature realm="hotline"'}
@@ -110,8 +113,14 @@ class _SigningKeys:
         query = select(Partner).where(Partner.signing_secret.is_not(None))
         if key_id is not None:
             query = query.where(Partner.key_id == key_id[:100])
+        keys: dict[str, tuple[Caller, bytes]] = {}
         with hotline.db.sessions() as session:
-            return {p.key_id: (Caller.of(p), bytes(p.signing_secret or b"")) for p in session.scalars(query)}
+            for partner in session.scalars(query):
+                try:
+                    keys[partner.key_id] = (Caller.of(partner), partner_secret(session, partner, "signing_secret") or b"")
+                except VaultError as exc:  # one damaged secret must not stop every other partner
+                    log.warning("partner %s: its signing secret does not open: %s", partner.id, exc)
+        return keys
 
 
 _caches: weakref.WeakKeyDictionary[Engine, _SigningKeys] = weakref.WeakKeyDictionary()

@@ -33,6 +33,10 @@ def receive_report(hotline: Hotline, headers: Mapping[str, str], body: bytes) ->
     """(HTTP status, answer): 201 for a new report, 200 for a known idempotency key."""
     caller = signed_caller(hotline, headers, body).require("submit")
     payload = _parse(headers, body)
+    if payload.sender != caller.name:
+        # A partner may only speak for itself: the payload names its sender, the signature proves who sent it.
+        raise ApiProblem(403, f"the payload's sender {payload.sender!r} is not the partner that signed it "
+                              f"({caller.name!r}); send your own name, as registered with us")
     try:
         # Insert first: a known key is rare, and the unique constraint finds it for free.
         with write_turn(hotline.db.engine), hotline.db.session() as session:

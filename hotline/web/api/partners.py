@@ -2,8 +2,8 @@
 
 Each partner gets a key id (public, names the partner in headers), an API key (for reading states,
 kept here only as a SHA-256 hash: it has 256 random bits, so a slow hash adds nothing) and a signing
-secret (HMAC key for request bodies; both sides need it, so it is kept as is). Key and secret are shown
-once, when issued.
+secret (HMAC key for request bodies; both sides need it, so it cannot be hashed: it is sealed by
+hotline.vault, bound to the partner's row). Key and secret are shown once, when issued.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.models import Partner
+from hotline.vault import partner_binding, vault_of
 
 API_KEY_PREFIX = "hlk"
 # submit: send reports; feedback: tell us what became of our forwards; triage: assess through the API;
@@ -80,13 +81,25 @@ def create_partner(
         country=country,
         key_id=key_id,
         api_key_hash=hash_api_key(api_key),
-        signing_secret=signing_secret.encode("utf-8"),
         endpoint=endpoint,
         roles=list(roles),
     )
     session.add(partner)
-    session.flush()
+    session.flush()  # the sealed secret is bound to the row's id
+    partner.signing_secret = seal_partner_secret(session, partner, "signing_secret", signing_secret.encode("utf-8"))
     return IssuedCredentials(partner, key_id, api_key, signing_secret)
+
+
+def seal_partner_secret(session: Session, partner: Partner, column: str, secret: bytes) -> bytes:
+    return vault_of(session).seal_bytes(session, secret, partner_binding(partner, column))
+
+
+def partner_secret(session: Session, partner: Partner, column: str) -> bytes | None:
+    """A sealed secret of the partner's (signing_secret, outbound_secret), opened; None when unset."""
+    value = getattr(partner, column)
+    if not value:
+        return None
+    return vault_of(session).open_bytes(session, bytes(value), partner_binding(partner, column))
 
 
 def find_partner(session: Session, key_id: str) -> Partner | None:

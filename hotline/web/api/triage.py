@@ -2,8 +2,9 @@
 POST /reports/{reference}/closing (close a report as not valid).
 
 Only API keys (partners) with the "triage" role may call these. A key acts as its own account,
-`api:<partner name>` (role system, created on demand), so four-eyes applies to keys as to people: a
-key cannot approve a four-eyes classification it assessed itself. The actions are the workspace's
+`api:<partner name>` (role system, created on demand), which is never a person: a key is never one of the
+four eyes, so a four-eyes classification it assessed needs a person's assessment and another person's
+approval, and it cannot approve one either. The actions are the workspace's
 (hotline.triage.assessment), so the API refuses what the workspace refuses, with the same one-line message:
 422 for a classification with missing or wrong fields, 409 for an action the item's state forbids.
 
@@ -42,6 +43,7 @@ from hotline.web.public.writer import write_turn
 
 router = APIRouter(tags=["triage"])
 ROLE = "triage"
+MAX_ID = 2**63 - 1  # the largest row id the databases hold: beyond it, 422 (never a database error)
 MAX_BODY_BYTES = 16 * 1024
 _AUTH = [Security(api_key_scheme), Security(signature_scheme)]
 
@@ -57,7 +59,7 @@ class AssessmentRequest(BaseModel):
     age_group: AgeGroup | None = None
     gender: Gender | None = None
     notes: str | None = Field(default=None, max_length=4000)
-    media_item_id: int | None = Field(default=None, description="Assess one media item of the URL.")
+    media_item_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Assess one media item of the URL.")
     approve: bool = Field(default=False, description="Approve the proposals and queue the forwards too.")
 
 
@@ -158,7 +160,7 @@ async def queue_endpoint(
 @router.post("/urls/{url_id}/assessment", status_code=201, summary="Record an assessment (and approve)",
              response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
              openapi_extra=body_from_schema("AssessmentRequest"), dependencies=_AUTH)
-async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JSONResponse:
     hotline: Hotline = request.app.state.hotline
     body = await _body(request)
     answer = await run_in_threadpool(record_assessment, hotline, request.headers, body, url_id)
@@ -168,7 +170,7 @@ async def assessment_endpoint(request: Request, url_id: Annotated[int, Path(ge=1
 @router.post("/urls/{url_id}/approval", summary="Approve pending proposals and queue their forwards",
              response_model=TriageResult, responses=error_responses(401, 403, 404, 409, 413, 422),
              openapi_extra=body_from_schema("ApprovalRequest"), dependencies=_AUTH)
-async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1)]) -> JSONResponse:
+async def approval_endpoint(request: Request, url_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> JSONResponse:
     hotline: Hotline = request.app.state.hotline
     body = await _body(request)
     return JSONResponse(await run_in_threadpool(record_approval, hotline, request.headers, body, url_id))

@@ -9,19 +9,23 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from fastapi import Path as PathParam
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from hotline.auth import SessionCodec, SessionData, Throttles, has_role
+from hotline.auth import SessionCodec, SessionData, Throttles, has_role, needs_totp
+from hotline.auth import sessions as login_sessions
 from hotline.errors import Refused
+from hotline.evidence import EvidenceIntegrityError
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
@@ -32,12 +36,16 @@ if TYPE_CHECKING:
 PREFIX = "/workspace"
 SESSION_COOKIE = "hotline_session"
 PRELOGIN_COOKIE = "hotline_prelogin"
+DEVICE_COOKIE = "hotline_device"  # "this browser logged in to this account before" (hotline.auth.throttle)
+DEVICE_MAX_AGE = 180 * 24 * 3600
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 REVEAL_MAX_AGE = 30 * 60
 _HERE = Path(__file__).parent
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FORM_BYTES = 256 * 1024  # the largest form (an assessment) holds at most 4,000 characters of notes
+MAX_FORM_BYTES = 256 * 1024
+MAX_ID = 2**63 - 1  # the largest row id either database holds; a larger number in a path is a 404
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]  # the largest form (an assessment) holds at most 4,000 characters of notes
 
 
 class NotLoggedIn(Exception):
@@ -50,6 +58,10 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class MustEnrol(Exception):
+    """The user's role needs one-time codes and none is enrolled: only the account page is open."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class Workspace:
     throttles: Throttles
     templates: Jinja2Templates
     reveal_signer: URLSafeTimedSerializer
+    device_signer: URLSafeTimedSerializer
+    lifetimes: login_sessions.Lifetimes
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -82,16 +96,24 @@ class Workspace:
             throttles=Throttles.default(),
             templates=templates,
             reveal_signer=URLSafeTimedSerializer(hotline.secret_key, salt="hotline-reveal"),
+            device_signer=URLSafeTimedSerializer(hotline.secret_key, salt="hotline-device"),
+            lifetimes=login_sessions.Lifetimes(
+                idle=timedelta(minutes=hotline.settings.session_idle_minutes),
+                absolute=timedelta(hours=hotline.settings.session_max_hours)),
         )
 
     # -- who is asking ---------------------------------------------------------------------------
     def session_data(self, request: Request) -> SessionData | None:
         return self.codec.read(request.cookies.get(SESSION_COOKIE))
 
-    def require(self, request: Request, session: Session, role: str = "analyst") -> User:
-        user = self.codec.user_for(session, self.session_data(request))
+    def require(self, request: Request, session: Session, role: str = "analyst", *, enrolling: bool = False) -> User:
+        """The logged-in user, if their role allows `role`; `enrolling`: this page is open to a user who
+        still has to enrol one-time codes (every other page sends them to enrol first)."""
+        user = login_sessions.user_for(session, self.session_data(request), self.lifetimes)
         if user is None:
             raise NotLoggedIn()
+        if not enrolling and needs_totp(user, self.hotline.settings):
+            raise MustEnrol()
         if not has_role(user, role):
             raise Forbidden(f"this needs the {role} role")
         # A plain copy for the page templates: error pages render after the session rolled back.
@@ -125,6 +147,21 @@ class Workspace:
         if not isinstance(raw, dict) or raw.get("u") != user.id:
             return empty
         return {"shown": set(raw.get("shown", [])), "known": set(raw.get("known", []))}
+
+    # -- the owner's devices (exempt from the per-account login throttle) ---------------------------
+    def device_for(self, request: Request, name: str) -> str | None:
+        """The device id this browser got when it last logged in to account `name`, if any."""
+        try:
+            raw = self.device_signer.loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_MAX_AGE)
+        except (BadSignature, SignatureExpired):
+            return None
+        if isinstance(raw, dict) and str(raw.get("u", "")).lower() == name.strip().lower():
+            device = raw.get("d")
+            return device if isinstance(device, str) else None
+        return None
+
+    def device_cookie(self, name: str, device: str | None) -> str:
+        return self.device_signer.dumps({"u": name, "d": device or secrets.token_urlsafe(16)})
 
     def reveal_token(self, user: User, state: dict[str, set[int]]) -> str:
         return self.reveal_signer.dumps(
@@ -206,6 +243,14 @@ class WorkspaceRoute(APIRoute):
             except NotLoggedIn:
                 target = request.url.path if request.method == "GET" else PREFIX
                 response = redirect(f"{PREFIX}/login?next={target}")
+            except MustEnrol:
+                response = redirect(f"{PREFIX}/account?enrol=required")
+            except RequestValidationError as exc:
+                response = _invalid_request(request, ws, exc)
+            except OverflowError:  # a number no row can have (SQLite's integers end at 2**63 - 1)
+                response = ws.page(request, "error.html", 404, message="Not found.")
+            except EvidenceIntegrityError as exc:
+                response = integrity_failure(request, ws, exc)
             except Forbidden as exc:
                 response = ws.page(request, "error.html", 403, message=f"Not allowed: {exc}.")
             except NotFound as exc:
@@ -220,6 +265,27 @@ class WorkspaceRoute(APIRoute):
             return response
 
         return guarded
+
+
+def _invalid_request(request: Request, ws: Workspace, exc: RequestValidationError) -> Response:
+    """A path that names no row (a number too large, or not a number) is 404; a bad form or query 422."""
+    errors = exc.errors()
+    if any(error.get("loc", ("",))[0] == "path" for error in errors):
+        return ws.page(request, "error.html", 404, message="Not found.")
+    where = ", ".join(str(error.get("loc", ("?",))[-1]) for error in errors[:3])
+    return ws.page(request, "error.html", 422, message=f"Some values were not understood ({where}); go back and check them.")
+
+
+def integrity_failure(request: Request, ws: Workspace, exc: EvidenceIntegrityError) -> Response:
+    """A stored evidence file failed its check: say so, serve nothing, and record it for the admins."""
+    from hotline import audit
+
+    viewer = getattr(request.state, "user", None)
+    with ws.hotline.db.session() as session:
+        audit.record(session, viewer.name if viewer else "?", "evidence.integrity-failure", exc.subject_type,
+                     exc.subject_id, file=exc.relative, reason=exc.reason, path=request.url.path)
+    # 409: the stored file conflicts with what was recorded of it; the server itself works.
+    return ws.page(request, "integrity.html", 409, message=str(exc))
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.evidence.legal_hold import place_hold, release_hold
 from hotline.models import Report, ReportUrl
-from hotline.web.workspace.base import PREFIX, NotFound, redirect, workspace_of
+from hotline.web.workspace.base import PREFIX, NotFound, RowId, redirect, workspace_of
 
 
 def _report_of(session: Session, url_id: int, report_id: int) -> Report:
@@ -21,7 +21,7 @@ def _report_of(session: Session, url_id: int, report_id: int) -> Report:
 
 def register(router: APIRouter) -> None:
     @router.post("/items/{url_id}/reports/{report_id}/hold")
-    def hold(request: Request, url_id: int, report_id: int, reason: Annotated[str, Form()] = "") -> Response:
+    def hold(request: Request, url_id: RowId, report_id: RowId, reason: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session, role="supervisor")
@@ -29,7 +29,7 @@ def register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/items/{url_id}#h-reports")
 
     @router.post("/items/{url_id}/reports/{report_id}/release")
-    def release(request: Request, url_id: int, report_id: int, reason: Annotated[str, Form()] = "") -> Response:
+    def release(request: Request, url_id: RowId, report_id: RowId, reason: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session, role="supervisor")

@@ -27,9 +27,11 @@ from hotline.triage.assessment import (
 )
 from hotline.triage.views import url_view
 from hotline.web.workspace.base import (
+    MAX_ID,
     PREFIX,
     Forbidden,
     NotFound,
+    RowId,
     Workspace,
     format_when,
     redirect,
@@ -48,6 +50,15 @@ TAXONOMY = {
 def is_known_match(media: MediaItem) -> bool:
     """Matched a hash list that carries a verdict: hidden from analysts unless a supervisor asks."""
     return any(m.hash_list_id is not None and m.verdict for m in media.matches)
+
+
+def _form_id(text: str) -> int | None:
+    """A row id typed into a form; a number no row can have is refused, not passed to the database."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise Refused(f"{text[:30]!r} is not the number of a media item")
+    return int(text)
 
 
 def load_row(session: Session, url_id: int) -> ReportedUrl:
@@ -109,7 +120,7 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
 
 def register(router: APIRouter) -> None:
     @router.get("/items/{url_id}")
-    def item(request: Request, url_id: int, view: str | None = None) -> Response:
+    def item(request: Request, url_id: RowId, view: str | None = None) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
@@ -120,7 +131,7 @@ def register(router: APIRouter) -> None:
     @router.post("/items/{url_id}/assess")
     def assess_item(
         request: Request,
-        url_id: int,
+        url_id: RowId,
         legal: Annotated[str, Form()] = "",
         content_type: Annotated[str, Form()] = "",
         site_type: Annotated[str, Form()] = "",
@@ -138,12 +149,12 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
             assess(ws.hotline, session, url_id, user, fields,
-                   media_item_id=int(media_item_id) if media_item_id.isdigit() else None,
+                   media_item_id=_form_id(media_item_id),
                    approve=bool(and_approve))
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/approve")
-    def approve_item(request: Request, url_id: int, destination: Annotated[str, Form()] = "") -> Response:
+    def approve_item(request: Request, url_id: RowId, destination: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
@@ -151,7 +162,7 @@ def register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/forwards/{forward_id}/sent")
-    def forward_sent(request: Request, url_id: int, forward_id: int, note: Annotated[str, Form()] = "") -> Response:
+    def forward_sent(request: Request, url_id: RowId, forward_id: RowId, note: Annotated[str, Form()] = "") -> Response:
         """A person sent a manual forward themselves (web form): record it as delivered, audited."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
@@ -167,7 +178,7 @@ def register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/evidence")
-    def evidence(request: Request, url_id: int) -> Response:
+    def evidence(request: Request, url_id: RowId) -> Response:
         """The capture's WARC, decrypted, as a download; every download is audited."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:

@@ -1,13 +1,19 @@
-"""Logging in and out: password plus optional one-time code, throttled; log out everywhere."""
+"""Logging in and out: password plus one-time code, throttled without locking the owner out; log out
+(this session, server-side) and log out everywhere."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from hotline.auth import AuthError, authenticate, logout_everywhere
+from hotline import audit
+from hotline.auth import AuthError, LoginThrottled, authenticate, logout_everywhere
+from hotline.auth import sessions as login_sessions
 from hotline.web.workspace.base import (
+    DEVICE_COOKIE,
+    DEVICE_MAX_AGE,
     PREFIX,
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
@@ -24,7 +30,7 @@ def _safe_next(target: str | None) -> str:
     return f"{PREFIX}/queue"
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -34,36 +40,39 @@ def register(router: APIRouter) -> None:
         return workspace_of(request).page(request, "login.html", next=_safe_next(next), error=None)
 
     @router.post("/login")
-    def login(
+    async def login(
         request: Request,
-        name: Annotated[str, Form()],
-        password: Annotated[str, Form()],
-        code: Annotated[str, Form()] = "",
-        next: Annotated[str, Form()] = "",
+        name: Annotated[str, Form(max_length=200)],
+        password: Annotated[str, Form(max_length=1000)],
+        code: Annotated[str, Form(max_length=20)] = "",
+        next: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         ws = workspace_of(request)
+        client = client_address(request)
+        device = ws.device_for(request, name)
+        try:
+            # A thread: the password check is slow on purpose and must not hold up other requests.
+            user = await run_in_threadpool(authenticate, ws.hotline.db, ws.throttles, name, password,
+                                           code or None, client, device)
+        except AuthError as exc:
+            status = 429 if isinstance(exc, LoginThrottled) else 401
+            return ws.page(request, "login.html", status, next=_safe_next(next), error=str(exc), name=name)
         with ws.hotline.db.session() as session:
-            try:
-                user = authenticate(session, ws.throttles, name, password, code or None, _client(request))
-            except AuthError as exc:
-                error = str(exc)
-            else:
-                value, _ = ws.codec.issue(user)
-                response = redirect(_safe_next(next))
-                set_cookie(request, response, SESSION_COOKIE, value, max_age=None)
-                response.delete_cookie(PRELOGIN_COOKIE, path=PREFIX)
-                return response
-        status = 429 if "too many" in error else 401
-        return ws.page(request, "login.html", status, next=_safe_next(next), error=error, name=name)
+            data = login_sessions.start(session, user, client, ws.lifetimes)
+        response = redirect(_safe_next(next))
+        set_cookie(request, response, SESSION_COOKIE, ws.codec.dump(data), max_age=None)
+        set_cookie(request, response, DEVICE_COOKIE, ws.device_cookie(user.name, device), max_age=DEVICE_MAX_AGE)
+        response.delete_cookie(PRELOGIN_COOKIE, path=PREFIX)
+        return response
 
     @router.post("/logout")
     def logout(request: Request) -> Response:
+        """Ends the session on the server: a copy of the cookie stops working too."""
         ws = workspace_of(request)
+        data = ws.session_data(request)
         with ws.hotline.db.session() as session:
-            user = ws.codec.user_for(session, ws.session_data(request))
-            if user is not None:
-                from hotline import audit
-
+            user = login_sessions.user_for(session, data, ws.lifetimes)
+            if login_sessions.revoke(session, data, "logged out") and user is not None:
                 audit.record(session, user.name, "logout", "user", user.id)
         response = redirect(f"{PREFIX}/login")
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
@@ -73,7 +82,7 @@ def register(router: APIRouter) -> None:
     def logout_all(request: Request) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
-            logout_everywhere(session, ws.require(request, session))
+            logout_everywhere(session, ws.require(request, session, enrolling=True))
         response = redirect(f"{PREFIX}/login")
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response

@@ -4,7 +4,9 @@ Wellbeing first: a preview is a small, greyscale, heavily blurred thumbnail made
 nothing recognisable ever reaches the browser until the analyst asks. Revealing is a POST (CSRF) and
 an AuditEvent; the reveal lives in a signed, short-lived token in the page's URL, bound to the user.
 Items matched to a list with a verdict are not served at all unless a supervisor asks (audited too).
-Captured pages are never served as HTML: only as escaped text.
+Captured pages are never served as HTML: only as escaped text, and only what is text (a captured page,
+or a body declared as text that does not look like an image or a video), so the text view never shows an
+image's bytes around the reveal.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.evidence import EvidenceNotFound
 from hotline.models import MediaItem, User
-from hotline.web.workspace.base import PREFIX, NotFound, Workspace, format_when, redirect, workspace_of
+from hotline.web.workspace.base import PREFIX, NotFound, RowId, Workspace, format_when, redirect, workspace_of
 from hotline.web.workspace.item import is_known_match
 
 PREVIEW_SIZE = 360
@@ -40,6 +42,29 @@ SANITISED_TAGS = {
     "p", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "table",
     "thead", "tbody", "tr", "td", "th", "b", "i", "em", "strong", "br", "hr", "pre", "code", "blockquote", "a",
 }
+
+
+TEXT_TYPES = frozenset({"application/xhtml+xml", "application/json", "application/xml", "application/javascript"})
+# Magic numbers of video containers Pillow does not know (images it recognises itself).
+_VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"RIFF", b"OggS", b"FLV", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")
+
+
+def is_text(media: MediaItem, data: bytes) -> bool:
+    """Whether the text views may show this body: declared as text, not an image or video by kind or by
+    its first bytes (a hostile server may call an image text/html)."""
+    declared = (media.content_type or "").split(";")[0].strip().lower()
+    if media.kind in ("image", "video"):
+        return False
+    if not (media.kind == "page" or declared.startswith("text/") or declared in TEXT_TYPES):
+        return False
+    head = data[:64]
+    if head[4:8] == b"ftyp" or head.startswith(_VIDEO_MAGIC):
+        return False
+    try:
+        with Image.open(io.BytesIO(data)):
+            return False  # Pillow recognised an image format: not text, whatever the header said
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return True
 
 
 def _media(session: Session, media_id: int) -> MediaItem:
@@ -106,7 +131,10 @@ def _page_source(ws: Workspace, request: Request, session: Session, media_id: in
     user = ws.require(request, session)
     media = _media(session, media_id)
     _visible(ws, request, user, media, None)
-    return media, _blob(ws, media)
+    data = _blob(ws, media)
+    if not is_text(media, data):
+        raise NotFound("This item is not text: its text view is not shown (reveal its preview instead).")
+    return media, data
 
 
 def _no_preview(text: str) -> Response:
@@ -115,7 +143,7 @@ def _no_preview(text: str) -> Response:
 
 def register(router: APIRouter) -> None:
     @router.get("/media/{media_id}/preview")
-    def preview(request: Request, media_id: int, view: str | None = None) -> Response:
+    def preview(request: Request, media_id: RowId, view: str | None = None) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
@@ -129,7 +157,7 @@ def register(router: APIRouter) -> None:
         return Response(body, media_type="image/png")
 
     @router.get("/media/{media_id}/raw")
-    def raw(request: Request, media_id: int, view: str | None = None) -> Response:
+    def raw(request: Request, media_id: RowId, view: str | None = None) -> Response:
         """The stored bytes of a revealed image or video (for the video player's controls)."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
@@ -144,7 +172,7 @@ def register(router: APIRouter) -> None:
         return Response(data, media_type=content_type, headers={"Content-Security-Policy": RAW_CSP})
 
     @router.get("/media/{media_id}/text")
-    def text(request: Request, media_id: int) -> Response:
+    def text(request: Request, media_id: RowId) -> Response:
         """A captured page's source as escaped text: never rendered as HTML."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
@@ -157,7 +185,7 @@ def register(router: APIRouter) -> None:
             )
 
     @router.get("/media/{media_id}/sanitised")
-    def sanitised(request: Request, media_id: int) -> Response:
+    def sanitised(request: Request, media_id: RowId) -> Response:
         """A captured page cleaned by nh3 down to text structure, for the sandboxed frame on the text view."""
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
@@ -174,7 +202,7 @@ def register(router: APIRouter) -> None:
         )
 
     @router.post("/media/{media_id}/reveal")
-    def reveal(request: Request, media_id: int, view: Annotated[str, Form()] = "") -> Response:
+    def reveal(request: Request, media_id: RowId, view: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
@@ -188,7 +216,7 @@ def register(router: APIRouter) -> None:
 
     @router.post("/media/{media_id}/show-known")
     def show_known(
-        request: Request, media_id: int, view: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""
+        request: Request, media_id: RowId, view: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""
     ) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:

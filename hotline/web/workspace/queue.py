@@ -9,7 +9,7 @@ from hotline.errors import Refused
 from hotline.models import Report, ReportSource, User
 from hotline.triage.assessment import claim, claim_holder, release
 from hotline.triage.queue import REVIEW_STATES, QueueFilter, attachments_waiting, review_queue
-from hotline.web.workspace.base import PREFIX, redirect, workspace_of
+from hotline.web.workspace.base import PREFIX, RowId, redirect, workspace_of
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -78,14 +78,14 @@ def register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/claim")
-    def claim_item(request: Request, url_id: int) -> Response:
+    def claim_item(request: Request, url_id: RowId) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             claim(session, url_id, ws.require(request, session))
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/release")
-    def release_item(request: Request, url_id: int) -> Response:
+    def release_item(request: Request, url_id: RowId) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             release(session, url_id, ws.require(request, session))
