@@ -16,6 +16,7 @@ from rich.console import Console
 
 from hotline.commands import fail as _fail
 from hotline.commands import require_data_files, state
+from hotline.commands.identity import AsOption, acting_user
 from hotline.config import SettingsError
 
 app = typer.Typer(
@@ -71,8 +72,7 @@ def submit(
                                       "Without an address it is kept and closed as no-url.")
     ] = None,
     via: Annotated[str | None, typer.Option(help="With --source: the organisation it came through.")] = None,
-    as_user: Annotated[str | None, typer.Option("--as", help="With --source: who took it (default: the "
-                                                            "system user).")] = None,
+    as_user: AsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record a report and print its reference."""
@@ -94,9 +94,7 @@ def submit(
                 result = submit_report(session, urls or [], category=category, description=description,
                                        referer=referer, dedup_window=dedup_window(hl.settings))
             else:
-                from hotline.auth import named_user, system_user
-
-                actor = named_user(session, as_user) if as_user else system_user(session, hl.settings.cli_user)
+                actor = acting_user(hl, session, as_user)
                 result = record_staff_report(session, urls or [], source=source, recorded_by=actor, via=via,
                                              category=category, description=description,
                                              dedup_window=dedup_window(hl.settings))

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from hotline.commands import fail, state
+from hotline.commands.identity import AsOption, acting_user
 from hotline.models import ClosingReason
 
 REASONS = ", ".join(reason.value for reason in ClosingReason)
@@ -21,20 +22,18 @@ def close(
     reference: Annotated[str, typer.Argument(help="The report's reference.")],
     reason: Annotated[str, typer.Option("--reason", help=REASONS)],
     note: Annotated[str | None, typer.Option("--note", help="Why, in a few words (kept and audited).")] = None,
-    as_user: Annotated[str | None, typer.Option("--as", help="Act as this user (default: the system user).")]
-    = None,
+    as_user: AsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Close a report as not valid (no-url, out-of-scope, duplicate, not-illegal, unreachable): it and its
     URLs no other open report names leave the queue; the statistics count it by reason."""
-    from hotline.auth import named_user, system_user
     from hotline.errors import Refused
     from hotline.triage.closing import close_report
 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
-                actor = named_user(session, as_user) if as_user else system_user(session, hl.settings.cli_user)
+                actor = acting_user(hl, session, as_user)
                 done = close_report(hl, session, reference, actor, reason, note)
         except Refused as exc:
             fail(str(exc))

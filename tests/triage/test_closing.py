@@ -121,7 +121,7 @@ def test_an_operator_records_a_phone_report_from_the_cli(make_cli) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--source", "fax", "http://a.example-synth.ro/"], "unknown source 'fax'"),
     (["--via", "ALO 116", "http://a.example-synth.ro/"], "give --source too"),
-    (["--source", "phone", "--as", "nobody", "http://a.example-synth.ro/"], "no user named 'nobody'"),
+    (["--source", "phone", "--as", "nobody", "http://a.example-synth.ro/"], "--as nobody: "),  # unproved
     (["--source", "phone", "ftp://a.example-synth.ro/"], "only http and https"),
     ([], "no address given"),
 ])
