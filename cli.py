@@ -250,6 +250,7 @@ def _mount_groups() -> None:
     from hotline.commands import (
         audit,
         backup,
+        egress,
         evidence,
         forward,
         hashlist,
@@ -266,7 +267,7 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, evidence, forward, hashlist, hold, key, locate, monitor, partner, policy, rules,
+    for module in (audit, backup, egress, evidence, forward, hashlist, hold, key, locate, monitor, partner, policy, rules,
                    stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):

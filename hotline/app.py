@@ -117,6 +117,7 @@ class Hotline:
             user_agent=s.capture_user_agent,
             accept_language=s.capture_accept_language,
             egress_proxy=s.egress_proxy,
+            pin_through_proxy=s.capture_pin_through_proxy,
             allow_private=s.allow_private,
             direct_connect_only=s.direct_connect_only,
             max_bytes=s.capture_max_bytes,

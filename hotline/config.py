@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     geoip_mmdb: Path | None = None
 
     egress_proxy: str | None = None
+    # Opt-in, only for a proxy known to honour Host with an address in the request line (see CaptureOptions).
+    capture_pin_through_proxy: bool = False
     allow_private: list[str] = Field(default_factory=list)
     # Safety net for tests and labs: when set, direct (non-proxied) connections may only go here.
     direct_connect_only: list[str] = Field(default_factory=list)

@@ -18,6 +18,8 @@ def _http_proxy(value: str | None) -> str | None:
 
 ProxyUrl = Annotated[str | None, AfterValidator(_http_proxy)]
 Outcome = Literal["ok", "refused", "failed"]
+# A capture's outcome adds "http-error": the site answered, with a final status other than 2xx.
+CaptureOutcome = Literal["ok", "http-error", "refused", "failed"]
 ResourceKind = Literal["page", "image", "video", "other"]
 
 DEFAULT_USER_AGENT = (
@@ -48,9 +50,11 @@ class CaptureOptions(BaseModel):
     # Safety net for tests and locked-down hosts: when set, direct (non-proxy) connections may only go
     # to these networks, whatever the rest of the policy says.
     direct_connect_only: list[str] = Field(default_factory=list)
-    # Through an HTTP proxy, send the checked IP in the request line (site name in Host) so the proxy
-    # cannot resolve the name again to something else. Turn off for proxies that refuse IP literals.
-    pin_through_proxy: bool = True
+    # Through an HTTP proxy the request line carries the host name and the proxy resolves it (RFC 9112:
+    # a proxy takes the host from the request line, so an address there would fetch the wrong virtual
+    # host). Opt in only for a proxy known to honour Host with an address in the request line: the
+    # checked address then goes in the request line, so the proxy cannot resolve the name differently.
+    pin_through_proxy: bool = False
     max_bytes: int = 50_000_000
     max_seconds: float = 30.0
     max_redirects: int = 10
@@ -102,7 +106,7 @@ class Resource(BaseModel):
 class CaptureResult(BaseModel):
     job_id: str
     url: str
-    outcome: Outcome
+    outcome: CaptureOutcome
     reason: str | None = None
     hops: list[Hop] = Field(default_factory=list)
     final_url: str | None = None

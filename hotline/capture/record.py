@@ -5,10 +5,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.client import responses as HTTP_REASONS
 from typing import Any
 
 from hotline.capture.content import digests
-from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource, ResourceKind
+from hotline.capture.models import (
+    CaptureJob,
+    CaptureOutcome,
+    CaptureResult,
+    Hop,
+    Outcome,
+    Resource,
+    ResourceKind,
+)
 from hotline.evidence.store import EvidenceStore
 from hotline.evidence.warc import Exchange, build_warc
 
@@ -126,11 +135,14 @@ def select_headers(headers: Any) -> dict[str, str]:
 
 def build_result(state: JobState) -> CaptureResult:
     page = state.page.resource if state.page and state.page.resource else None
-    outcome: Outcome = page.outcome if page else "failed"
+    outcome: CaptureOutcome = page.outcome if page else "failed"
+    reason = page.reason if page else "not started"
+    if page is not None and outcome == "ok" and page.status is not None and not 200 <= page.status < 300:
+        outcome, reason = "http-error", f"HTTP {page.status} {HTTP_REASONS.get(page.status, '')}".strip()
     hops = state.page.hops if state.page else []
     return CaptureResult(
         job_id=state.job.job_id, url=state.job.url, outcome=outcome,
-        reason=page.reason if page else "not started",
+        reason=reason,
         hops=hops, final_url=page.final_url if page else None,
         status=page.status if page else None, content_type=page.content_type if page else None,
         tls=state.tls, page=page,

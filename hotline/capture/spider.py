@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import scrapy
 from scrapy import Request, signals
+from scrapy.core.downloader.handlers.http11 import TunnelError
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -42,6 +43,7 @@ from hotline.capture.models import (
     Resource,
     ResourceKind,
 )
+from hotline.capture.proxy_answers import proxy_answer, tunnel_answer
 from hotline.capture.record import Budget, Fetch, JobState, build_result, monotonic, select_headers, utcnow
 from hotline.capture.ssrf import UrlRefused, canonical_url
 from hotline.capture.tls import certificate_details
@@ -160,7 +162,10 @@ class CaptureSpider(scrapy.Spider):
             return
         self._record_hop(state, fetch, response)
         location = response.headers.get("Location")
-        if 300 <= response.status < 400 and location:
+        refused = proxy_answer(response.status, _header(response, b"X-Squid-Error")) if response.meta.get("proxy") else None
+        if refused:
+            fetch.fail(*refused)
+        elif 300 <= response.status < 400 and location:
             yield from self._follow(state, fetch, urljoin(_url(response), location.decode("latin-1")))
         else:
             yield from self._settle(state, fetch, response)
@@ -252,6 +257,8 @@ class CaptureSpider(scrapy.Spider):
             return "refused", str(exc)
         if isinstance(exc, LimitExceeded | LookupFailed):
             return "failed", str(exc)
+        if isinstance(exc, TunnelError):
+            return tunnel_answer(str(exc))
         if isinstance(exc, DownloadTimeoutError | TwistedTimeoutError):
             return "failed", f"time limit of {self.options.max_seconds:g} s reached"
         if isinstance(exc, DownloadCancelledError):
