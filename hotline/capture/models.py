@@ -21,6 +21,10 @@ Outcome = Literal["ok", "refused", "failed"]
 # A capture's outcome adds "http-error": the site answered, with a final status other than 2xx.
 CaptureOutcome = Literal["ok", "http-error", "refused", "failed"]
 ResourceKind = Literal["page", "image", "video", "other"]
+# "auto": Scrapy, then the browser when the page has a script and fewer images than the options say.
+EngineChoice = Literal["auto", "scrapy", "browser"]
+Engine = Literal["scrapy", "browser"]
+DEFAULT_BROWSER = Path("/usr/bin/chromium")
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -62,6 +66,12 @@ class CaptureOptions(BaseModel):
     allowed_content_types: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTENT_TYPES))
     dns_timeout: float = 5.0
     concurrent_requests: int = 32
+    # Browser capture (browser.py): automatic when the static capture finds a script and fewer images than
+    # this (0: never automatic); always through the egress proxy.
+    browser_below_images: int = 1
+    browser_executable: Path = DEFAULT_BROWSER
+    browser_sandbox: bool = True  # only a process running as root (tests) may turn it off
+    browser_concurrency: int = Field(default=2, ge=1)
     # The worker logs to stderr like the process that started it (HOTLINE_LOG_LEVEL, HOTLINE_LOG_FORMAT).
     log_level: str = "INFO"
     log_format: str = "text"
@@ -74,6 +84,7 @@ class CaptureJob(BaseModel):
     user_agent: str | None = None
     accept_language: str | None = None
     egress_proxy: ProxyUrl = None
+    engine: EngineChoice = "auto"
 
 
 class Hop(BaseModel):
@@ -117,5 +128,8 @@ class CaptureResult(BaseModel):
     resources: list[Resource] = Field(default_factory=list)
     resources_skipped: int = 0
     warc: str | None = Field(default=None, description="path relative to evidence_dir")
+    engine: Engine = "scrapy"
+    screenshot_sha256: str | None = None  # a browser capture's full-page screenshot (a resource in the WARC)
+    notes: list[str] = Field(default_factory=list)  # how the capture went, e.g. why the browser was used
     started_at: datetime
     finished_at: datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.client import responses as HTTP_REASONS
@@ -41,6 +42,26 @@ class Exchange:
     ip: str | None = None
     date: datetime | None = None
     body_sha256: bytes | None = None  # raw SHA-256 of body when the caller has it (saves hashing again)
+
+
+@dataclass
+class Document:
+    """Something the capture made rather than received (a browser's screenshot or rendered DOM): one
+    `resource` record, named by a URN that carries the page's URL (``urn:fullPage:<url>``, ``urn:dom:<url>``)
+    so replay tools never mistake it for the page."""
+
+    uri: str
+    content_type: str
+    body: bytes
+    date: datetime | None = None
+
+
+def _write_document(writer: WARCWriter, doc: Document) -> None:
+    date = _warc_date(doc.date)
+    writer.write_record(writer.create_warc_record(
+        doc.uri, "resource", payload=BytesIO(doc.body), length=len(doc.body), warc_content_type=doc.content_type,
+        warc_headers_dict={"WARC-Date": date} if date else {},
+    ))
 
 
 def _sha256_label(digest: bytes) -> str:
@@ -105,8 +126,10 @@ def build_warc(
     target_uri: str,
     software: str = "hotline capture",
     gzip: bool = False,
+    documents: Sequence[Document] = (),
 ) -> bytes:
-    """The WARC bytes: warcinfo, request/response per exchange, then a JSON metadata record."""
+    """The WARC bytes: warcinfo, request/response per exchange, a resource record per document, then a
+    JSON metadata record."""
     out = BytesIO()
     writer = Sha256WARCWriter(out, gzip=gzip, warc_version="WARC/1.1")
     writer.write_record(
@@ -114,6 +137,8 @@ def build_warc(
     )
     for ex in exchanges:
         _write_exchange(writer, ex)
+    for doc in documents:
+        _write_document(writer, doc)
     body = json.dumps(metadata, default=str, sort_keys=True).encode()
     writer.write_record(
         writer.create_warc_record(
@@ -137,3 +162,21 @@ def response_payload(warc: bytes, target_uri: str) -> bytes | None:
         if record.rec_type == "response" and record.rec_headers.get_header("WARC-Target-URI") == target_uri:
             found = record.content_stream().read()
     return found
+
+
+def document_payload(warc: bytes, uri: str) -> bytes | None:
+    """The body of the resource record (a Document) named `uri`, or None."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    for record in ArchiveIterator(BytesIO(warc)):
+        if record.rec_type == "resource" and record.rec_headers.get_header("WARC-Target-URI") == uri:
+            return bytes(record.content_stream().read())
+    return None
+
+
+def screenshot_uri(page_url: str) -> str:
+    return f"urn:fullPage:{page_url}"
+
+
+def dom_uri(page_url: str) -> str:
+    return f"urn:dom:{page_url}"

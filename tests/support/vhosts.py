@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(resource.body)
 
     def _trickle(self, start: bytes) -> None:
-        self.send_header("Content-Length", str(10**9))
+        self.send_header("Connection", "close")  # no length: the body ends when the connection does
         self.end_headers()
         self.close_connection = True
         try:
