@@ -171,11 +171,14 @@ def recapture_command(
     user_agent: Annotated[str | None, typer.Option(help="Send this User-Agent.")] = None,
     accept_language: Annotated[str | None, typer.Option(help="Send this Accept-Language.")] = None,
     proxy: Annotated[str | None, typer.Option(help="Go out through this egress proxy.")] = None,
+    browser: Annotated[bool, typer.Option("--browser", help="Capture in a browser (pages built by scripts).")]
+    = False,
     actor: Annotated[str, typer.Option("--as", help="Who asks, for the audit log.")] = "cli",
 ) -> None:
-    """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
+    """Capture a reported URL again with another referrer, User-Agent, language or egress proxy, or in a
+    browser."""
     from hotline.executors.embedded import process_until_idle
-    from hotline.pipeline.capture import recapture
+    from hotline.pipeline.capture import BrowserNeedsProxy, recapture
     from hotline.triage.views import UnknownReference, capture_view, find_report
 
     with state.hotline() as hl:
@@ -187,8 +190,11 @@ def recapture_command(
             if not 1 <= url <= len(links):
                 _fail(f"the report has {len(links)} URL(s); --url must be between 1 and {len(links)}")
             url_id = links[url - 1].reported_url_id
-        capture = recapture(hl, url_id, actor=actor, referer=referer, user_agent=user_agent,
-                            accept_language=accept_language, egress_proxy=proxy)
+        try:
+            capture = recapture(hl, url_id, actor=actor, referer=referer, user_agent=user_agent,
+                                accept_language=accept_language, egress_proxy=proxy, browser=browser)
+        except BrowserNeedsProxy as exc:
+            _fail(f"nothing was captured: {exc}")
         process_until_idle(hl)
     print(json.dumps(capture_view(capture), default=str))
 

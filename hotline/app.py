@@ -124,6 +124,10 @@ class Hotline:
             max_seconds=s.capture_max_seconds,
             max_redirects=s.capture_max_redirects,
             max_resources=s.capture_max_resources,
+            browser_below_images=s.capture_browser_below_images,
+            browser_executable=s.capture_browser_executable,
+            browser_sandbox=s.capture_browser_sandbox,
+            browser_concurrency=s.capture_browser_concurrency,
             log_level=s.log_level,
             log_format=s.log_format,
         )

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     capture_max_redirects: int = 10
     capture_max_resources: int = 200
     capture_dedup_hours: float = 24.0
+    # Browser capture (always through the egress proxy): chosen by itself when the static capture finds a
+    # script and fewer media than this (0: only when asked for); Debian's Chromium; pages at once.
+    capture_browser_below_images: int = 1
+    capture_browser_executable: Path = Path("/usr/bin/chromium")
+    capture_browser_sandbox: bool = True  # only a process running as root (tests) may turn it off
+    capture_browser_concurrency: int = 2
     master_key: str | None = None  # base64; several separated by commas, the current first (hotline.sealing.keyring)
     # Automatic evidence retention (off unless set): purge hourly what `hotline evidence purge` would.
     retention_days: float | None = None
