@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hotline.web.workspace import account, admin, hold, item, login, media, queue, stats
+from hotline.web.workspace import account, admin, hold, item, login, media, queue, recapture, stats
 from hotline.web.workspace.base import PREFIX, Workspace, WorkspaceRoute
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=WorkspaceRoute, include_in_schema=False)
-    for area in (login, queue, item, hold, media, admin, account, stats):
+    for area in (login, queue, item, hold, media, recapture, admin, account, stats):
         area.register(router)
     return router
 
