@@ -94,9 +94,19 @@ def context_options(job: CaptureJob, options: CaptureOptions) -> dict[str, Any]:
         "java_script_enabled": True,
         "viewport": VIEWPORT,
         "user_agent": job.user_agent or options.user_agent,
-        "locale": language.split(",", 1)[0].split(";", 1)[0].strip() or "en-US",
-        "extra_http_headers": {"Accept-Language": language},
+        "locale": language.split(",", 1)[0].split(";", 1)[0].strip() or "en-US",  # navigator.language
     }
+
+
+async def request_headers(*, browser_type_name: str, playwright_request: Any, scrapy_request_data: dict[str, Any]
+                          ) -> dict[str, str]:
+    """The browser's own headers, with the capture's Accept-Language: Chromium derives that header from the
+    context's locale (a single tag), so the full value the job asked for is set here, on every request."""
+    headers: dict[str, str] = await playwright_request.all_headers()
+    wanted = scrapy_request_data["headers"].get("Accept-Language")
+    if wanted:
+        headers["accept-language"] = wanted.decode("latin-1") if isinstance(wanted, bytes) else str(wanted)
+    return headers
 
 
 def abort_request(request: Any) -> bool:
@@ -118,7 +128,7 @@ def playwright_settings(options: CaptureOptions, proxy: str) -> dict[str, Any]:
         "PLAYWRIGHT_MAX_CONTEXTS": options.browser_concurrency,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1,
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.max_seconds * 1000,
-        "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": None,  # the browser's own headers, not Scrapy's
+        "PLAYWRIGHT_PROCESS_REQUEST_HEADERS": request_headers,  # the browser's own, but our Accept-Language
         "PLAYWRIGHT_ABORT_REQUEST": abort_request,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
     }

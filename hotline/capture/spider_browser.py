@@ -102,8 +102,9 @@ class BrowserPass:
             "hl_state": state, "hl_fetch": fetch, "hl_recorder": recorder, "hl_url": job.url,
             "hl_started_at": utcnow(), "proxy": state.proxy, "handle_httpstatus_all": True,
         }  # fmt: skip
-        return Request(job.url, meta=meta, callback=self.on_browser_page, errback=self.on_browser_error,
-                       dont_filter=True, priority=0)
+        language = job.accept_language or options.accept_language  # the browser sends it (request_headers)
+        return Request(job.url, meta=meta, headers={"Accept-Language": language}, callback=self.on_browser_page,
+                       errback=self.on_browser_error, dont_filter=True, priority=0)
 
     # -- the page ----------------------------------------------------------------------------------
     async def on_browser_page(self, response: Any) -> AsyncIterator[Request]:

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from hotline.evidence.warc import Document, Exchange, build_warc, screenshot_uri
 from hotline.models import AuditEvent, Capture
-
 from tests.workspace.conftest import seed_url
 
 
