@@ -209,12 +209,12 @@ class BrowserPass:
         from playwright.async_api import Error as PlaywrightError
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
         if isinstance(exc, PlaywrightTimeout):
             return "failed", f"time limit of {self.options.max_seconds:g} s reached before the page answered"
+        if "download" in first.lower():  # Playwright's "Download is starting", scrapy-playwright's "Failed to download"
+            return "refused", "the address is a download; a browser capture takes no downloads"
         if isinstance(exc, PlaywrightError):
-            first = (exc.message or str(exc)).splitlines()[0]
-            if "Download is starting" in first or "download" in first.lower():
-                return "refused", "the page is a download; the browser takes no downloads"
             return "failed", f"the browser could not load the page: {first}"
         return self._explain(exc, request)  # type: ignore[attr-defined,no-any-return]
 

@@ -40,7 +40,8 @@ GALLERY = "gallery.hotline.test"
 CDN = "cdn.hotline.test"
 LAZY = "lazy.hotline.test"
 ENDLESS = "endless.hotline.test"
-HOSTS = {GALLERY: "127.0.0.1", CDN: "127.0.0.1", LAZY: "127.0.0.1", ENDLESS: "127.0.0.1",
+FILES = "files.hotline.test"
+HOSTS = {GALLERY: "127.0.0.1", CDN: "127.0.0.1", LAZY: "127.0.0.1", ENDLESS: "127.0.0.1", FILES: "127.0.0.1",
          INTRANET: PRIVATE_ADDRESS}
 LAZY_BATCHES = 4  # the first batch loads with the page, the others only when scrolled to
 MAX_SECONDS = 20.0
@@ -181,10 +182,13 @@ def capture(start_squid: Any, sites: VirtualHosts, tls_sites: VirtualHosts, priv
         (tls_sites if parts.scheme == "https" else sites).add(parts.hostname or "", parts.path, body, "image/png")
     sites.add(ENDLESS, "/", '<html><body><h1>endless</h1><img src="/forever.png"><script>1</script></body></html>')
     sites.add(ENDLESS, "/forever.png", b"\x89PNG\r\n\x1a\n", "image/png", trickle=True)
+    sites.add(FILES, "/archive.zip", b"PK\x03\x04synthetic", "application/zip",
+              headers=(("Content-Disposition", 'attachment; filename="archive.zip"'),))
     squid: Squid = start_squid(hosts=HOSTS, config=product_config(SITES_RANGE, connect_ports=[tls_sites.port]))
     since = squid.mark()
     jobs = [CaptureJob(job_id="gallery", url=sites.url(GALLERY, "/")),
-            CaptureJob(job_id="lazy", url=tls_sites.url(LAZY, "/"), engine="browser")]
+            CaptureJob(job_id="lazy", url=tls_sites.url(LAZY, "/"), engine="browser"),
+            CaptureJob(job_id="download", url=sites.url(FILES, "/archive.zip"), engine="browser")]
     results = capture_through(squid.url, dns, evidence_dir, master_key, jobs, browser_sandbox=False,
                               max_seconds=MAX_SECONDS)
     started = time.monotonic()
@@ -194,7 +198,7 @@ def capture(start_squid: Any, sites: VirtualHosts, tls_sites: VirtualHosts, priv
     endless_seconds = time.monotonic() - started
     # Squid logs a tunnel when it closes: wait for one record per TLS connection the site accepted.
     squid.wait_for(lambda r: r.method == "CONNECT" and r.status == 200, count=tls_sites.connections, since=since)
-    return {"gallery": results["gallery"], "lazy": results["lazy"], "endless": endless,
+    return {"gallery": results["gallery"], "lazy": results["lazy"], "download": results["download"], "endless": endless,
             "endless_seconds": endless_seconds, "images": images, "records": squid.records(since),
             "store": EvidenceStore(evidence_dir, master_key)}
 
@@ -282,7 +286,7 @@ def test_permissions_and_service_workers_are_refused(capture: dict[str, Any], tl
 
 def test_squid_forwarded_nothing_but_the_pages_requests(capture: dict[str, Any]) -> None:
     """Chromium's own background requests reach the proxy too; the policy refuses them."""
-    page_hosts = {GALLERY, CDN, LAZY, ENDLESS, "127.0.0.1"}
+    page_hosts = {GALLERY, CDN, LAZY, ENDLESS, FILES, "127.0.0.1"}
     records: list[AccessRecord] = capture["records"]
     forwarded = {r.url for r in records if r.hierarchy != "HIER_NONE"}
 
@@ -297,6 +301,13 @@ def test_a_page_that_never_stops_loading_ends_at_the_time_limit(capture: dict[st
     assert "time limit" in (endless.reason or "") or "still loading" in (endless.reason or "")
     assert endless.screenshot_sha256 and endless.warc
     assert capture["endless_seconds"] < ENDLESS_SECONDS + 20  # one worker start plus the limit, not forever
+
+
+def test_the_browser_takes_no_downloads(capture: dict[str, Any]) -> None:
+    download: CaptureResult = capture["download"]
+
+    assert (download.engine, download.outcome) == ("browser", "refused")
+    assert "download" in (download.reason or "")
 
 
 def test_a_browser_capture_is_refused_without_a_proxy(dns: GuardDns, evidence_dir: Path, master_key: bytes,
