@@ -111,8 +111,11 @@ class PageRecorder:
     async def _read(self, response: Any) -> None:
         request = response.request
         date = utcnow()
-        headers = [(h["name"], h["value"]) for h in await response.headers_array()]
-        sent = [(h["name"], h["value"]) for h in await request.headers_array()]
+        try:
+            headers = [(h["name"], h["value"]) for h in await response.headers_array()]
+            sent = [(h["name"], h["value"]) for h in await request.headers_array()]
+        except Exception:  # noqa: BLE001 - the page closed meanwhile: nothing more to record
+            return
         exchange = Exchange(url=response.url, status=response.status, response_headers=headers, body=b"",
                             request_headers=sent, method=request.method, reason=response.status_text or "",
                             date=date)

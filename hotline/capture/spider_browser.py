@@ -31,6 +31,7 @@ from hotline.capture.record import Budget, Fetch, JobState, monotonic, select_he
 from hotline.evidence.warc import Document, dom_uri, screenshot_uri
 
 if TYPE_CHECKING:
+    from hotline.capture.guard import AddressGuard
     from hotline.capture.models import CaptureOptions
 
 BROWSER_GRACE_SECONDS = 15.0  # past its deadline, a browser page still gets this long to close
@@ -46,6 +47,7 @@ class BrowserPass:
     """Mixed into CaptureSpider, which provides the rest (options, _request, _maybe_finish ...)."""
 
     options: CaptureOptions
+    guard: AddressGuard
     browser_proxy: str | None
 
     # -- when --------------------------------------------------------------------------------------
@@ -137,7 +139,7 @@ class BrowserPass:
     def _take_page(self, state: JobState, fetch: Fetch, recorder: PageRecorder, meta: dict[str, Any]) -> None:
         navigation = [seen for seen in recorder.seen if seen.navigation]
         fetch.hops = [Hop(url=s.url, status=s.status, headers=select_headers(_headers(s)), via_proxy=True,
-                          started_at=s.exchange.date) for s in navigation]
+                          ip=self._checked_address(s.url), started_at=s.exchange.date) for s in navigation]
         state.exchanges.extend(seen.exchange for seen in recorder.seen)
         state.skipped += recorder.skipped
         state.tls = state.tls or _tls(meta.get("playwright_security_details"))
@@ -172,6 +174,17 @@ class BrowserPass:
                 resource.outcome, resource.reason = "failed", seen.note or "no body"
             item.settle(resource, seen.body)
             state.resources.append(item)
+
+    def _checked_address(self, url: str) -> str | None:
+        """What the guard's own DNS said for the host (as static captures through a proxy record), if it
+        was asked; the proxy may have connected elsewhere, and says so only in its log."""
+        from urllib.parse import urlsplit
+
+        host = urlsplit(url).hostname or ""
+        if not self.guard.cached(host):
+            return None  # asking now would block the crawl on DNS
+        verdict = self.guard.judge_target(host)
+        return verdict.addresses[0] if verdict.allowed else None
 
     def _dom_media(self, state: JobState, dom: str, base_url: str, recorder: PageRecorder) -> Iterator[Request]:
         """Media the rendered page names but the browser never loaded (lazy attributes, posters ...)."""
