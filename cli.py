@@ -236,7 +236,8 @@ def _print_report(view: dict[str, Any]) -> None:
             str(number),
             url["url"],
             url["state"],
-            f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip(),
+            f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip()
+            + (" (browser)" if capture.get("engine") == "browser" else ""),
             str(len(url["media"])),
             hosting.get("country") or hosting.get("country_status") or "-",
             "\n".join(f"{p['destination']} ({p['rule']})" for p in url["proposals"]) or "-",

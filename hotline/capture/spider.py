@@ -243,7 +243,7 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
         content_type = _header(response, b"Content-Type")
         _, text = html_to_unicode(content_type, payload)
         urls = media_urls(text, _url(response))
-        if self.wants_browser(state, payload, len(urls)):
+        if self.wants_browser(state, response.status, payload, len(urls)):
             state.static_media = urls
             yield self.browser_request(state)
             return

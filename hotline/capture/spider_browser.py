@@ -58,10 +58,12 @@ class BrowserPass:
             problem = "a batch's browser captures all go through one egress proxy; capture this URL on its own"
         return problem
 
-    def wants_browser(self, state: JobState, payload: bytes, media_found: int) -> bool:
-        """The automatic choice, after the static fetch of an HTML page."""
+    def wants_browser(self, state: JobState, status: int, payload: bytes, media_found: int) -> bool:
+        """The automatic choice, after the static fetch of an HTML page (an error page stays static)."""
         threshold = self.options.browser_below_images
-        if state.job.engine != "auto" or threshold <= 0 or media_found >= threshold or not has_script(payload):
+        if state.job.engine != "auto" or threshold <= 0 or media_found >= threshold or not 200 <= status < 300:
+            return False
+        if not has_script(payload):
             return False
         problem = self.browser_refusal(state)
         if problem:

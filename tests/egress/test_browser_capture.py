@@ -182,13 +182,15 @@ def capture(start_squid: Any, sites: VirtualHosts, tls_sites: VirtualHosts, priv
         (tls_sites if parts.scheme == "https" else sites).add(parts.hostname or "", parts.path, body, "image/png")
     sites.add(ENDLESS, "/", '<html><body><h1>endless</h1><img src="/forever.png"><script>1</script></body></html>')
     sites.add(ENDLESS, "/forever.png", b"\x89PNG\r\n\x1a\n", "image/png", trickle=True)
+    sites.add(GALLERY, "/gone", "<html><body><script>1</script><p>gone</p></body></html>", status=404)
     sites.add(FILES, "/archive.zip", b"PK\x03\x04synthetic", "application/zip",
               headers=(("Content-Disposition", 'attachment; filename="archive.zip"'),))
     squid: Squid = start_squid(hosts=HOSTS, config=product_config(SITES_RANGE, connect_ports=[tls_sites.port]))
     since = squid.mark()
     jobs = [CaptureJob(job_id="gallery", url=sites.url(GALLERY, "/")),
             CaptureJob(job_id="lazy", url=tls_sites.url(LAZY, "/"), engine="browser"),
-            CaptureJob(job_id="download", url=sites.url(FILES, "/archive.zip"), engine="browser")]
+            CaptureJob(job_id="download", url=sites.url(FILES, "/archive.zip"), engine="browser"),
+            CaptureJob(job_id="gone", url=sites.url(GALLERY, "/gone"))]
     results = capture_through(squid.url, dns, evidence_dir, master_key, jobs, browser_sandbox=False,
                               max_seconds=MAX_SECONDS)
     started = time.monotonic()
@@ -198,7 +200,8 @@ def capture(start_squid: Any, sites: VirtualHosts, tls_sites: VirtualHosts, priv
     endless_seconds = time.monotonic() - started
     # Squid logs a tunnel when it closes: wait for one record per TLS connection the site accepted.
     squid.wait_for(lambda r: r.method == "CONNECT" and r.status == 200, count=tls_sites.connections, since=since)
-    return {"gallery": results["gallery"], "lazy": results["lazy"], "download": results["download"], "endless": endless,
+    return {"gallery": results["gallery"], "lazy": results["lazy"], "download": results["download"],
+            "gone": results["gone"], "endless": endless,
             "endless_seconds": endless_seconds, "images": images, "records": squid.records(since),
             "store": EvidenceStore(evidence_dir, master_key)}
 
@@ -224,6 +227,12 @@ def test_the_gallery_went_to_the_browser_by_itself_and_every_image_is_a_media_it
             assert url in media, f"no media item for {url}"
             assert (media[url].kind, media[url].sha256, media[url].blob is not None) == (
                 "image", hashlib.sha256(body).hexdigest(), True)
+
+
+def test_an_error_page_with_a_script_stays_a_static_capture(capture: dict[str, Any]) -> None:
+    gone: CaptureResult = capture["gone"]
+
+    assert (gone.engine, gone.outcome, gone.status) == ("scrapy", "http-error", 404)
 
 
 def test_scrolling_loads_the_lazy_images(capture: dict[str, Any]) -> None:
