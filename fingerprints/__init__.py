@@ -15,16 +15,26 @@ Fingerprint one media item (never raises for bad media; reasons go into the resu
     fp.matchable()             # [(kind, hex)] worth matching (item + frames, low quality left out)
     fp.to_dict()               # JSON-ready
 
-Parse a hash list (CSV/TSV sniffed, or JSON lines)::
+Parse a hash list (our CSV/TSV, JSON lines, python-threatexchange's CSV and line format, HMA bank JSON,
+bare hashes; detected from the content)::
 
     from fingerprints import parse_hash_list
-    parsed = parse_hash_list("list.csv")                # or an open stream; fmt="auto"|"csv"|"tsv"|"jsonl"
+    parsed = parse_hash_list("list.csv")   # or a stream; fmt="auto"|"csv"|"tsv"|"jsonl"|"tx"|"tx-csv"|"hma"|"plain"
+    parse_hash_list("hashes.txt", fmt="plain", kind="sha256")   # a headerless list says its kind
     parsed.entries   # [HashListEntry(line, hashes={"sha256": ..., "pdq": ...}, label, source, quality)]
     parsed.errors    # [(line_no, "sha256 must be 64 hex digits, got 12"), ...]
-    parsed.counts    # {"rows": 10, "entries": 8, "errors": 2, "md5": 5, "pdq": 3}
-    # raises HashListError when the header has no hash column at all
+    parsed.counts    # {"rows": 10, "entries": 8, "errors": 2, "skipped": 0, "md5": 5, "pdq": 3}
+    parsed.format, parsed.skipped   # "tx", {"url": 3}: signal types that are not media hashes
+    # raises HashListError when the file cannot be read as a list at all
 
-Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (31))::
+Write one (python-threatexchange lines, HMA bank JSON, our CSV), each with its versioned kinds::
+
+    from fingerprints import ExportRow, write_hash_list
+    written = write_hash_list([ExportRow({"pdq": ..., "md5": ...}, label="baseline", video=False)], "tx")
+    written.text, written.signals, written.left_out   # left_out: {"md5": 1} (tx has md5 for videos only)
+
+Match (exact for md5/sha1/sha256; Hamming radius for phash/dhash (10) and pdq (31); pdq_tx, PDQ as
+python-threatexchange computes it for palette images, is searched in the pdq index)::
 
     from fingerprints import MatchIndex
     index = MatchIndex()                                # radii={"pdq": 31, "phash": 10} to override
@@ -48,7 +58,8 @@ Signal types are plug-ins (``fingerprints.signals``): a class per kind with ``no
 """
 
 from fingerprints.bits import hamming_distance
-from fingerprints.hashlist import HashListEntry, HashListError, ParsedList, parse_hash_list
+from fingerprints.hashlist import LIST_FORMATS, HashListEntry, HashListError, ParsedList, parse_hash_list
+from fingerprints.hashlist_export import EXPORT_FORMATS, ExportRow, Written, write_hash_list
 from fingerprints.imaging import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS
 from fingerprints.index import IndexRow, Match, MatchIndex
 from fingerprints.media import FrameFingerprint, MediaFingerprint, fingerprint_bytes
@@ -66,7 +77,10 @@ from fingerprints.signals import (
 __all__ = [
     "DEFAULT_MAX_FRAMES",
     "DEFAULT_MAX_PIXELS",
+    "EXPORT_FORMATS",
+    "LIST_FORMATS",
     "SIGNAL_TYPES",
+    "ExportRow",
     "FrameFingerprint",
     "HashListEntry",
     "HashListError",
@@ -79,10 +93,12 @@ __all__ = [
     "ParsedList",
     "SignalType",
     "SignalValue",
+    "Written",
     "fingerprint_bytes",
     "hamming_distance",
     "parse_hash_list",
     "register",
     "signal_for",
     "unregister",
+    "write_hash_list",
 ]

@@ -28,9 +28,12 @@ class DecompressionBombError(ImageDecodeError):
 class Frame:
     """One decoded frame; conversions are computed at most once and shared by every hasher."""
 
-    def __init__(self, image: Image.Image, index: int = 0) -> None:
+    def __init__(self, image: Image.Image, index: int = 0, as_opened: Image.Image | None = None) -> None:
         self.image = image
         self.index = index
+        # The first frame exactly as Pillow opened it (palette indices and all), for hashers that must
+        # agree with tools hashing `numpy.asarray(Image.open(file))`; None for later frames.
+        self.as_opened = as_opened if as_opened is not None else (image if index == 0 else None)
 
     @cached_property
     def rgb(self) -> Image.Image:
@@ -123,9 +126,9 @@ def _decode_frames(image: Image.Image, max_frames: int, max_pixels: int) -> Deco
     affordable = max(1, max_pixels // max(1, image.width * image.height))
     wanted = set(sample_indices(frame_count, min(max_frames, affordable)))
     frames = []
-    for index, frame in _enumerate_frames(image, frame_count):
+    for index, frame, opened in _enumerate_frames(image, frame_count):
         if index in wanted:
-            frames.append(Frame(frame.copy(), index))
+            frames.append(Frame(frame.copy(), index, opened))
         if len(frames) == len(wanted):
             break
     return DecodedImage(
@@ -137,11 +140,15 @@ def _decode_frames(image: Image.Image, max_frames: int, max_pixels: int) -> Deco
     )
 
 
-def _enumerate_frames(image: Image.Image, frame_count: int) -> Iterator[tuple[int, Image.Image]]:
+def _enumerate_frames(image: Image.Image, frame_count: int) -> Iterator[tuple[int, Image.Image, Image.Image | None]]:
+    """(index, frame, the first frame as opened or None)."""
     if frame_count == 1:
         image.load()
-        yield 0, image
+        yield 0, image, None
         return
     for index, frame in enumerate(ImageSequence.Iterator(image)):
         # GIF frames are palette images whose palette can change per frame: convert while it is current.
-        yield index, frame.convert("RGBA") if frame.mode == "P" else frame
+        if frame.mode != "P":
+            yield index, frame, None
+        else:
+            yield index, frame.convert("RGBA"), frame.copy() if index == 0 else None

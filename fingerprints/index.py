@@ -85,19 +85,21 @@ class MatchIndex:
 
     # ---- sub-indexes ---------------------------------------------------------------------------
     def radius(self, kind: str) -> int:
-        signal = signal_for(kind)
-        return self.radii.get(signal.name, signal.default_radius)
+        """The radius of the index `kind` is matched in (a kind computed like another shares its radius)."""
+        owner = signal_for(signal_for(kind).index_name())
+        return self.radii.get(owner.name, owner.default_radius)
 
     def _index(self, signal: type[SignalType]) -> SubIndex:
+        owner = signal_for(signal.index_name())
         with self._lock:
-            index = self._indexes.get(signal.name)
+            index = self._indexes.get(owner.name)
             if index is None:
                 index = (
-                    ExactIndex(signal.bits)
-                    if signal.index_kind == "exact"
-                    else HammingIndex(signal.bits, self.radii.get(signal.name, signal.default_radius))
+                    ExactIndex(owner.bits)
+                    if owner.index_kind == "exact"
+                    else HammingIndex(owner.bits, self.radii.get(owner.name, owner.default_radius))
                 )
-                self._indexes[signal.name] = index
+                self._indexes[owner.name] = index
             return index
 
     @staticmethod
@@ -176,7 +178,7 @@ class MatchIndex:
         return sum(len(index) for index in list(self._indexes.values()))
 
     def counts(self) -> dict[str, int]:
-        """Entries per hash kind."""
+        """Entries per index (a kind computed like another, such as pdq_tx, counts in that one's)."""
         return {kind: len(index) for kind, index in sorted(self._indexes.items())}
 
     def namespaces(self) -> list[str]:
@@ -191,7 +193,7 @@ class MatchIndex:
         signal = signal_for(kind)
         normal = [signal.normalize(h) for h in hashes]
         found: list[list[Match]] = [[] for _ in normal]
-        index = self._indexes.get(signal.name)
+        index = self._indexes.get(signal.index_name())
         if index is None or not normal:
             return found
         words = self._words(signal, normal)
@@ -218,9 +220,9 @@ class MatchIndex:
         return sorted(found, key=lambda m: (m.distance, m.kind, m.namespace, m.ref))
 
     def entries(self, kind: str) -> tuple[list[str], list[tuple[str, int]]]:
-        """Every stored (hash, (namespace, ref)) of one kind, for exports and rebuilds."""
+        """Every stored (hash, (namespace, ref)) in the index of one kind, for exports and rebuilds."""
         signal = signal_for(kind)
-        index = self._indexes.get(signal.name)
+        index = self._indexes.get(signal.index_name())
         if index is None:
             return [], []
         words, keys = index.live_arrays()

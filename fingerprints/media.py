@@ -156,6 +156,8 @@ def _frame_fingerprint(frame: Frame, seconds: float | None = None) -> FrameFinge
     quality: dict[str, int] = {}
     for signal in image_signals():
         value = signal.compute_frame(frame)
+        if value is None:
+            continue
         hashes[signal.name] = value.hash
         if value.quality is not None:
             quality[signal.name] = value.quality

@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 
 import imagehash
 import numpy as np
+import numpy.typing as npt
 import pdqhash
 from PIL import Image
 
@@ -45,6 +46,14 @@ class SignalType(ABC):
     default_radius: ClassVar[int] = 0
     # Hashes whose quality is below this are kept but never matched (Meta's advice for PDQ).
     min_quality: ClassVar[int | None] = None
+    # Another way of computing the same hash as the kind named here: stored in and matched against that
+    # kind's index (a list's `pdq` entries match our `pdq_tx` hashes too).
+    index_as: ClassVar[str | None] = None
+
+    @classmethod
+    def index_name(cls) -> str:
+        """The index this kind's hashes live in: its own, or that of the kind it is computed like."""
+        return cls.index_as or cls.name
 
     @classmethod
     def normalize(cls, value: str) -> str:
@@ -97,15 +106,16 @@ class ImageSignal(SignalType):
 
     @classmethod
     @abstractmethod
-    def compute_frame(cls, frame: Frame) -> SignalValue: ...
+    def compute_frame(cls, frame: Frame) -> SignalValue | None:
+        """The hash of one frame; None when the kind does not apply to it (or would repeat another)."""
 
     @classmethod
-    def compute_image(cls, image: Image.Image) -> SignalValue:
+    def compute_image(cls, image: Image.Image) -> SignalValue | None:
         """Hash an already decoded Pillow image."""
         return cls.compute_frame(Frame(image))
 
     @classmethod
-    def compute_bytes(cls, data: bytes) -> SignalValue:
+    def compute_bytes(cls, data: bytes) -> SignalValue | None:
         """Decode (first frame, bomb-guarded) and hash; fingerprint_bytes decodes once for all kinds."""
         return cls.compute_frame(decode_image(data, max_frames=1).first)
 
@@ -181,6 +191,46 @@ class PDQ(ImageSignal):
         return SignalValue(packed.tobytes().hex(), int(quality))
 
 
+class PDQThreatExchange(ImageSignal):
+    """PDQ as python-threatexchange (and so Meta's HMA) computes it: on `numpy.asarray(Image.open(file))`
+    of the first frame. For palette images (GIFs, palette PNGs) that array holds palette indices, not
+    colours, so its hash differs from the reference PDQ above by ~100-200 bits and lists built with HMA
+    would miss those images. Computed only where the two differ (palette, CMYK, 16-bit...), matched in
+    the `pdq` index: a partner's `pdq` entry matches whichever of the two it was made like."""
+
+    name = "pdq_tx"
+    aliases = ("pdq-threatexchange",)
+    bits = 256
+    default_radius = 31
+    min_quality = 50
+    index_as = "pdq"
+    # Modes in which python-threatexchange hands pdqhash the same pixels our PDQ does.
+    SAME_AS_PDQ = frozenset({"RGB", "RGBA", "RGBX", "L", "LA"})
+
+    @classmethod
+    def compute_frame(cls, frame: Frame) -> SignalValue | None:
+        opened = frame.as_opened
+        if opened is None or opened.mode in cls.SAME_AS_PDQ:
+            return None
+        array = _threatexchange_array(opened)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] < 3:
+            return None  # python-threatexchange fails on these: there is no hash of theirs to agree with
+        hash_bits, quality = pdqhash.compute(np.ascontiguousarray(array))
+        packed = np.packbits(np.asarray(hash_bits, dtype=np.uint8))
+        return SignalValue(packed.tobytes().hex(), int(quality))
+
+
+def _threatexchange_array(image: Image.Image) -> npt.NDArray[np.generic]:
+    """What python-threatexchange 1.2 feeds pdqhash (pdq_hasher._convert_image_to_correct_array_dimension):
+    LA and I;16 converted to RGB, any other mode as numpy sees it, a 2-D array stacked to three channels."""
+    if image.mode in ("LA", "I;16"):
+        image = image.convert("RGB")
+    array: npt.NDArray[np.generic] = np.asarray(image)
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=2)
+    return array
+
+
 SIGNAL_TYPES: dict[str, type[SignalType]] = {}
 _ALIASES: dict[str, str] = {}
 
@@ -225,5 +275,5 @@ def image_signals() -> list[type[ImageSignal]]:
     return [s for s in SIGNAL_TYPES.values() if issubclass(s, ImageSignal)]
 
 
-for _signal in (MD5, SHA1, SHA256, PHash, DHash, PDQ):
+for _signal in (MD5, SHA1, SHA256, PHash, DHash, PDQ, PDQThreatExchange):
     register(_signal)

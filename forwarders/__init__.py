@@ -63,7 +63,9 @@ X-ARF v4 to hosting providers, platforms, content owners (forwarders.xarf)
     XarfContact(org, contact, domain)
     build_reports(notice, reporter, sender=None) -> list[dict]  (validated; XarfError)
     validate_report(report, schema_dir=None)  (packaged schemas from forwarders/schemas/xarf, MIT)
-    XarfEmailForwarder(smtp, reporter, sender=None)    one message per item, xarf.json attached
+    XarfEmailForwarder(smtp, reporter, sender=None)    one message per item in X-ARF's mail binding:
+        multipart/report (report-type=feedback-report): text, message/feedback-report (Feedback-Type: xarf),
+        xarf.json; our reference as the tag hotline-reference:<reference>
     XarfHttpForwarder(reporter, sender=None, endpoint=None, headers={}, http=HttpOptions())
 """
 

@@ -149,6 +149,18 @@ class PartnerReceiptBody(BaseModel):
     duplicate: bool = False
 
 
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def payload_json_schema() -> dict[str, Any]:
+    """The payload's JSON Schema (2020-12), as published for partners' validators. Checks a schema
+    cannot express (IP addresses, http(s) URLs, media digests) are made by the receiver on top."""
+    schema = PartnerPayload.model_json_schema(mode="validation")
+    return {"$schema": SCHEMA_DIALECT, "title": "hotline partner payload",
+            "description": f"Version {SCHEMA_VERSION} of the signed JSON body partner hotlines exchange "
+                           "(POST /api/v1/reports).", **{k: v for k, v in schema.items() if k != "title"}}
+
+
 def canonical_json(data: Any) -> bytes:
     """Sorted keys, no insignificant whitespace, UTF-8: the same data always gives the same bytes."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

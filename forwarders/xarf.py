@@ -18,13 +18,13 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, formataddr
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -41,7 +41,12 @@ from .smtp import SmtpOptions, deliver, message_id_for, parse_recipients
 XARF_VERSION = "4.2.0"
 # The hash kinds our X-ARF reports carry in hash_values, by X-ARF version: a published format.
 HASH_KINDS: dict[str, tuple[str, ...]] = {"4.2.0": ("md5", "sha1", "sha256", "pdq")}
+# Only csam's schema has hash_values (open to more kinds, so PDQ fits); on csem it is an unknown field.
+TYPES_WITH_HASHES = frozenset({"csam"})
 MASTER_SCHEMA_ID = "https://xarf.org/schemas/v4/xarf-v4-master.json"
+USER_AGENT = "hotline-xarf/1"  # ARF's User-Agent: what generated the report
+# Our reference travels as a tag (X-ARF has no field for the reporter's own reference).
+REFERENCE_TAG = "hotline-reference:"
 _DOMAIN = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*\.)+[a-z]{2,}$")  # the schema's `domain` pattern
 _UUID_NAMESPACE = uuid.UUID("6f1b0e53-3c47-4c1e-9b8a-5a8f2f4b7d10")  # ours: report ids never collide
 
@@ -96,19 +101,23 @@ def build_report(notice: Notice, number: int, item: NoticeItem, reporter: XarfCo
         "verification_method": "manual",
         "description": (f"{reporter.org} reference {notice.reference}, item {number}: assessed by an "
                         "analyst as illegal; please remove it. No media attached: URL and hashes only."),
-        "reporter_reference": notice.reference,
     }
     report.update(_type_fields(item.classification))
     hashes = {kind: item.hashes[kind].lower() for kind in HASH_KINDS[XARF_VERSION] if item.hashes.get(kind)}
-    if hashes:
+    if hashes and report["type"] in TYPES_WITH_HASHES:
         report["hash_values"] = hashes
     if _DOMAIN.match(host):
         report["domain"] = host
     _add_hosting(report, item.hosting)
     severity = item.classification.get("severity")
-    report["tags"] = [f"hotline:{report['type']}"] + ([f"classification:{str(severity).lower()}"]
-                                                      if severity else [])
+    report["tags"] = [f"hotline:{report['type']}", reference_tag(notice.reference)] + (
+        [f"classification:{str(severity).lower()}"] if severity else [])
     return report
+
+
+def reference_tag(reference: str) -> str:
+    """`hotline-reference:hl-2026-…`: X-ARF tags are lower case (our references match either way)."""
+    return REFERENCE_TAG + (re.sub(r"[^a-z0-9_+-]+", "-", reference.lower()).strip("-_+") or "none")
 
 
 def _type_fields(classification: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,7 +215,9 @@ class XarfEmailForwarder:
 
 
 def xarf_email(notice: Notice, number: int, report: Mapping[str, Any], sender: str, org: str) -> EmailMessage:
-    """A short human text plus the report as an application/json attachment."""
+    """The X-ARF v4 mail binding: `multipart/report; report-type=feedback-report` (RFC 6522) holding a
+    human text, a `message/feedback-report` part saying `Feedback-Type: xarf` (so ARF parsers hand the
+    message to an X-ARF parser, and plain ARF parsers leave it alone) and the report as `xarf.json`."""
     message = EmailMessage()
     message["From"] = formataddr((org, sender))
     message["Subject"] = f"[{notice.reference}] X-ARF abuse report: content/{report['type']} ({number}/" \
@@ -215,15 +226,30 @@ def xarf_email(notice: Notice, number: int, report: Mapping[str, Any], sender: s
     message["Message-ID"] = message_id_for(notice.idempotency_key, sender.rpartition("@")[2] or "localhost",
                                            part=number)
     message["Auto-Submitted"] = "auto-generated"
-    message["X-XARF"] = "PLAIN"  # X-ARF over mail marks its messages so abuse desks route them
     message.set_content(
         f"{org} reports content assessed by an analyst as illegal ({report['type']}) and asks for its "
-        f"removal.\n\nReport id: {report['report_id']}\nOur reference: {notice.reference}\n\n"
-        "The machine-readable X-ARF v4 report is attached (xarf.json). No media is attached.\n"
+        f"removal.\n\nReport id: {report['report_id']}\nOur reference: {notice.reference}\nURL: "
+        f"{report['url']}\n\nThe machine-readable X-ARF v4 report is attached (xarf.json). No media is "
+        "attached.\n"
     )
-    body = json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8")
-    message.add_attachment(body, maintype="application", subtype="json", filename="xarf.json")
+    message.make_mixed()  # a container holding the text; it becomes the report below
+    message.set_type("multipart/report")
+    message.set_param("report-type", "feedback-report")
+    message.attach(cast(EmailMessage, _feedback_report_part()))  # typeshed: attach wants the subclass
+    json_part = MIMEPart()
+    json_part.set_content(json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"), maintype="application",
+                          subtype="json", disposition="attachment", filename="xarf.json", params={"name": "xarf.json"})
+    message.attach(cast(EmailMessage, json_part))
     return message
+
+
+def _feedback_report_part() -> MIMEPart:
+    """RFC 5965's machine-readable part with X-ARF's own (unregistered) feedback type."""
+    part = MIMEPart()
+    part["Content-Type"] = "message/feedback-report"
+    part["Content-Disposition"] = "inline"
+    part.set_payload(f"Feedback-Type: xarf\nUser-Agent: {USER_AGENT}\nVersion: 1\n")
+    return part
 
 
 @dataclass

@@ -190,10 +190,12 @@ def test_hash_kinds_come_from_the_signal_registry() -> None:
 
 
 def test_each_published_format_lists_its_hash_kinds_by_version_and_the_registry_has_them() -> None:
-    from fingerprints import SIGNAL_TYPES
+    from fingerprints import SIGNAL_TYPES, hashlist_export
     from forwarders import email, partner_schema, xarf
 
-    lists = [*partner_schema.HASH_KINDS.values(), *email.CSV_HASH_KINDS.values(), *xarf.HASH_KINDS.values()]
+    lists = [*partner_schema.HASH_KINDS.values(), *email.CSV_HASH_KINDS.values(), *xarf.HASH_KINDS.values(),
+             *hashlist_export.TX_HASH_KINDS.values(), *hashlist_export.HMA_HASH_KINDS.values(),
+             *hashlist_export.LIST_CSV_HASH_KINDS.values()]
     assert all(set(kinds) <= set(SIGNAL_TYPES) for kinds in lists)
     # the partner payload's schema is its list
     current = partner_schema.HASH_KINDS[partner_schema.SCHEMA_VERSION]

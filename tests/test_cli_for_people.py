@@ -45,6 +45,7 @@ NEEDS_A_DATA_DIR: dict[str, list[str]] = {
     "forward release": ["forward", "release", "1"],
     "forward sent": ["forward", "sent", "1", "--note", "sent by hand"],
     "hashlist import": ["hashlist", "import", "list.csv", "--name", "n", "--verdict", "baseline"],
+    "hashlist export": ["hashlist", "export", "--assessed"],
     "hashlist ls": ["hashlist", "ls"],
     "hashlist rm": ["hashlist", "rm", "n"],
     "monitor": ["monitor"],

@@ -98,7 +98,7 @@ def test_the_stages_run_the_same_on_sqlite_and_postgresql(three_sites, make_hotl
     assert len([m for m in url["media"] if m["kind"] == "image"]) == 3
 
 
-def test_evidence_exports_to_plain_warc_that_warcio_reads(three_sites, make_hotline, tmp_path: Path) -> None:
+def test_evidence_exports_to_warc_gz_that_warcio_reads(three_sites, make_hotline, tmp_path: Path) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
     env_dir = tmp_path / "var"

@@ -84,6 +84,7 @@ class CaptureJob(BaseModel):
     user_agent: str | None = None
     accept_language: str | None = None
     egress_proxy: ProxyUrl = None
+    references: list[str] = Field(default_factory=list, description="reports the capture is evidence for")
     engine: EngineChoice = "auto"
 
 

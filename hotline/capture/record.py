@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.client import responses as HTTP_REASONS
@@ -20,7 +21,7 @@ from hotline.capture.models import (
     Resource,
     ResourceKind,
 )
-from hotline.evidence.store import EvidenceStore
+from hotline.evidence.store import EXPORT_SUFFIX, EvidenceStore
 from hotline.evidence.warc import Document, Exchange, build_warc, screenshot_uri
 
 SELECTED_HEADERS = (
@@ -172,6 +173,7 @@ class CaptureRecord:
     # Decoded bodies of the page and each fetched resource. The Resource objects are the ones in
     # result (pickling keeps shared references), so hashes and blob keys set here show in the result.
     bodies: list[tuple[Resource, bytes]]
+    references: list[str] = field(default_factory=list)  # the reports this capture is evidence for
     documents: list[Document] = field(default_factory=list)  # a browser's screenshot and rendered DOM
 
     def size(self) -> int:
@@ -183,7 +185,7 @@ class CaptureRecord:
 def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
     """Hand the capture over; the state lets go of its bodies."""
     bodies = [(f.resource, f.payload) for f in state.fetches() if f.payload is not None and f.resource is not None]
-    record = CaptureRecord(result, state.exchanges, bodies, state.documents)
+    record = CaptureRecord(result, state.exchanges, bodies, list(state.job.references), state.documents)
     state.exchanges, state.documents = [], []
     for fetch in state.fetches():
         fetch.payload = None
@@ -210,9 +212,15 @@ def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult
         if document.uri == screenshot_uri(result.url):
             result.screenshot_sha256 = hashlib.sha256(document.body).hexdigest()
     if record.exchanges:
-        metadata = result.model_dump(mode="json", exclude={"warc"})
-        warc = build_warc(record.exchanges, metadata, target_uri=result.url, documents=record.documents)
-        result.warc = store.write_warc(result.job_id, warc)
+        # One name for the capture everywhere: its metadata record's URI, the sealed file and the
+        # exported `.warc.gz` that warcinfo names (recaptures of a URL never share a file).
+        capture_id = f"{result.job_id}-{result.started_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        name = f"hotline-{capture_id}"
+        metadata = result.model_dump(mode="json", exclude={"warc"}) | {"capture_id": capture_id}
+        info = {"isPartOf": ", ".join(record.references)} if record.references else {}
+        warc = build_warc(record.exchanges, metadata, target_uri=result.url, capture_id=capture_id,
+                          filename=name + EXPORT_SUFFIX, info=info, documents=record.documents)
+        result.warc = store.write_warc(name, warc)
     return result
 
 

@@ -1,4 +1,4 @@
-"""`hotline evidence export|purge`: decrypt a report's captures to plain WARC files; retention."""
+"""`hotline evidence export|purge`: decrypt a report's captures to .warc.gz (or one .wacz) files; retention."""
 
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ app = typer.Typer(no_args_is_help=True, help="Evidence kept from captures.")
 @app.command()
 def export(
     reference: str,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the plain WARC files.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the exported files.")],
+    wacz: Annotated[bool, typer.Option("--wacz", help="One WACZ file (WARCs, index, pages) for replay tools.")]
+    = False,
     actor: Annotated[str, typer.Option("--as", help="Who exports, for the audit log.")] = "cli",
 ) -> None:
-    """Write every capture of a report as a plain WARC file that standard tools read."""
+    """Write every capture of a report as a .warc.gz file (or, with --wacz, one .wacz) that standard
+    tools read and replay (pywb, ReplayWeb.page, warcio)."""
     from hotline import audit
+    from hotline.evidence.wacz import WaczError
     from hotline.triage.views import UnknownReference, find_report
 
     with state.hotline() as hl, hl.db.session() as session:
@@ -42,11 +46,38 @@ def export(
         if not warcs:
             typer.echo(f"error: report {report.reference} has no captured evidence yet", err=True)
             raise typer.Exit(1)
-        written = hl.evidence.export(warcs, out)
+        try:
+            written = _export_wacz(hl, report.reference, warcs, out) if wacz else hl.evidence.export(warcs, out)
+        except WaczError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
         # Every evidence download is audited, whoever does it and however.
         audit.record(session, actor, "evidence.export", "report", report.reference,
-                     files=[str(p) for p in written])
+                     files=[str(p) for p in written], format="wacz" if wacz else "warc.gz")
     print(json.dumps({"reference": report.reference, "files": [str(p) for p in written]}))
+
+
+def _export_wacz(hl: Hotline, reference: str, warcs: list[str], out: Path) -> list[Path]:
+    """`<reference>.wacz` in `out`; the .warc.gz files it holds are made in a private folder and go."""
+    import os
+    import tempfile
+
+    from hotline.evidence.wacz import package_wacz
+
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = out / f"{reference}.wacz"
+    # Decrypted evidence: owner-only like the sealed files, from the first byte (py-wacz keeps the mode).
+    target.unlink(missing_ok=True)
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=out) as scratch:
+            files = hl.evidence.export(warcs, Path(scratch))
+            package_wacz(files, target, title=reference,
+                         description=f"Evidence captured for report {reference} ({len(files)} captures)")
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half-written package left behind
+        raise
+    return [target]
 
 
 @app.command()

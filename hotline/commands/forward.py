@@ -78,10 +78,11 @@ def retry(forward_id: Annotated[int, typer.Argument(help="The forward's id (see 
     with state.hotline() as hl:
         try:
             with hl.db.session() as session:
-                retry_forward(session, forward_id, "cli")
+                forward = retry_forward(session, forward_id, "cli", hl.directory)
+                address = forward.address
         except ForwardRefused as exc:
             _fail(str(exc))
-    console.print(f"forward {forward_id} queued again")
+    console.print(f"forward {forward_id} queued again, to {address or 'no address yet'}")
 
 
 @app.command("release")

@@ -24,7 +24,7 @@ def add(
     endpoint: Annotated[str | None, typer.Option(help="Where we forward reports to them.")] = None,
     role: Annotated[
         list[str] | None,
-        typer.Option("--role", help="What its key may do: submit, feedback, triage (repeatable)."),
+        typer.Option("--role", help="What its key may do: submit, feedback, triage, hashes (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -2,7 +2,7 @@
 
 Layout under ``root``::
 
-    warc/YYYY/MM/DD/<job id>-<time>-<random>.warc.enc   one sealed WARC per capture, never replaced
+    warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture, never replaced
     blobs/ab/<sha256>.enc                     one sealed body per distinct content (media)
 
 Paths handed out are relative to ``root`` so the data directory can move. Files are sealed under the
@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import os
 import re
-import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,11 +30,17 @@ if TYPE_CHECKING:
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WARC_SUFFIX = ".warc.enc"
+EXPORT_SUFFIX = ".warc.gz"
 
 
 def _warc_context(relative: str) -> bytes:
     # A WARC is bound to its own path: copied over another capture's file, it fails authentication.
     return b"hotline-warc:" + relative.encode("utf-8")
+
+
+def export_name(relative: str | Path) -> str:
+    """The name a sealed WARC is exported under (the one its warcinfo record gives, for new files)."""
+    return Path(relative).name.removesuffix(WARC_SUFFIX) + EXPORT_SUFFIX
 
 
 class EvidenceNotFound(LookupError):
@@ -119,16 +124,15 @@ class EvidenceStore:
 
     # -- WARC files --------------------------------------------------------------------------
     def write_warc(self, capture_id: str, warc: bytes, when: datetime | None = None) -> str:
-        """Seal one capture's WARC bytes in a file of its own; returns the path relative to ``root``.
+        """Seal one capture's WARC bytes; returns the path relative to ``root``.
 
-        ``capture_id`` (the job's id) starts the name; the time and a random part make it unique, so a URL
-        captured again (same job id) keeps every earlier capture's evidence. A sealed file is never
-        overwritten: a name already taken raises FileExistsError."""
+        ``capture_id`` names the file: one per capture (the capture names it with its job id, time and a
+        random part, so a URL captured again keeps every earlier capture's evidence). A sealed file is
+        never overwritten: a name already taken that day raises FileExistsError."""
         if not _SAFE_NAME_RE.match(capture_id):
             raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
-        moment = when or datetime.now(UTC)
-        name = f"{capture_id}-{moment.strftime('%H%M%S')}-{secrets.token_hex(6)}"
-        relative = f"warc/{moment.strftime('%Y/%m/%d')}/{name}{WARC_SUFFIX}"
+        day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
+        relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
         sealed = self.keyring.seal(warc, context=_warc_context(relative))
         _write_atomically(self.root / relative, sealed, self._known_dirs, replace=False)
         return relative
@@ -146,16 +150,18 @@ class EvidenceStore:
         return self.keyring.open(_read(path, f"no evidence file {relative}"), context=context)
 
     def export(self, relatives: Iterable[str | Path], out_dir: Path) -> list[Path]:
-        """Decrypt WARC files into ``out_dir`` as plain ``.warc`` files readable by any WARC tool."""
+        """Decrypt WARC files into ``out_dir`` as per-record gzipped ``.warc.gz`` files, the form WARC
+        tools expect (each record its own gzip member; unzipped, the sealed WARC byte for byte)."""
+        from hotline.evidence.warc import records_gzipped
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True, mode=0o700)
         written = []
         for relative in relatives:
-            name = Path(relative).name.removesuffix(WARC_SUFFIX) + ".warc"
-            target = out / name
+            target = out / export_name(relative)
             # Decrypted evidence: owner-only like the sealed files, whatever the umask says.
             target.unlink(missing_ok=True)  # a file left from before keeps its mode: start afresh
-            _write_atomically(target, self.open_warc(relative), set())
+            _write_atomically(target, b"".join(records_gzipped(self.open_warc(relative))), set())
             written.append(target)
         return written
 

@@ -57,21 +57,53 @@ def process_until_idle(
     app: Hotline,
     stages: tuple[Stage, ...] = STAGES,
     on_progress: Callable[[str, int], None] | None = None,
-    max_rounds: int = 100_000,
 ) -> dict[str, int]:
-    """Run the stages in order, again and again, until a whole round finds nothing to do."""
+    """Run the stages until none has anything left, each in a thread of its own.
+
+    The stages overlap like an assembly line: while the fingerprint stage hashes one batch on every core,
+    capture fetches the next and locate works through the one before. A stage's thread ends when it
+    finds nothing to take and every stage before it has ended (rows only move forward, so nothing more
+    can arrive). Returns how many rows each stage took.
+    """
     done = {stage.name: 0 for stage in stages}
-    for _ in range(max_rounds):
-        progressed = 0
-        for stage in stages:
-            count = run_stage_once(app, stage)
-            if count:
-                done[stage.name] += count
-                progressed += count
-                if on_progress:
-                    on_progress(stage.name, count)
-        if not progressed:
-            break
+    finished = [threading.Event() for _ in stages]
+    arrived = [threading.Event() for _ in stages]  # set when the stage before moved rows on (or ended)
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work(position: int, stage: Stage) -> None:
+        following = arrived[position + 1] if position + 1 < len(stages) else None
+        try:
+            while True:
+                upstream_done = all(event.is_set() for event in finished[:position])
+                arrived[position].clear()
+                count = run_stage_once(app, stage)
+                if count:
+                    with lock:
+                        done[stage.name] += count
+                        if on_progress:
+                            on_progress(stage.name, count)
+                    if following:
+                        following.set()
+                elif upstream_done:
+                    return
+                else:
+                    arrived[position].wait(1.0)  # woken as soon as the stage before moves rows on
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failures.append(exc)
+        finally:
+            finished[position].set()
+            if following:
+                following.set()
+
+    threads = [threading.Thread(target=work, args=(n, stage), name=f"stage-{stage.name}", daemon=True)
+               for n, stage in enumerate(stages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
     return done
 
 

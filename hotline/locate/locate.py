@@ -22,6 +22,15 @@ from hotline.locate.platforms import PlatformDirectory, PlatformMatch
 from hotline.locate.rdap import IpOwner, RdapClient, RdapLookupError
 
 CountryStatus = Literal["known", "unknown-behind-cdn", "unknown"]
+
+
+class Memo:
+    """DNS answers by host and owner facts by IP, kept for a batch of URLs (seconds), so a host named by
+    many URLs is resolved and looked up once. Not shared between batches: answers may change."""
+
+    def __init__(self) -> None:
+        self.dns: dict[str, DnsAnswer] = {}
+        self.ips: dict[str, IpFacts] = {}
 MAX_IPS = 8  # a host answering with more addresses is one operator; don't query RDAP for all
 
 
@@ -109,13 +118,17 @@ def _valid_ips(ips: list[str], errors: list[str]) -> list[str]:
     return valid
 
 
-def _ip_facts(ip: str, rdap: RdapClient | None, offline: OfflineIpData) -> IpFacts:
+def _ip_facts(ip: str, rdap: RdapClient | None, offline: OfflineIpData, memo: Memo | None = None) -> IpFacts:
+    if memo is not None and ip in memo.ips:
+        return memo.ips[ip]
     facts = IpFacts(ip=ip, offline=offline.lookup(ip))
     if rdap is not None:
         try:
             facts.rdap = rdap.lookup_ip(ip)
         except RdapLookupError as exc:
             facts.rdap_error = str(exc)
+    if memo is not None:
+        memo.ips[ip] = facts
     return facts
 
 
@@ -175,6 +188,7 @@ def locate(
     offline: OfflineIpData | None = None,
     cdn: CdnDirectory | None = None,
     platforms: PlatformDirectory | None = None,
+    memo: Memo | None = None,
 ) -> HostingRecord:
     """The hosting record of `url`. DNS/RDAP failures end up in `errors`, never as exceptions.
 
@@ -189,7 +203,10 @@ def locate(
     if parts.is_ip:
         record.ips, record.sources["ips"] = [parts.host], "url"
     else:
-        record.dns = resolve_host(parts.host, nameservers, dns_timeout, dns_retries, extra_suffixes)
+        cached = memo.dns.get(parts.host) if memo is not None else None
+        record.dns = cached or resolve_host(parts.host, nameservers, dns_timeout, dns_retries, extra_suffixes)
+        if memo is not None:
+            memo.dns[parts.host] = record.dns
         if record.dns.error:
             record.errors.append(f"dns: {record.dns.error}")
         captured = _valid_ips(connected_ips or [], record.errors)
@@ -199,7 +216,7 @@ def locate(
             record.ips, record.sources["ips"] = record.dns.addresses, "dns"
     if not record.ips:
         record.errors.append(f"no IP address known for {parts.host}")
-    record.owners = [_ip_facts(ip, rdap, offline) for ip in record.ips[:MAX_IPS]]
+    record.owners = [_ip_facts(ip, rdap, offline, memo) for ip in record.ips[:MAX_IPS]]
     record.errors.extend(f"rdap: {f.rdap_error}" for f in record.owners if f.rdap_error)
     if record.owners:
         _fill_owner_fields(record, record.owners[0])

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from hotline.matching.index import bump_generation
 from hotline.models import HashList, HashListEntry, Match
+
+if TYPE_CHECKING:
+    from fingerprints import ExportRow
+    from fingerprints.hashlist import ListFormat
 
 
 class HashListExists(ValueError):
@@ -23,6 +28,8 @@ class Imported:
     rows: int
     hashes: int
     errors: list[tuple[int, str]]
+    format: str = "csv"
+    skipped: dict[str, int] = field(default_factory=dict)  # signal types that are not media hashes
 
 
 def import_list(
@@ -36,11 +43,14 @@ def import_list(
     confirmations: int = 0,
     replace: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    fmt: ListFormat = "auto",
+    kind: str | None = None,
 ) -> Imported:
-    """Store every good row of the file (in the caller's transaction); bad rows are counted, not fatal."""
+    """Store every good row of the file (in the caller's transaction); bad rows are counted, not fatal.
+    `fmt` is detected from the content unless given; `kind` names the hashes of a headerless list."""
     from fingerprints import parse_hash_list
 
-    parsed = parse_hash_list(path)  # raises HashListError when the file has no hash column at all
+    parsed = parse_hash_list(path, fmt, kind)  # HashListError when the file cannot be read as a list
     existing = session.scalar(select(HashList).where(HashList.name == name))
     if existing is not None:
         if not replace:
@@ -53,8 +63,8 @@ def import_list(
     stored = 0
     for entry in parsed.entries:
         label = entry.label or entry.source
-        for kind, value in entry.hashes.items():
-            batch.append({"hash_list_id": hash_list.id, "kind": kind, "value": value, "label": label})
+        for hash_kind, value in entry.hashes.items():
+            batch.append({"hash_list_id": hash_list.id, "kind": hash_kind, "value": value, "label": label})
         if len(batch) >= 5000:
             stored += _flush(session, batch)
             if on_progress:
@@ -62,7 +72,7 @@ def import_list(
     stored += _flush(session, batch)
     hash_list.entry_count = stored
     bump_generation(session)
-    return Imported(hash_list, parsed.counts.get("rows", 0), stored, parsed.errors)
+    return Imported(hash_list, parsed.counts.get("rows", 0), stored, parsed.errors, parsed.format, parsed.skipped)
 
 
 def _flush(session: Session, batch: list[dict[str, object]]) -> int:
@@ -99,3 +109,20 @@ def list_lists(session: Session) -> list[dict[str, object]]:
         }
         for hl in session.scalars(select(HashList).order_by(HashList.name))
     ]
+
+
+def find_list(session: Session, name: str) -> HashList:
+    found = session.scalar(select(HashList).where(HashList.name == name))
+    if found is None:
+        known = ", ".join(session.scalars(select(HashList.name).order_by(HashList.name))) or "none yet"
+        raise LookupError(f"no hash list named {name!r} (lists: {known})")
+    return found
+
+
+def list_rows(session: Session, hash_list: HashList) -> list[ExportRow]:
+    """A list's entries as rows to export, one hash each, with their labels."""
+    from fingerprints import ExportRow
+
+    entries = session.execute(select(HashListEntry.kind, HashListEntry.value, HashListEntry.label)
+                              .where(HashListEntry.hash_list_id == hash_list.id).order_by(HashListEntry.id))
+    return [ExportRow({kind: value}, label) for kind, value, label in entries]

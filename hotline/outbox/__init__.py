@@ -7,7 +7,8 @@
     deliver_due(app, limit=20, *, options=None) -> int          one batch; forwards tried
     forward_until_idle(app, *, options=None, limit=20, wait_up_to=2.0, on_progress=None) -> Summary
     OutboxOptions.from_settings(settings)                       plain values the worker uses
-    list_forwards(session, state=None) / retry_forward(session, id, actor) / release_forward(...)
+    list_forwards(session, state=None) / retry_forward(session, id, actor, directory=None) / release_forward(...)
+    readdress(session, forward, directory, actor)              a directory destination's current address (audited)
     record_sent_by_hand(session, id, actor, note) -> Forward   a manual forward a person sent themselves
     follow_up(session, forward, now) -> Forward                 a re-notice of a delivered forward (monitor asks)
 
@@ -27,7 +28,14 @@ from hotline.outbox.manage import (
     retry_forward,
 )
 from hotline.outbox.options import OutboxOptions
-from hotline.outbox.queue import RENOTICE_RULE, enqueue, follow_up, new_idempotency_key, resolve_contact
+from hotline.outbox.queue import (
+    RENOTICE_RULE,
+    enqueue,
+    follow_up,
+    new_idempotency_key,
+    readdress,
+    resolve_contact,
+)
 from hotline.outbox.worker import (
     Summary,
     deliver_due,
@@ -38,6 +46,6 @@ from hotline.outbox.worker import (
 __all__ = [
     "CHANNELS", "RENOTICE_RULE", "ForwardRefused", "OutboxOptions", "Summary", "deliver_due", "enqueue", "follow_up",
     "forward_until_idle",
-    "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "record_sent_by_hand",
+    "lease_due", "list_forwards", "needs_a_person", "new_idempotency_key", "readdress", "record_sent_by_hand",
     "release_forward", "resolve_contact", "retry_forward",
 ]

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.models import Forward, utcnow
 from hotline.outbox.channels import needs_a_person
-from hotline.outbox.queue import DELIVERED, FAILED, HELD, QUEUED
+from hotline.outbox.queue import DELIVERED, FAILED, HELD, QUEUED, readdress
 from hotline.outbox.worker import record_first_delivery
+from hotline.rules.directory import Directory
 
 STATES = ("queued", "sending", "delivered", "failed", "held")
 
@@ -53,11 +54,13 @@ def forward_view(forward: Forward) -> dict[str, Any]:
     }
 
 
-def retry_forward(session: Session, forward_id: int, actor: str) -> Forward:
-    """Queue a failed forward again, due now, with a fresh maximum-age window (same idempotency key)."""
+def retry_forward(session: Session, forward_id: int, actor: str, directory: Directory | None = None) -> Forward:
+    """Queue a failed forward again, due now, with a fresh maximum-age window (same idempotency key), to
+    the address the partner directory gives now when it names the destination."""
     forward = _get(session, forward_id)
     if forward.state != FAILED:
         raise ForwardRefused(f"forward {forward_id} is {forward.state}; only a failed forward can be retried")
+    readdress(session, forward, directory, actor)
     now = utcnow()
     forward.state, forward.next_attempt_at = QUEUED, now
     forward.payload = {**(forward.payload or {}), "requeued_at": now.isoformat()}

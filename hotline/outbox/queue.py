@@ -2,8 +2,9 @@
 
 The delivery worker sends what this writes; nothing here touches the network. The channel and
 address are fixed now (from the proposal, the partner directory, the Partner table or the hosting
-record's abuse contact; channels are hotline.outbox.channels') so analysts see where a forward will go before it is sent; the worker
-resolves them again only when nothing usable was known at approval time.
+record's abuse contact; channels are hotline.outbox.channels') so analysts see where a forward will go
+before it is sent. Before each attempt the worker (and `retry`) takes a directory destination's address
+from the directory as it is then, so a corrected address is used (`readdress`, audited).
 """
 
 from __future__ import annotations
@@ -134,6 +135,21 @@ def awaits_clearance(forward: Forward) -> bool:
     """A forward that must wait until a person records police clearance (`release`)."""
     payload = forward.payload or {}
     return _names_clearance(payload.get("hold")) and not payload.get("released_at")
+
+
+def readdress(session: Session, forward: Forward, directory: Directory | None, actor: str = ACTOR) -> bool:
+    """Point a forward to a directory destination at the address the directory gives now (an admin may
+    have corrected it since the forward was queued); audited. True when the address changed."""
+    known = directory.get(forward.destination) if directory is not None else None
+    address = usable(known.endpoint) if known is not None else None
+    if address is None or address == forward.address:
+        return False
+    before = forward.address
+    forward.address = address
+    forward.channel = choose(forward.channel, forward.destination_kind, address)
+    audit.record(session, actor, "forward.readdressed", "forward", forward.id, reported_url_id=forward.reported_url_id,
+                 destination=forward.destination, address_before=before, address=address, channel=forward.channel)
+    return True
 
 
 def resolve_contact(

@@ -27,14 +27,16 @@ from forwarders.base import PermanentFailure, Receipt
 from forwarders.delivery import Outcome, attempt
 from forwarders.retry import Rate, RateLimiter
 from hotline import audit
+from hotline.datafiles import FileProblems
 from hotline.models import Forward, ReportedUrl, UrlState, utcnow
 from hotline.outbox.channels import route_for
 from hotline.outbox.notice import build_notice
 from hotline.outbox.options import OutboxOptions
-from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance
+from hotline.outbox.queue import ACTOR, DELIVERED, FAILED, HELD, QUEUED, SENDING, awaits_clearance, readdress
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
+    from hotline.rules.directory import Directory
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,7 @@ def _prepare_and_send(app: Hotline, lease: Lease, options: OutboxOptions,
             return "held"
         failures = max(0, forward.attempts - 1)
         age = (now - _age_from(forward)).total_seconds()
+        readdress(session, forward, _directory(app))
         try:
             route = route_for(session, forward, options)
             reader = app.evidence.get_blob if route.share_media else None
@@ -154,6 +157,16 @@ def _prepare_and_send(app: Hotline, lease: Lease, options: OutboxOptions,
             return Outcome("failed", error=f"cannot build the notice: {exc}")
     limiter = limiter_for(app, options)
     return attempt(route.forwarder, notice, failures, age, options.retry_policy, limiter, rng)
+
+
+def _directory(app: Hotline) -> Directory | None:
+    """The partner directory, or None when its files have a mistake (the forward then keeps its address;
+    long-running commands report the mistake when they start)."""
+    try:
+        directory: Directory = app.directory
+    except FileProblems:
+        return None
+    return directory
 
 
 def _age_from(forward: Forward) -> datetime:

@@ -20,7 +20,7 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
 
     with app.db.sessions() as session:
         jobs = [
-            CaptureJob(job_id=str(row.id), url=row.url, referer=row.referer)
+            CaptureJob(job_id=str(row.id), url=row.url, referer=row.referer, references=references_of(row))
             for row in (session.get(ReportedUrl, i) for i in ids)
             if row is not None and row.held_by(token, UrlState.NEW)
         ]
@@ -38,6 +38,11 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
                 row.advance(UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
 
 
+def references_of(row: ReportedUrl) -> list[str]:
+    """The references of the reports naming this URL, first reported first (the WARC names them)."""
+    return [link.report.reference for link in sorted(row.report_links, key=lambda link: link.report_id)]
+
+
 def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, purpose: str,
                   job: CaptureJob | None = None) -> Capture:
     capture = Capture(
@@ -52,7 +57,7 @@ def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, 
         content_type=result.content_type,
         hops=[hop.model_dump(mode="json") for hop in result.hops],
         tls=result.tls,
-        options=job.model_dump(mode="json", exclude={"job_id"}) if job else {},
+        options=job.model_dump(mode="json", exclude={"job_id", "references"}) if job else {},
         warc_path=result.warc,
         started_at=_aware(result.started_at),
         finished_at=_aware(result.finished_at),
@@ -117,7 +122,7 @@ def recapture(
         if row is None:
             raise LookupError(f"no reported URL with id {url_id}")
         job = CaptureJob(job_id=str(url_id), url=row.url, referer=referer or row.referer, user_agent=user_agent,
-                         accept_language=accept_language, egress_proxy=egress_proxy,
+                         accept_language=accept_language, egress_proxy=egress_proxy, references=references_of(row),
                          engine="browser" if browser else "auto")
     if browser and not (egress_proxy or app.settings.egress_proxy):
         raise BrowserNeedsProxy("a browser capture needs an egress proxy: set HOTLINE_EGRESS_PROXY "
@@ -128,7 +133,8 @@ def recapture(
         assert row is not None
         capture = store_capture(session, row, result, purpose="recapture", job=job)
         audit.record(session, actor, "capture.again", "reported_url", url_id, capture_id=capture.id,
-                     outcome=result.outcome, **job.model_dump(exclude={"job_id", "url"}, exclude_none=True))
+                     outcome=result.outcome,
+                     **job.model_dump(exclude={"job_id", "url", "references"}, exclude_none=True))
         if row.state in RECAPTURE_REWINDS:
             if result.outcome == "refused":
                 row.advance(UrlState.REFUSED, result.reason)

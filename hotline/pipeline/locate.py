@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from hotline.models import Hosting, RdapCacheEntry, ReportedUrl, UrlState, utcnow
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from hotline.app import Hotline
     from hotline.db import Database
     from hotline.locate import HostingRecord
+    from hotline.locate.locate import Memo
 
 
 class DatabaseRdapCache:
@@ -65,7 +67,7 @@ class Locator:
         self.cdn = CdnDirectory.load(settings.cdn_files)
         self.platforms = PlatformDirectory.load(settings.platform_files)
 
-    def locate(self, url: str, connected_ips: list[str] | None = None) -> HostingRecord:
+    def locate(self, url: str, connected_ips: list[str] | None = None, memo: Memo | None = None) -> HostingRecord:
         from hotline.locate import locate
 
         return locate(
@@ -76,6 +78,7 @@ class Locator:
             offline=self.offline,
             cdn=self.cdn,
             platforms=self.platforms,
+            memo=memo,
         )
 
 
@@ -93,23 +96,31 @@ def connected_ips(row: ReportedUrl) -> list[str]:
 
 
 def locate_stage(app: Hotline, token: str, ids: list[int]) -> None:
+    """Locate the leased URLs (a host many of them share is resolved once), then store every hosting
+    record in one transaction. Network lookups happen outside any transaction: a slow registry must not
+    hold a database lock."""
+    from hotline.locate.locate import Memo
+
     service = locator(app)
-    for url_id in ids:
-        with app.db.sessions() as session:
-            row = session.get(ReportedUrl, url_id)
-            if row is None or not row.held_by(token, UrlState.FINGERPRINTED):
-                continue
-            capture = row.latest_capture
-            url = (capture.final_url if capture and capture.final_url else None) or row.url
-            ips = connected_ips(row)
-        # Network lookups happen outside any transaction: a slow registry must not hold a database lock.
-        record = service.locate(url, ips or None)
-        with app.db.session() as session:
-            row = session.get(ReportedUrl, url_id)
-            if row is None or not row.held_by(token, UrlState.FINGERPRINTED):
-                continue
-            session.add(hosting_row(row, record))
-            row.advance(UrlState.LOCATED)
+    with app.db.sessions() as session:
+        rows = session.scalars(
+            select(ReportedUrl).where(ReportedUrl.id.in_(ids)).options(selectinload(ReportedUrl.captures))
+        ).all()
+        work = []
+        for row in rows:
+            if row.held_by(token, UrlState.FINGERPRINTED):
+                capture = row.latest_capture
+                work.append((row.id, (capture.final_url if capture and capture.final_url else None) or row.url,
+                             connected_ips(row)))
+    memo = Memo()
+    records = [(url_id, service.locate(url, ips or None, memo)) for url_id, url, ips in work]
+    with app.db.session() as session:
+        for url_id, record in records:
+            held = session.get(ReportedUrl, url_id)
+            if held is None or not held.held_by(token, UrlState.FINGERPRINTED):
+                continue  # someone else finished it meanwhile; keep the first answer
+            session.add(hosting_row(held, record))
+            held.advance(UrlState.LOCATED)
 
 
 def hosting_row(row: ReportedUrl, record: HostingRecord) -> Hosting:

@@ -2,14 +2,17 @@
 
 Both halves live in hotline/triage: proposals.py (rules evaluation, with a stand-in classification
 before an analyst has assessed) and autoforward.py (verified known material forwarded without an
-analyst, when a policy is enabled). Each URL is proposed in its own transaction and moved to triaged.
+analyst, when a policy is enabled). The URLs are proposed for in one transaction and moved to triaged.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hotline.models import ReportedUrl, UrlState
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hotline.models import Capture, ReportedUrl, ReportUrl, UrlState
 from hotline.triage.autoforward import auto_forward_many
 from hotline.triage.proposals import propose
 
@@ -18,11 +21,18 @@ if TYPE_CHECKING:
 
 
 def triage_stage(app: Hotline, token: str, ids: list[int]) -> None:
-    for url_id in ids:
-        with app.db.session() as session:
-            row = session.get(ReportedUrl, url_id)
-            if row is None or not row.held_by(token, UrlState.LOCATED):
-                continue
-            propose(app, session, row)
-            row.advance(UrlState.TRIAGED)
+    # One transaction for the batch, with what the rules read loaded up front (a failing batch is run
+    # again one URL at a time by the executor, so one bad URL holds nobody back).
+    with app.db.session() as session:
+        rows = session.scalars(
+            select(ReportedUrl).where(ReportedUrl.id.in_(ids)).options(
+                selectinload(ReportedUrl.proposals), selectinload(ReportedUrl.hostings),
+                selectinload(ReportedUrl.report_links).selectinload(ReportUrl.report),
+                selectinload(ReportedUrl.captures).selectinload(Capture.media),
+            )
+        ).all()
+        for row in rows:
+            if row.held_by(token, UrlState.LOCATED):
+                propose(app, session, row)
+                row.advance(UrlState.TRIAGED)
     auto_forward_many(app, ids)

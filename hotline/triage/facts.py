@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from hotline.models import Assessment, HashList, Match, MediaItem, ReportedUrl
+from hotline.models import Assessment, Match, MediaItem, ReportedUrl
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -31,7 +31,8 @@ def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts
     """The rules' view of one URL, and (when no analyst has classified it) what the stand-in rests on."""
     from hotline.rules import Facts
 
-    classification, provisional = _classification(session, row)
+    matches = _media_matches(session, row)  # read once: the stand-ins and the rules both use them
+    classification, provisional = _classification(session, row, matches)
     capture = row.latest_capture
     return (
         Facts(
@@ -39,7 +40,7 @@ def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts
             hosting=hosting_facts(row),
             from_partner=any(link.report.partner_id is not None for link in row.report_links),
             media_count=len([m for m in capture.media if m.kind != "page"]) if capture else 0,
-            hash_matches=tuple(_hash_matches(session, row)),
+            hash_matches=tuple(_hash_matches(matches)),
             our_country=app.settings.own_country,
         ),
         provisional,
@@ -72,7 +73,8 @@ def hosting_facts(row: ReportedUrl) -> HostingFacts:
     )
 
 
-def _classification(session: Session, row: ReportedUrl) -> tuple[Classification | None, str | None]:
+def _classification(session: Session, row: ReportedUrl,
+                    matches: list[Match]) -> tuple[Classification | None, str | None]:
     """The analyst's classification, else the best stand-in and a sentence saying what it rests on.
 
     Stand-ins, best first: an assessment of matching media on another URL, the verdict of a hash list
@@ -81,14 +83,14 @@ def _classification(session: Session, row: ReportedUrl) -> tuple[Classification 
     own = _latest_url_assessment(session, row.id)
     if own is not None:
         return _as_classification(own), None
-    prior = _assessment_of_matched_media(session, row)
+    prior = _assessment_of_matched_media(session, row, matches)
     if prior is not None:
         assessment, distance = prior
         return _as_classification(assessment), (
             f"Provisional: the media match an item already assessed as {assessment.legal} "
             f"(distance {distance}); an analyst confirms. "
         )
-    listed = _list_verdict(session, row)
+    listed = _list_verdict(matches)
     if listed is not None:
         verdict, list_name, distance = listed
         return _stand_in(verdict), (
@@ -134,6 +136,7 @@ def _latest_url_assessment(session: Session, url_id: int) -> Assessment | None:
 
 
 def _media_matches(session: Session, row: ReportedUrl) -> list[Match]:
+    """Every match of the media of the URL's latest capture, closest first, with its hash list."""
     capture = row.latest_capture
     if capture is None:
         return []
@@ -142,13 +145,15 @@ def _media_matches(session: Session, row: ReportedUrl) -> list[Match]:
             select(Match)
             .join(MediaItem, Match.media_item_id == MediaItem.id)
             .where(MediaItem.capture_id == capture.id)
-            .order_by(Match.distance)
+            .options(joinedload(Match.hash_list))
+            .order_by(Match.distance, Match.id)
         )
     )
 
 
-def _assessment_of_matched_media(session: Session, row: ReportedUrl) -> tuple[Assessment, int] | None:
-    for match in _media_matches(session, row):
+def _assessment_of_matched_media(session: Session, row: ReportedUrl,
+                                 matches: list[Match]) -> tuple[Assessment, int] | None:
+    for match in matches:
         if match.matched_media_item_id is None:
             continue
         item = session.get(MediaItem, match.matched_media_item_id)
@@ -165,28 +170,20 @@ def _assessment_of_matched_media(session: Session, row: ReportedUrl) -> tuple[As
     return None
 
 
-def _list_verdict(session: Session, row: ReportedUrl) -> tuple[str, str, int] | None:
+def _list_verdict(matches: list[Match]) -> tuple[str, str, int] | None:
     from hotline.rules import LegalAssessment
 
     known = {str(v) for v in LegalAssessment}
-    for match in _media_matches(session, row):
+    for match in matches:
         if match.hash_list is not None and match.verdict in known:
             return match.verdict, match.hash_list.name, match.distance
     return None
 
 
-def _hash_matches(session: Session, row: ReportedUrl) -> list[HashMatchFact]:
+def _hash_matches(matches: list[Match]) -> list[HashMatchFact]:
     from hotline.rules import HashMatchFact
 
-    capture = row.latest_capture
-    if capture is None:
-        return []
-    found = session.execute(
-        select(Match, HashList)
-        .join(MediaItem, Match.media_item_id == MediaItem.id)
-        .join(HashList, Match.hash_list_id == HashList.id)
-        .where(MediaItem.capture_id == capture.id)
-    ).all()
+    found = [(match, match.hash_list) for match in matches if match.hash_list is not None]
     facts = []
     for match, hash_list in found:
         try:

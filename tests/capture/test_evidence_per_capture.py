@@ -44,10 +44,7 @@ def test_a_url_captured_three_times_keeps_three_readable_warcs(net: SyntheticInt
     assert bodies == [b"<p>version 1</p>", b"<p>version 2</p>", b"<p>version 3</p>"]
 
 
-def test_a_sealed_warc_is_never_overwritten(store: EvidenceStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hotline.evidence.store as store_module
-
-    monkeypatch.setattr(store_module.secrets, "token_hex", lambda n: "same")  # force the same name twice
+def test_a_sealed_warc_is_never_overwritten(store: EvidenceStore) -> None:
     when = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
     first = store.write_warc("collide", b"WARC/1.1\r\n\r\nfirst", when=when)
 

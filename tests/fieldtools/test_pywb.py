@@ -29,7 +29,7 @@ def replay(pywb_replay: PywbFactory, synthetic_capture: SyntheticCapture,
     folder = tmp_path_factory.mktemp("metadata-warcs")
     return pywb_replay(
         synthetic_capture.warc,
-        # Today's product writes the capture's metadata record with the page's own URI and date.
+        # How hotline wrote the capture's metadata record before issue 16: under the page's own URI and date.
         _page_with_metadata(folder / "colliding.warc.gz", COLLIDING_PAGE, COLLIDING_PAGE),
         _page_with_metadata(folder / "separate.warc.gz", SEPARATE_PAGE, "urn:hotline:capture:1"),
     )
@@ -58,7 +58,7 @@ def test_a_url_not_in_the_capture_is_not_found(replay: Replay, synthetic_capture
 
 
 def test_a_metadata_record_with_the_page_uri_and_date_is_served_instead_of_the_page(replay: Replay) -> None:
-    """Today's product defect, as pywb shows it: the index keeps both records under the same URL key and
+    """The defect of hotline's earlier WARCs, as pywb shows it: the index keeps both records under the same URL key and
     second, sorted by the rest of the CDXJ line, and "application/json" sorts before "text/html"."""
     response = replay.get(COLLIDING_PAGE, timestamp(CAPTURED))
 

@@ -38,7 +38,7 @@ def test_csv_with_aliases_keeps_good_rows_and_reports_bad_ones(tmp_path: Path) -
         (6, "sha256 contains non-hex characters"),
         (7, "no hash in this row"),
     ]
-    assert parsed.counts == {"rows": 5, "entries": 2, "errors": 3, "md5": 2, "pdq": 1, "sha256": 1}
+    assert parsed.counts == {"rows": 5, "entries": 2, "errors": 3, "skipped": 0, "md5": 2, "pdq": 1, "sha256": 1}
 
 
 def test_tsv_and_semicolon_delimiters_are_sniffed() -> None:

@@ -8,11 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+import xarf
 from fwd_support import PartnerEndpoint, SmtpServer, synthetic_item
 
 from forwarders.base import PermanentFailure, TemporaryFailure
 from forwarders.smtp import SmtpOptions
 from forwarders.xarf import (
+    HASH_KINDS,
+    XARF_VERSION,
     XarfContact,
     XarfEmailForwarder,
     XarfError,
@@ -113,11 +116,46 @@ def test_sent_by_mail_to_the_abuse_contact_as_json_attachment(smtp_server: SmtpS
                                                    "<hotline.fwd-xarf-0001.2@hotline-synth.ro>"]
     assert receipt.id.split() == [m["Message-ID"] for m in messages]
     for message, item in zip(messages, notice.items, strict=True):
-        [attachment] = list(message.iter_attachments())
-        assert attachment.get_content_type() == "application/json"
-        report = json.loads(attachment.get_content())
+        report = xarf_json(message)
         validate_report(report)
         assert report["url"] == item.url
+
+
+def xarf_json(message: email.message.EmailMessage) -> dict[str, object]:
+    """The report of an X-ARF v4 mail, after checking the binding's MIME structure part by part."""
+    assert message.get_content_type() == "multipart/report"
+    assert message.get_param("report-type") == "feedback-report"
+    assert "X-XARF" not in message  # the header of X-ARF 0.2, not of v4's binding
+    human, feedback, attachment = message.iter_parts()  # exactly three, in this order
+    assert human.get_content_type() == "text/plain"
+    assert feedback.get_content_type() == "message/feedback-report"
+    fields = {k.lower(): str(v) for sub in feedback.get_payload() for k, v in sub.items()}
+    assert fields == {"feedback-type": "xarf", "user-agent": "hotline-xarf/1", "version": "1"}
+    assert attachment.get_content_type() == "application/json"
+    assert attachment.get_filename() == "xarf.json" and attachment.get_content_disposition() == "attachment"
+    report: dict[str, object] = json.loads(attachment.get_content())
+    assert str(report["report_id"]) in human.get_content()
+    return report
+
+
+@pytest.mark.parametrize("items", [[synthetic_item(1)], [grooming_item()]], ids=["csam", "csem"])
+def test_the_xarf_library_parses_our_reports_without_errors_or_warnings(  # type: ignore[no-untyped-def]
+        make_notice, items) -> None:
+    [report] = build_reports(make_notice(items=items, reference="HL-2026-ABCD-EF12"), US)
+
+    parsed = xarf.parse(json.dumps(report), strict=False)
+
+    assert (parsed.errors, parsed.warnings) == ([], [])
+    assert parsed.report is not None and parsed.report.report_id == report["report_id"]
+    assert "hotline-reference:hl-2026-abcd-ef12" in report["tags"]
+    assert "reporter_reference" not in report
+
+
+def test_pdq_travels_in_hash_values_of_a_csam_report(make_notice) -> None:
+    [csam, csem] = build_reports(make_notice(items=[synthetic_item(1), grooming_item()]), US)
+
+    assert set(csam["hash_values"]) == set(HASH_KINDS[XARF_VERSION]) and "pdq" in csam["hash_values"]
+    assert "hash_values" not in csem  # csem's schema has no such field
 
 
 def test_unmappable_notice_is_a_permanent_failure_and_nothing_is_sent(smtp_server: SmtpServer,

@@ -87,12 +87,13 @@ def test_the_hosting_provider_gets_valid_x_arf_at_its_abuse_address(make_hotline
     [mail] = smtp_server.handler.messages
     assert mail.rcpt_tos == ["abuse@hosting.example-synth.test"]
     message = _parse(mail.content)
-    [attachment] = list(message.iter_attachments())
+    assert message.get_content_type() == "multipart/report"
+    [attachment] = [p for p in message.iter_parts() if p.get_filename() == "xarf.json"]
     report = json.loads(attachment.get_content())
     validate_report(report)
     assert report["category"] == "content" and report["type"] == "csam"
     assert report["classification"] == "baseline" and report["url"].endswith("/album/1")
-    assert report["hash_values"]["sha256"] and report["reporter_reference"] == "HL-2026-OB-00001"
+    assert report["hash_values"]["sha256"] and "hotline-reference:hl-2026-ob-00001" in report["tags"]
     assert forwards(app)[0].state == "delivered"
 
 

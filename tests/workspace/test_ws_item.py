@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 
@@ -123,7 +124,7 @@ def test_evidence_download_is_the_warc_and_is_audited(app, client_for) -> None:
     seeded = seed_url(app)
     response = client_for("ana").post(f"/workspace/items/{seeded.url_id}/evidence")
     assert response.status_code == 200
-    assert response.content == seeded.warc
+    assert gzip.decompress(response.content) == seeded.warc
     assert response.headers["content-type"] == "application/warc"
     assert "attachment" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: a FastAPI sub-application with its own OpenAPI document.
 
-Routes come from the modules listed in `create_api` (reports, feedback, triage), each exposing `router`
+Routes come from the modules listed in `create_api` (reports, feedback, triage, hashes, schema), each
+exposing `router`
 (a fastapi.APIRouter); a new group of routes is one module here plus its name in that list, using the
 shared pieces in `hotline.web.api.auth` (who is calling, with which roles) and `hotline.web.api.errors`
 (one error shape).
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 PREFIX = "/api/v1"
 DESCRIPTION = """Partner hotlines send reports in the signed partner format, read their state and send
-feedback (e.g. removed) about reports we forwarded to them.
+feedback (e.g. removed) about reports we forwarded to them; partners with the hashes role download hash
+lists. The partner payload's JSON Schema is at /api/v1/schema/partner-payload.json.
 
 Requests with a body are signed: `X-Hotline-Key-Id`, `X-Hotline-Timestamp` (Unix seconds) and
 `X-Hotline-Signature` = `sha256=` + hex HMAC-SHA256(signing secret, timestamp + "." + body).
@@ -36,9 +38,9 @@ def create_api(hotline: Hotline) -> FastAPI:
     api.state.hotline = hotline
     api.state.on_new_work = lambda: None
     install_error_handlers(api)
-    from hotline.web.api import feedback, reports, triage
+    from hotline.web.api import feedback, hashes, reports, schema, triage
 
-    for module in (reports, feedback, triage):
+    for module in (reports, feedback, triage, hashes, schema):
         api.include_router(module.router)
     install_openapi(api)
     return api

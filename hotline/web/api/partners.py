@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from hotline.models import Partner
 
 API_KEY_PREFIX = "hlk"
-# submit: send reports; feedback: tell us what became of our forwards; triage: assess through the API.
-PARTNER_ROLES: tuple[str, ...] = ("submit", "feedback", "triage")
+# submit: send reports; feedback: tell us what became of our forwards; triage: assess through the API;
+# hashes: download hash lists (our assessed items, imported lists).
+PARTNER_ROLES: tuple[str, ...] = ("submit", "feedback", "triage", "hashes")
 DEFAULT_ROLES: tuple[str, ...] = ("submit", "feedback")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -62,7 +62,7 @@ async def submit_report_endpoint(
     "/reports/{receipt}",
     summary="The state of a report this partner sent",
     response_model=ReportState,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
     dependencies=[Security(api_key_scheme), Security(signature_scheme)],
 )
 async def report_state(

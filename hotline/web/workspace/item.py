@@ -13,6 +13,8 @@ from hotline import audit
 from hotline.auth import has_role
 from hotline.errors import Refused
 from hotline.evidence import EvidenceNotFound
+from hotline.evidence.store import export_name
+from hotline.evidence.warc import records_gzipped
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
@@ -184,12 +186,14 @@ def register(router: APIRouter) -> None:
                 # The WARC holds every captured body, including known-list items hidden from analysts.
                 raise Forbidden("this capture holds known-list items: downloading it needs the supervisor role")
             try:
-                body = ws.hotline.evidence.open_warc(capture.warc_path)
+                # Per-record gzip under the name its warcinfo gives, as `hotline evidence export` writes it.
+                body = b"".join(records_gzipped(ws.hotline.evidence.open_warc(capture.warc_path)))
             except EvidenceNotFound as exc:
                 raise NotFound(f"The evidence file is missing: {exc}.") from None
             audit.record(session, user.name, "evidence.download", "reported_url", row.id,
                          capture_id=capture.id, size=len(body))
+            filename = export_name(capture.warc_path)
         return Response(
             body, media_type="application/warc",
-            headers={"Content-Disposition": f'attachment; filename="hotline-url{url_id}-capture{capture.id}.warc"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
