@@ -148,7 +148,11 @@ def main() -> None:
             if complete != args.pages:
                 raise SystemExit(f"full capture completed {complete} of {args.pages} pages")
             full_runs.append((elapsed, cpu))
-        browser_row = run_browser_row(urls[: args.browser_pages], net, args) if args.browser_pages else None
+        browser_row = None
+        if args.browser_pages and not Path("/usr/bin/chromium").exists():
+            print("no browser row: Chromium is not installed (make browser)", file=sys.stderr)
+        elif args.browser_pages:
+            browser_row = run_browser_row(urls[: args.browser_pages], net, args)
     bare, full = args.pages / min(w for w, _ in bare_runs), args.pages / min(w for w, _ in full_runs)
     bare_cpu, full_cpu = (min(c for _, c in runs) * 1000 / args.pages for runs in (bare_runs, full_runs))
     print(json.dumps({
