@@ -16,8 +16,8 @@ PROXY = "http://127.0.0.1:3128"
 def _options(tmp_path: Path, **overrides: object) -> CaptureOptions:
     chromium = tmp_path / "chromium"
     chromium.write_text("#!/bin/sh\n")
-    return CaptureOptions(evidence_dir=tmp_path, master_key=b"k" * 32, browser_executable=chromium,
-                          **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"browser_executable": chromium, **overrides}
+    return CaptureOptions(evidence_dir=tmp_path, master_key=b"k" * 32, **settings)  # type: ignore[arg-type]
 
 
 def test_no_proxy_no_browser(tmp_path: Path) -> None:
