@@ -198,13 +198,16 @@ def recapture_command(
     user_agent: Annotated[str | None, typer.Option(help="Send this User-Agent.")] = None,
     accept_language: Annotated[str | None, typer.Option(help="Send this Accept-Language.")] = None,
     proxy: Annotated[str | None, typer.Option(help="Go out through this egress proxy.")] = None,
+    browser: Annotated[bool, typer.Option("--browser", help="Capture in a browser (pages built by scripts).")]
+    = False,
     as_user: Annotated[str | None, typer.Option("--as", help="Who asks: their credentials on standard input.")]
     = None,
 ) -> None:
-    """Capture a reported URL again with another referrer, User-Agent, language or egress proxy."""
+    """Capture a reported URL again with another referrer, User-Agent, language or egress proxy, or in a
+    browser."""
     from hotline.commands.identity import actor_name
     from hotline.executors.embedded import process_until_idle
-    from hotline.pipeline.capture import recapture
+    from hotline.pipeline.capture import BrowserNeedsProxy, recapture
     from hotline.triage.views import UnknownReference, capture_view, find_report
 
     with state.hotline() as hl:
@@ -217,8 +220,11 @@ def recapture_command(
             if not 1 <= url <= len(links):
                 _fail(f"the report has {len(links)} URL(s); --url must be between 1 and {len(links)}")
             url_id = links[url - 1].reported_url_id
-        capture = recapture(hl, url_id, actor=actor, referer=referer, user_agent=user_agent,
-                            accept_language=accept_language, egress_proxy=proxy)
+        try:
+            capture = recapture(hl, url_id, actor=actor, referer=referer, user_agent=user_agent,
+                                accept_language=accept_language, egress_proxy=proxy, browser=browser)
+        except BrowserNeedsProxy as exc:
+            _fail(f"nothing was captured: {exc}")
         process_until_idle(hl)
     print(json.dumps(capture_view(capture), default=str))
 
@@ -268,7 +274,8 @@ def _print_report(view: dict[str, Any]) -> None:
             str(number),
             url["url"],
             url["state"],
-            f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip(),
+            f"{capture.get('outcome', '-')} {capture.get('status') or ''}".strip()
+            + (" (browser)" if capture.get("engine") == "browser" else ""),
             str(len(url["media"])),
             hosting.get("country") or hosting.get("country_status") or "-",
             "\n".join(f"{p['destination']} ({p['rule']})" for p in url["proposals"]) or "-",
@@ -289,6 +296,7 @@ def _mount_groups() -> None:
         audit,
         backup,
         closing,
+        egress,
         evidence,
         forward,
         hashlist,
@@ -306,8 +314,8 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, closing, evidence, forward, hashlist, hold, key, locate, mailbox, monitor, partner,
-                   policy, rules, stats, triage, user, worker):
+    for module in (audit, backup, closing, egress, evidence, forward, hashlist, hold, key, locate, mailbox, monitor,
+                   partner, policy, rules, stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):
             app.add_typer(group, name=getattr(module, "NAME", module.__name__.rsplit(".", 1)[1]))

@@ -8,6 +8,12 @@ sealed blobs, one sealed WARC per page, results back as JSON). "Bare" is a Scrap
 process fetching the same 4 URLs per page with the same concurrency and doing nothing with them.
 Both connect directly to the synthetic farm on 127.0.0.1 (nothing leaves loopback). Printed ratio:
 full pages/s divided by bare pages/s (target >= 0.7).
+
+Browser row (``--browser-pages N``, default 40; 0 skips it): the first N of the same pages captured in
+Debian's Chromium (engine "browser": page, scroll, settle, screenshot, DOM, every exchange in the WARC),
+and, in the same run, the same N pages captured statically; both through the synthetic egress proxy (a
+browser capture needs one). Printed: pages/s and CPU per page (every child process: crawler, recorder,
+Playwright's driver and Chromium's processes) for each, and their ratio.
 """
 
 from __future__ import annotations
@@ -91,7 +97,8 @@ def run_bare(urls: list[str], net: object) -> tuple[float, float]:
     return time.perf_counter() - started, _children_cpu() - cpu
 
 
-def run_full(urls: list[str], net: object, evidence_parent: str | None) -> tuple[float, float, int]:
+def run_full(urls: list[str], net: object, evidence_parent: str | None, engine: str = "auto",
+             proxy: str | None = None) -> tuple[float, float, int]:
     from hotline.capture.client import run_captures
     from hotline.capture.models import CaptureJob, CaptureOptions
     from hotline.evidence import generate_master_key
@@ -102,14 +109,16 @@ def run_full(urls: list[str], net: object, evidence_parent: str | None) -> tuple
             evidence_dir=evidence, master_key=generate_master_key(),
             dns_nameservers=[net.dns_nameserver],  # type: ignore[attr-defined]
             allow_private=["127.0.0.1/32"], direct_connect_only=["127.0.0.0/8", "::1/128"],
-            concurrent_requests=CONCURRENCY,
+            concurrent_requests=CONCURRENCY, egress_proxy=proxy,
+            browser_sandbox=os.geteuid() != 0,  # Chromium's sandbox cannot run as root
         )  # fmt: skip
-        jobs = [CaptureJob(job_id=f"p{n}", url=url) for n, url in enumerate(urls)]
+        jobs = [CaptureJob(job_id=f"p{n}", url=url, engine=engine) for n, url in enumerate(urls)]  # type: ignore[arg-type]
         cpu, started = _children_cpu(), time.perf_counter()
         results = run_captures(jobs, options)
         elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu  # worker + its recorder
         complete = sum(1 for r in results if r.outcome == "ok" and len(r.resources) == 3
-                       and all(x.blob for x in r.resources) and r.warc)  # fmt: skip
+                       and all(x.blob for x in r.resources) and r.warc
+                       and (engine != "browser" or (r.engine == "browser" and r.screenshot_sha256)))  # fmt: skip
         return elapsed, cpu, complete
     finally:
         shutil.rmtree(evidence, ignore_errors=True)
@@ -121,6 +130,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--evidence-parent", default=None,
                         help="folder for the (temporary) evidence directory; default: the system temp dir")
+    parser.add_argument("--browser-pages", type=int, default=40,
+                        help="pages for the browser row (0: no browser row)")
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_worker:
@@ -137,6 +148,11 @@ def main() -> None:
             if complete != args.pages:
                 raise SystemExit(f"full capture completed {complete} of {args.pages} pages")
             full_runs.append((elapsed, cpu))
+        browser_row = None
+        if args.browser_pages and not Path("/usr/bin/chromium").exists():
+            print("no browser row: Chromium is not installed (make browser)", file=sys.stderr)
+        elif args.browser_pages:
+            browser_row = run_browser_row(urls[: args.browser_pages], net, args)
     bare, full = args.pages / min(w for w, _ in bare_runs), args.pages / min(w for w, _ in full_runs)
     bare_cpu, full_cpu = (min(c for _, c in runs) * 1000 / args.pages for runs in (bare_runs, full_runs))
     print(json.dumps({
@@ -147,6 +163,33 @@ def main() -> None:
     }))  # fmt: skip
     print(f"bare Scrapy {bare:.1f} pages/s, full capture {full:.1f} pages/s, ratio {full / bare:.2f} (target >= 0.7); "
           f"CPU per page {bare_cpu:.2f} ms bare, {full_cpu:.2f} ms full (crawler + recorder processes)")
+    if browser_row:
+        print(json.dumps(browser_row))
+        print(f"through the egress proxy, {browser_row['pages']} pages: static {browser_row['static_pages_per_s']} "
+              f"pages/s ({browser_row['static_cpu_ms_per_page']} ms CPU a page), browser "
+              f"{browser_row['browser_pages_per_s']} pages/s ({browser_row['browser_cpu_ms_per_page']} ms CPU a page): "
+              f"the browser is {browser_row['static_over_browser']}x slower")
+
+
+def run_browser_row(urls: list[str], net: object, args: argparse.Namespace) -> dict[str, object]:
+    """Static and browser capture of the same pages through the synthetic egress proxy, interleaved."""
+    proxy = net.proxy_url  # type: ignore[attr-defined]
+    static_runs, browser_runs = [], []
+    for _ in range(args.rounds):
+        elapsed, cpu, complete = run_full(urls, net, args.evidence_parent, engine="scrapy", proxy=proxy)
+        if complete != len(urls):
+            raise SystemExit(f"static capture through the proxy completed {complete} of {len(urls)} pages")
+        static_runs.append((elapsed, cpu))
+        elapsed, cpu, complete = run_full(urls, net, args.evidence_parent, engine="browser", proxy=proxy)
+        if complete != len(urls):
+            raise SystemExit(f"browser capture completed {complete} of {len(urls)} pages")
+        browser_runs.append((elapsed, cpu))
+    static, browser = (len(urls) / min(w for w, _ in runs) for runs in (static_runs, browser_runs))
+    static_cpu, browser_cpu = (min(c for _, c in runs) * 1000 / len(urls) for runs in (static_runs, browser_runs))
+    return {"row": "browser", "pages": len(urls), "rounds": args.rounds, "load_average": os.getloadavg()[0],
+            "static_pages_per_s": round(static, 2), "browser_pages_per_s": round(browser, 2),
+            "static_cpu_ms_per_page": round(static_cpu, 1), "browser_cpu_ms_per_page": round(browser_cpu, 1),
+            "static_over_browser": round(static / browser, 1)}
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     geoip_mmdb: Path | None = None
 
     egress_proxy: str | None = None
+    # Opt-in, only for a proxy known to honour Host with an address in the request line (see CaptureOptions).
+    capture_pin_through_proxy: bool = False
     allow_private: list[str] = Field(default_factory=list)
     # Safety net for tests and labs: when set, direct (non-proxied) connections may only go here.
     direct_connect_only: list[str] = Field(default_factory=list)
@@ -99,6 +101,12 @@ class Settings(BaseSettings):
     capture_max_redirects: int = 10
     capture_max_resources: int = 200
     capture_dedup_hours: float = 24.0
+    # Browser capture (always through the egress proxy): chosen by itself when the static capture finds a
+    # script and fewer media than this (0: only when asked for); Debian's Chromium; pages at once.
+    capture_browser_below_images: int = 1
+    capture_browser_executable: Path = Path("/usr/bin/chromium")
+    capture_browser_sandbox: bool = True  # only a process running as root (tests) may turn it off
+    capture_browser_concurrency: int = 2
     master_key: str | None = None  # base64; several separated by commas, the current first (hotline.sealing.keyring)
     # Automatic evidence retention (off unless set): purge hourly what `hotline evidence purge` would.
     retention_days: float | None = None

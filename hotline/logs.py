@@ -75,8 +75,8 @@ class JsonFormatter(logging.Formatter):
 class _QuietLibraries(logging.Filter):
     """Libraries that say a lot at INFO an operator never acts on: only their warnings, unless DEBUG."""
 
-    NAMES = ("scrapy", "twisted", "filelock", "hpack", "alembic.runtime.plugins", "httpx", "urllib3", "asyncio",
-             "multipart")
+    NAMES = ("scrapy", "scrapy-playwright", "playwright", "twisted", "filelock", "hpack", "alembic.runtime.plugins",
+             "httpx", "urllib3", "asyncio", "multipart")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.WARNING or logging.getLogger().level <= logging.DEBUG:

@@ -234,7 +234,10 @@ class Capture(Base):
     report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", name="fk_capture_report_id_report"),
                                                   index=True)
     purpose: Mapped[str] = mapped_column(String(16), default="report")  # report | recapture | monitor | attachment
-    outcome: Mapped[str] = mapped_column(String(16))  # ok | refused | failed
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | http-error | refused | failed
+    engine: Mapped[str] = mapped_column(String(16), default="scrapy", server_default="scrapy")  # scrapy | browser
+    # A browser capture's full-page screenshot: a resource record in the capture's WARC.
+    screenshot_sha256: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     final_url: Mapped[str | None] = mapped_column(Text)
     status: Mapped[int | None] = mapped_column()

@@ -208,3 +208,20 @@ def test_every_routing_condition_has_a_check() -> None:
     from hotline.rules.conditions import CHECKS, When
 
     assert list(CHECKS) == list(When.model_fields)
+
+
+def test_every_number_in_a_workspace_path_is_bounded() -> None:
+    """An id above what a database column holds must be a 404, never a server error: RowId says so."""
+    loose = []
+    for name, _, tree in _modules("hotline"):
+        if not name.startswith("hotline.web.workspace"):
+            continue
+        for node in ast.walk(tree):
+            routed = isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                and d.func.attr in ("get", "post", "put", "delete") for d in node.decorator_list)
+            if routed:
+                loose += [f"{name}.{node.name}({arg.arg})" for arg in node.args.args  # type: ignore[union-attr]
+                          if arg.arg.endswith("_id") and arg.annotation is not None
+                          and ast.unparse(arg.annotation) == "int"]
+    assert loose == []

@@ -82,8 +82,10 @@ NEEDS_A_DATA_DIR: dict[str, list[str]] = {
     "key reseal": ["key", "reseal"],
     "key retire": ["key", "retire", "abcd1234"],
 }
-# These make the data dir, need none, or are the capture process's own entry point.
-WORK_WITHOUT_A_DATA_DIR = {"init", "demo", "rules check", "capture-worker", "restore", "key generate"}
+# These make the data dir, need none (squid-config runs on the proxy host), or are the capture process's own
+# entry point.
+WORK_WITHOUT_A_DATA_DIR = {"init", "demo", "rules check", "capture-worker", "restore", "key generate",
+                           "egress squid-config"}
 
 
 def _commands() -> list[str]:

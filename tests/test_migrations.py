@@ -179,3 +179,28 @@ def test_0005_adds_sessions_tokens_throttles_and_sealed_keys_and_keeps_the_keys_
         assert _differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0006_marks_earlier_captures_as_scrapy_ones(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        # given a capture made before browser capture existed
+        _migrate(engine, "0005")
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO reported_url (url, host, state, priority, first_reported_at, updated_at, "
+                            "stage_attempts) VALUES ('http://a.example/', 'a.example', 'CAPTURED', 0, :t, :t, 0)"),
+                       {"t": "2026-01-01 00:00:00+00:00"})
+            db.execute(text("INSERT INTO capture (reported_url_id, purpose, outcome, hops, options, started_at) "
+                            "VALUES (1, 'report', 'ok', '[]', '{}', :t)"), {"t": "2026-01-01 00:00:00+00:00"})
+        # when it is upgraded
+        _migrate(engine, "head")
+        with engine.connect() as db:
+            row = db.execute(text("SELECT engine, screenshot_sha256 FROM capture")).one()
+        # then it says Scrapy made it and has no screenshot, and the schema is the models'
+        assert tuple(row) == ("scrapy", None)
+        assert _differences(engine) == []
+        _migrate(engine, "0005", down=True)
+        _migrate(engine, "head")
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()

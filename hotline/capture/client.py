@@ -42,14 +42,17 @@ def run_captures(
 ) -> list[CaptureResult]:
     """Capture every job in one worker process; results in job order.
 
-    A worker that sends nothing for ``stall_seconds`` (default: the capture time limit plus 30 s) is
-    killed; captures it had not reported come back as failed with the reason.
+    A worker that sends nothing for ``stall_seconds`` (default: the capture time limit plus 30 s, twice the
+    limit plus 45 s when a capture may go on in a browser after its static pass) is killed; captures it
+    had not reported come back as failed with the reason.
     """
     if not jobs:
         return []
     if len({job.job_id for job in jobs}) != len(jobs):
         raise ValueError("job ids in one batch must be unique")
-    stall = stall_seconds if stall_seconds is not None else options.max_seconds + 30
+    browser = options.browser_below_images > 0 or any(job.engine == "browser" for job in jobs)
+    stall = stall_seconds if stall_seconds is not None else options.max_seconds * (2 if browser else 1) + (
+        45 if browser else 30)
     results: dict[str, CaptureResult] = {}
     proc = subprocess.Popen(
         list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,

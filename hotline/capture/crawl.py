@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 
+from hotline.capture.browser import browser_problem, playwright_settings
 from hotline.capture.guard import AddressGuard
 from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult
 from hotline.capture.record import JobState, to_record
@@ -103,6 +104,19 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
     }
 
 
+def browser_proxy(jobs: list[CaptureJob], options: CaptureOptions) -> str | None:
+    """The egress proxy the batch's browser goes through, or None when no job may need a browser.
+
+    The proxy is a launch flag of Chromium: one per batch (the product's, or the one proxy that the jobs
+    which may use the browser all name)."""
+    may_use = [job for job in jobs
+               if job.engine == "browser" or (job.engine == "auto" and options.browser_below_images > 0)]
+    proxies = {job.egress_proxy or options.egress_proxy for job in may_use} - {None}
+    if not proxies:
+        return None
+    return options.egress_proxy if options.egress_proxy in proxies else min(p for p in proxies if p)
+
+
 def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
     """Capture every job; result lines go to stdout (fd 1) from the recorder. Returns how many.
 
@@ -116,11 +130,17 @@ def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
     def finish(state: JobState, result: CaptureResult) -> None:
         recorder.submit(to_record(state, result))
 
+    settings = scrapy_settings(options, guard_name)
+    proxy = browser_proxy(jobs, options)
+    if proxy is not None and browser_problem(options, proxy) is None:
+        browser = playwright_settings(options, proxy)
+        settings["DOWNLOAD_HANDLERS"] = {**settings["DOWNLOAD_HANDLERS"], **browser.pop("DOWNLOAD_HANDLERS")}
+        settings.update(browser)
     try:
-        process = CrawlerProcess(scrapy_settings(options, guard_name))
+        process = CrawlerProcess(settings)
         process.crawl(
             CaptureSpider, jobs=jobs, options=options, guard=guard, finish=finish,
-            backlog_bytes=recorder.backlog_bytes,
+            backlog_bytes=recorder.backlog_bytes, browser_proxy=proxy,
         )  # fmt: skip
         process.start()
     finally:

@@ -14,7 +14,8 @@ import dns.exception
 import dns.nameserver
 import dns.resolver
 
-from hotline.capture.ssrf import HostError, IPNetwork, as_ip, check_address, parse_host, within
+from hotline.capture.ranges import IPNetwork
+from hotline.capture.ssrf import HostError, as_ip, check_address, parse_host, within
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 ``TargetGuardMiddleware`` (first on the way out) judges every request's host before anything is sent:
 for a direct connection the resolver enforces the same verdict again at connect time; through a proxy
 it is the only check on our side, and the proxy (which resolves names itself) enforces egress policy.
+A browser page's first request passes here too; what the page asks for afterwards goes from Chromium
+to the proxy directly, which is why browser capture needs a proxy.
 ``PeerGuardMiddleware`` (first on the way back) checks the address the response actually came from.
 ``CaptureLimitsMiddleware`` gives every request what is left of its capture's time and byte budget.
 """
@@ -78,7 +80,8 @@ class TargetGuardMiddleware:
             raise LookupFailed(verdict.reason or f"no address for {host}")
         address = verdict.addresses[0]
         request.meta["hl_target_ip"] = address
-        if request.meta.get("proxy") and self.pin_through_proxy and parts.scheme == "http" and host != address:
+        pinnable = self.pin_through_proxy and not request.meta.get("playwright")  # the browser asks by name
+        if request.meta.get("proxy") and pinnable and parts.scheme == "http" and host != address:
             return _pinned(request, parts.netloc, address, parts.port)
         return None
 

@@ -18,7 +18,13 @@ def _http_proxy(value: str | None) -> str | None:
 
 ProxyUrl = Annotated[str | None, AfterValidator(_http_proxy)]
 Outcome = Literal["ok", "refused", "failed"]
+# A capture's outcome adds "http-error": the site answered, with a final status other than 2xx.
+CaptureOutcome = Literal["ok", "http-error", "refused", "failed"]
 ResourceKind = Literal["page", "image", "video", "other"]
+# "auto": Scrapy, then the browser when the page has a script and fewer images than the options say.
+EngineChoice = Literal["auto", "scrapy", "browser"]
+Engine = Literal["scrapy", "browser"]
+DEFAULT_BROWSER = Path("/usr/bin/chromium")
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -48,9 +54,11 @@ class CaptureOptions(BaseModel):
     # Safety net for tests and locked-down hosts: when set, direct (non-proxy) connections may only go
     # to these networks, whatever the rest of the policy says.
     direct_connect_only: list[str] = Field(default_factory=list)
-    # Through an HTTP proxy, send the checked IP in the request line (site name in Host) so the proxy
-    # cannot resolve the name again to something else. Turn off for proxies that refuse IP literals.
-    pin_through_proxy: bool = True
+    # Through an HTTP proxy the request line carries the host name and the proxy resolves it (RFC 9112:
+    # a proxy takes the host from the request line, so an address there would fetch the wrong virtual
+    # host). Opt in only for a proxy known to honour Host with an address in the request line: the
+    # checked address then goes in the request line, so the proxy cannot resolve the name differently.
+    pin_through_proxy: bool = False
     max_bytes: int = 50_000_000
     max_seconds: float = 30.0
     max_redirects: int = 10
@@ -58,6 +66,12 @@ class CaptureOptions(BaseModel):
     allowed_content_types: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTENT_TYPES))
     dns_timeout: float = 5.0
     concurrent_requests: int = 32
+    # Browser capture (browser.py): automatic when the static capture finds a script and fewer images than
+    # this (0: never automatic); always through the egress proxy.
+    browser_below_images: int = 1
+    browser_executable: Path = DEFAULT_BROWSER
+    browser_sandbox: bool = True  # only a process running as root (tests) may turn it off
+    browser_concurrency: int = Field(default=2, ge=1)
     # The worker logs to stderr like the process that started it (HOTLINE_LOG_LEVEL, HOTLINE_LOG_FORMAT).
     log_level: str = "INFO"
     log_format: str = "text"
@@ -71,6 +85,7 @@ class CaptureJob(BaseModel):
     accept_language: str | None = None
     egress_proxy: ProxyUrl = None
     references: list[str] = Field(default_factory=list, description="reports the capture is evidence for")
+    engine: EngineChoice = "auto"
 
 
 class Hop(BaseModel):
@@ -103,7 +118,7 @@ class Resource(BaseModel):
 class CaptureResult(BaseModel):
     job_id: str
     url: str
-    outcome: Outcome
+    outcome: CaptureOutcome
     reason: str | None = None
     hops: list[Hop] = Field(default_factory=list)
     final_url: str | None = None
@@ -114,5 +129,8 @@ class CaptureResult(BaseModel):
     resources: list[Resource] = Field(default_factory=list)
     resources_skipped: int = 0
     warc: str | None = Field(default=None, description="path relative to evidence_dir")
+    engine: Engine = "scrapy"
+    screenshot_sha256: str | None = None  # a browser capture's full-page screenshot (a resource in the WARC)
+    notes: list[str] = Field(default_factory=list)  # how the capture went, e.g. why the browser was used
     started_at: datetime
     finished_at: datetime

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.client import responses as HTTP_REASONS
 from typing import Any
 
 from hotline.capture.content import digests
-from hotline.capture.models import CaptureJob, CaptureResult, Hop, Outcome, Resource, ResourceKind
+from hotline.capture.models import (
+    CaptureJob,
+    CaptureOutcome,
+    CaptureResult,
+    Engine,
+    Hop,
+    Outcome,
+    Resource,
+    ResourceKind,
+)
 from hotline.evidence.store import EXPORT_SUFFIX, EvidenceStore
-from hotline.evidence.warc import Exchange, build_warc
+from hotline.evidence.warc import Document, Exchange, build_warc, screenshot_uri
 
 SELECTED_HEADERS = (
     "content-type", "content-length", "content-encoding", "location", "server", "date", "last-modified",
@@ -99,6 +110,13 @@ class JobState:
     skipped: int = 0
     pending: int = 0
     finished: bool = False
+    engine: Engine = "scrapy"
+    static_page: Fetch | None = None  # the static pass's page, when the browser took over from it
+    screenshot: bytes | None = None
+    documents: list[Document] = field(default_factory=list)  # screenshot and rendered DOM, for the WARC
+    notes: list[str] = field(default_factory=list)
+    static_media: list[str] = field(default_factory=list)  # media the static page named (browser fallback)
+    grace_seconds: float = 1.0  # past its deadline, how long the watchdog waits before ending it
 
     def fetches(self) -> list[Fetch]:
         return ([self.page] if self.page else []) + self.resources
@@ -127,11 +145,16 @@ def select_headers(headers: Any) -> dict[str, str]:
 
 def build_result(state: JobState) -> CaptureResult:
     page = state.page.resource if state.page and state.page.resource else None
-    outcome: Outcome = page.outcome if page else "failed"
+    outcome: CaptureOutcome = page.outcome if page else "failed"
+    reason = page.reason if page else "not started"
+    if page is not None and outcome == "ok" and page.status is not None and not 200 <= page.status < 300:
+        outcome, reason = "http-error", f"HTTP {page.status} {HTTP_REASONS.get(page.status, '')}".strip()
+    if outcome == "ok" and state.notes:
+        reason = "; ".join(state.notes)  # how it went (browser notes), for the analyst
     hops = state.page.hops if state.page else []
     return CaptureResult(
-        job_id=state.job.job_id, url=state.job.url, outcome=outcome,
-        reason=page.reason if page else "not started",
+        job_id=state.job.job_id, url=state.job.url, outcome=outcome, engine=state.engine, notes=state.notes,
+        reason=reason,
         hops=hops, final_url=page.final_url if page else None,
         status=page.status if page else None, content_type=page.content_type if page else None,
         tls=state.tls, page=page,
@@ -151,17 +174,19 @@ class CaptureRecord:
     # result (pickling keeps shared references), so hashes and blob keys set here show in the result.
     bodies: list[tuple[Resource, bytes]]
     references: list[str] = field(default_factory=list)  # the reports this capture is evidence for
+    documents: list[Document] = field(default_factory=list)  # a browser's screenshot and rendered DOM
 
     def size(self) -> int:
         """Bytes of bodies this record holds (what the recorder's backlog is measured in)."""
-        return sum(len(e.body) for e in self.exchanges) + sum(len(b) for _, b in self.bodies)
+        return (sum(len(e.body) for e in self.exchanges) + sum(len(b) for _, b in self.bodies)
+                + sum(len(d.body) for d in self.documents))
 
 
 def to_record(state: JobState, result: CaptureResult) -> CaptureRecord:
     """Hand the capture over; the state lets go of its bodies."""
     bodies = [(f.resource, f.payload) for f in state.fetches() if f.payload is not None and f.resource is not None]
-    record = CaptureRecord(result, state.exchanges, bodies, list(state.job.references))
-    state.exchanges = []
+    record = CaptureRecord(result, state.exchanges, bodies, list(state.job.references), state.documents)
+    state.exchanges, state.documents = [], []
     for fetch in state.fetches():
         fetch.payload = None
     return record
@@ -183,6 +208,9 @@ def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult
     for exchange in record.exchanges:  # an uncoded body is its own payload: reuse its digest
         known = sha256_of.get(id(exchange.body))
         exchange.body_sha256 = bytes.fromhex(known) if known else None
+    for document in record.documents:
+        if document.uri == screenshot_uri(result.url):
+            result.screenshot_sha256 = hashlib.sha256(document.body).hexdigest()
     if record.exchanges:
         # One name for the capture everywhere: its metadata record's URI, the sealed file and the
         # exported `.warc.gz` that warcinfo names (recaptures of a URL never share a file).
@@ -191,7 +219,7 @@ def write_evidence(record: CaptureRecord, store: EvidenceStore) -> CaptureResult
         metadata = result.model_dump(mode="json", exclude={"warc"}) | {"capture_id": capture_id}
         info = {"isPartOf": ", ".join(record.references)} if record.references else {}
         warc = build_warc(record.exchanges, metadata, target_uri=result.url, capture_id=capture_id,
-                          filename=name + EXPORT_SUFFIX, info=info)
+                          filename=name + EXPORT_SUFFIX, info=info, documents=record.documents)
         result.warc = store.write_warc(name, warc)
     return result
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
 import scrapy
 from scrapy import Request, signals
+from scrapy.core.downloader.handlers.http11 import TunnelError
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, DownloadTimeoutError
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -42,18 +43,19 @@ from hotline.capture.models import (
     Resource,
     ResourceKind,
 )
+from hotline.capture.proxy_answers import proxy_answer, tunnel_answer
 from hotline.capture.record import Budget, Fetch, JobState, build_result, monotonic, select_headers, utcnow
+from hotline.capture.spider_browser import BrowserPass
 from hotline.capture.ssrf import UrlRefused, canonical_url
 from hotline.capture.tls import certificate_details
 
 log = logging.getLogger(__name__)
 PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 MEDIA_ACCEPT = "image/avif,image/webp,image/apng,image/*,video/*,*/*;q=0.8"
-WATCHDOG_GRACE_SECONDS = 1.0
 RECORDER_BACKLOG_BYTES = 256_000_000
 
 
-class CaptureSpider(scrapy.Spider):
+class CaptureSpider(BrowserPass, scrapy.Spider):
     name = "hotline-capture"
 
     def __init__(
@@ -63,10 +65,12 @@ class CaptureSpider(scrapy.Spider):
         guard: AddressGuard,
         finish: Callable[[JobState, CaptureResult], None],
         backlog_bytes: Callable[[], int] = lambda: 0,
+        browser_proxy: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.jobs, self.options, self.guard, self.finish = jobs, options, guard, finish
+        self.browser_proxy = browser_proxy  # the proxy the batch's browser was started with
         self.backlog_bytes = backlog_bytes
         self.open_jobs: dict[str, JobState] = {}
         self._watchdog: LoopingCall | None = None
@@ -94,7 +98,7 @@ class CaptureSpider(scrapy.Spider):
         """The crawl-level watchdog: a capture past its time limit ends now, whatever is in flight."""
         now = monotonic()
         for state in list(self.open_jobs.values()):
-            if state.budget.overdue(now, WATCHDOG_GRACE_SECONDS):
+            if state.budget.overdue(now, state.grace_seconds):
                 state.abandon(f"time limit of {state.budget.max_seconds:g} s reached")
                 self._finish(state)
 
@@ -108,11 +112,28 @@ class CaptureSpider(scrapy.Spider):
             )
             self.open_jobs[job.job_id] = state
             state.page = Fetch(job.url, "page", job.referer)
-            request = self._request(state, state.page, job.url)
+            if job.engine == "browser":
+                request = self._browser_start(state)
+            else:
+                request = self._request(state, state.page, job.url)
             if request is not None:
                 yield request
             else:
                 self._maybe_finish(state)
+
+    def _browser_start(self, state: JobState) -> Request | None:
+        assert state.page is not None
+        state.engine = "browser"
+        try:
+            canonical_url(state.job.url)
+            refusal = self.browser_refusal(state)
+        except UrlRefused as exc:
+            refusal = str(exc)
+        if refusal is None:
+            return self.browser_request(state)
+        state.page.hops.append(Hop(url=state.job.url, started_at=utcnow()))
+        state.page.fail("refused", refusal)
+        return None
 
     async def _wait_for_recorder(self) -> None:
         """Backpressure: while the recorder is far behind, start no new capture (running ones go on)."""
@@ -160,7 +181,10 @@ class CaptureSpider(scrapy.Spider):
             return
         self._record_hop(state, fetch, response)
         location = response.headers.get("Location")
-        if 300 <= response.status < 400 and location:
+        refused = proxy_answer(response.status, _header(response, b"X-Squid-Error")) if response.meta.get("proxy") else None
+        if refused:
+            fetch.fail(*refused)
+        elif 300 <= response.status < 400 and location:
             yield from self._follow(state, fetch, urljoin(_url(response), location.decode("latin-1")))
         else:
             yield from self._settle(state, fetch, response)
@@ -219,10 +243,23 @@ class CaptureSpider(scrapy.Spider):
         content_type = _header(response, b"Content-Type")
         _, text = html_to_unicode(content_type, payload)
         urls = media_urls(text, _url(response))
-        limit = self.options.max_resources
-        state.skipped = max(0, len(urls) - limit)
+        if self.wants_browser(state, response.status, payload, len(urls)):
+            state.static_media = urls
+            yield self.browser_request(state)
+            return
+        yield from self._fetch_embedded(state, urls, _url(response))
+
+    def _static_embedded(self, state: JobState) -> Iterator[Request]:
+        """The static page's media, when the browser that was to replace it failed."""
+        assert state.page is not None
+        base = state.page.hops[-1].url if state.page.hops else state.job.url
+        yield from self._fetch_embedded(state, state.static_media, base)
+
+    def _fetch_embedded(self, state: JobState, urls: list[str], referer: str) -> Iterator[Request]:
+        limit = max(0, self.options.max_resources - len(state.resources))
+        state.skipped += max(0, len(urls) - limit)
         for url in urls[:limit]:
-            fetch = Fetch(url, "resource", _url(response))
+            fetch = Fetch(url, "resource", referer)
             state.resources.append(fetch)
             if url.startswith("data:"):
                 _settle_data_url(fetch, url, self.options.max_bytes)
@@ -252,6 +289,8 @@ class CaptureSpider(scrapy.Spider):
             return "refused", str(exc)
         if isinstance(exc, LimitExceeded | LookupFailed):
             return "failed", str(exc)
+        if isinstance(exc, TunnelError):
+            return tunnel_answer(str(exc))
         if isinstance(exc, DownloadTimeoutError | TwistedTimeoutError):
             return "failed", f"time limit of {self.options.max_seconds:g} s reached"
         if isinstance(exc, DownloadCancelledError):

@@ -6,8 +6,9 @@ Two pure functions carry the policy; the Scrapy resolver and middlewares only ca
   way browsers (WHATWG URL standard) read it: ``2130706433``, ``0177.0.0.1``, ``0x7f.1`` and
   ``127.1`` are all ``127.0.0.1``; ``[::ffff:127.0.0.1]`` is an IPv6 literal; trailing dots and
   percent-escapes are removed. So a check sees the address the network stack would use.
-* ``check_address`` refuses every address that is not globally routable, including IPv6 forms that
-  embed an IPv4 address (mapped, compatible, 6to4, Teredo, NAT64).
+* ``check_address`` refuses every address in the table of ``ranges.py`` (the same table the egress
+  proxy's configuration is generated from), judging IPv6 forms that embed an IPv4 address (6to4,
+  Teredo, NAT64) by the address inside.
 """
 
 from __future__ import annotations
@@ -16,20 +17,10 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from hotline.capture.ranges import IPNetwork, Range, lookup
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
-_TEREDO = ipaddress.ip_network("2001::/32")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-_RFC1918 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
-# Special-purpose blocks (IANA registries) that some Python versions' ipaddress tables still call
-# global; listed here so the policy does not depend on which Python runs the capture.
-_SPECIAL_V4 = [ipaddress.ip_network(n) for n in ("192.0.0.0/24", "192.88.99.0/24")]
-_SPECIAL_V6 = [ipaddress.ip_network(n) for n in ("3fff::/20", "5f00::/16", "2001::/23")]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 _HOST_FORBIDDEN = set(" \t\r\n#/:<>?@[\\]^|%\"'`{}")
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -125,70 +116,27 @@ def as_ip(host: str) -> IPAddress | None:
         return None
 
 
-def _embedded_ipv4(addr: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4Address] | None:
-    """IPv4 addresses that IPv6 transition mechanisms carry inside an IPv6 address."""
-    if addr.sixtofour is not None:
-        return "6to4", addr.sixtofour
-    if addr in _NAT64:
-        return "NAT64", ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
-    return None
-
-
-def _v4_reason(addr: ipaddress.IPv4Address) -> str | None:
-    if addr.is_unspecified:
-        return "unspecified address"
-    if addr.is_loopback:
-        return "loopback address"
-    if addr.is_link_local:
-        return "link-local address (169.254.0.0/16, cloud metadata)"
-    if addr in _CGNAT:
-        return "carrier-grade NAT address (100.64.0.0/10)"
-    if addr.is_multicast:
-        return "multicast address"
-    if any(addr in net for net in _RFC1918):
-        return "private address (RFC 1918)"
-    if any(addr in net for net in _SPECIAL_V4):
-        return "special-purpose address (IANA registry)"
-    if addr.is_reserved:
-        return "reserved address"
-    if addr.is_private or not addr.is_global:
-        return "address is not globally routable"
-    return None
-
-
-def _v6_reason(addr: ipaddress.IPv6Address) -> str | None:
-    if addr.is_unspecified:
-        return "unspecified address"
-    if addr.is_loopback:
-        return "loopback address"
-    if addr.ipv4_mapped is not None:
-        return f"IPv4-mapped IPv6 address ({addr.ipv4_mapped})"
-    if addr in _IPV4_COMPATIBLE:
-        return "IPv4-compatible IPv6 address"
-    if addr in _NAT64_LOCAL:
-        return "local-use NAT64 address"
-    if addr in _TEREDO and addr.teredo is not None:
+def _embedded(addr: ipaddress.IPv6Address, entry: Range) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 transition address carries (6to4, Teredo server and client, NAT64)."""
+    if entry.embeds == "6to4" and addr.sixtofour is not None:
+        return [addr.sixtofour]
+    if entry.embeds == "Teredo" and addr.teredo is not None:
         server, client = addr.teredo
-        inner = _v4_reason(client) or _v4_reason(server)
-        return f"Teredo address embedding a {inner}" if inner else None
-    embedded = _embedded_ipv4(addr)
-    if embedded is not None:
-        mechanism, inner_addr = embedded
-        inner = _v4_reason(inner_addr)
-        return f"{mechanism} address embedding a {inner} ({inner_addr})" if inner else None
-    if addr.is_link_local:
-        return "link-local address"
-    if addr.is_site_local or addr in ipaddress.ip_network("fc00::/7"):
-        return "unique-local / site-local address"
-    if addr.is_multicast:
-        return "multicast address"
-    if any(addr in net for net in _SPECIAL_V6):
-        return "special-purpose address (IANA registry)"
-    if addr.is_reserved:
-        return "reserved address"
-    if not addr.is_global:
-        return "address is not globally routable"
-    return None
+        return [client, server]
+    return [ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)]  # NAT64: the last 32 bits
+
+
+def _reason(addr: IPAddress) -> str | None:
+    entry = lookup(addr)
+    if entry is None:
+        return None
+    if entry.embeds is None or not isinstance(addr, ipaddress.IPv6Address):
+        return entry.reason
+    for inner in _embedded(addr, entry):
+        inner_entry = lookup(inner)
+        if inner_entry is not None:
+            return f"{entry.reason} embedding a {inner_entry.reason} ({inner})"
+    return None  # a public IPv4 address inside: as public as that address
 
 
 def check_address(ip: str | IPAddress, allow: Iterable[IPNetwork] = ()) -> str | None:
@@ -202,7 +150,7 @@ def check_address(ip: str | IPAddress, allow: Iterable[IPNetwork] = ()) -> str |
         return f"not an IP address: {ip!r}"
     if any(addr.version == net.version and addr in net for net in allow):
         return None
-    reason = _v4_reason(addr) if isinstance(addr, ipaddress.IPv4Address) else _v6_reason(addr)
+    reason = _reason(addr)
     return f"{reason}: {addr}" if reason else None
 
 

@@ -2,7 +2,7 @@
 
 Layout under ``root``::
 
-    warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture
+    warc/YYYY/MM/DD/<capture id>.warc.enc     one sealed WARC per capture, never replaced
     blobs/ab/<sha256>.enc                     one sealed body per distinct content (media)
 
 Paths handed out are relative to ``root`` so the data directory can move. Files are sealed under the
@@ -67,8 +67,12 @@ class EvidenceIntegrityError(EvidenceCryptoError):
         return Path(self.relative).name.removesuffix(".enc")[:64]
 
 
-def _write_atomically(path: Path, data: bytes, known_dirs: set[Path], times: tuple[int, int] | None = None) -> None:
-    """Write to a unique temporary name, then rename: readers never see a half-written file."""
+def _write_atomically(path: Path, data: bytes, known_dirs: set[Path], times: tuple[int, int] | None = None,
+                      *, replace: bool = True) -> None:
+    """Write to a unique temporary name, then rename: readers never see a half-written file.
+
+    With ``replace=False`` the file appears by a hard link, which fails if the name is taken: a sealed file
+    already there is never replaced (FileExistsError)."""
     if path.parent not in known_dirs:  # saves a mkdir system call per file
         # Owner only: blob names are content hashes, which other local users must not list.
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -85,7 +89,11 @@ def _write_atomically(path: Path, data: bytes, known_dirs: set[Path], times: tup
             handle.write(data)
         if times is not None:
             os.utime(tmp, ns=times)
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -141,13 +149,17 @@ class EvidenceStore:
 
     # -- WARC files --------------------------------------------------------------------------
     def write_warc(self, capture_id: str, warc: bytes, when: datetime | None = None) -> str:
-        """Seal one capture's WARC bytes; returns the path relative to ``root``."""
+        """Seal one capture's WARC bytes; returns the path relative to ``root``.
+
+        ``capture_id`` names the file: one per capture (the capture names it with its job id, time and a
+        random part, so a URL captured again keeps every earlier capture's evidence). A sealed file is
+        never overwritten: a name already taken that day raises FileExistsError."""
         if not _SAFE_NAME_RE.match(capture_id):
             raise ValueError(f"capture id not usable as a file name: {capture_id!r}")
         day = (when or datetime.now(UTC)).strftime("%Y/%m/%d")
         relative = f"warc/{day}/{capture_id}{WARC_SUFFIX}"
         sealed = self.keyring.seal(warc, context=_warc_context(relative))
-        _write_atomically(self.root / relative, sealed, self._known_dirs)
+        _write_atomically(self.root / relative, sealed, self._known_dirs, replace=False)
         return relative
 
     def _resolve(self, relative: str | Path) -> Path:

@@ -19,7 +19,7 @@ import base64
 import gzip as gzip_module
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -59,6 +59,26 @@ class Exchange:
     ip: str | None = None
     date: datetime | None = None
     body_sha256: bytes | None = None  # raw SHA-256 of body when the caller has it (saves hashing again)
+
+
+@dataclass
+class Document:
+    """Something the capture made rather than received (a browser's screenshot or rendered DOM): one
+    `resource` record, named by a URN that carries the page's URL (``urn:fullPage:<url>``, ``urn:dom:<url>``)
+    so replay tools never mistake it for the page."""
+
+    uri: str
+    content_type: str
+    body: bytes
+    date: datetime | None = None
+
+
+def _write_document(writer: WARCWriter, doc: Document) -> None:
+    date = _warc_date(doc.date)
+    writer.write_record(writer.create_warc_record(
+        doc.uri, "resource", payload=BytesIO(doc.body), length=len(doc.body), warc_content_type=doc.content_type,
+        warc_headers_dict={"WARC-Date": date} if date else {},
+    ))
 
 
 @cache
@@ -141,8 +161,10 @@ def build_warc(
     capture_id: str | None = None,
     filename: str | None = None,
     info: Mapping[str, str] | None = None,
+    documents: Sequence[Document] = (),
 ) -> bytes:
-    """The WARC bytes: warcinfo, response and request per exchange, then the JSON metadata record.
+    """The WARC bytes: warcinfo, response and request per exchange, a resource record per document (a
+    browser's screenshot and rendered DOM), then the JSON metadata record.
 
     `target_uri` is the page the capture is of (the metadata record refers to its first response);
     `capture_id` names the metadata record (`urn:hotline:capture:<id>`, a random id when not given);
@@ -161,6 +183,8 @@ def build_warc(
         response_id = _write_exchange(writer, ex)
         if page_response is None and ex.url == target_uri:
             page_response = response_id
+    for doc in documents:
+        _write_document(writer, doc)
     body = json.dumps(metadata, default=str, sort_keys=True).encode()
     dates = [ex.date for ex in exchanges if ex.date]
     writer.write_record(
@@ -204,3 +228,19 @@ def response_payload(warc: bytes, target_uri: str) -> bytes | None:
         if record.rec_type == "response" and record.rec_headers.get_header("WARC-Target-URI") == target_uri:
             found = record.content_stream().read()
     return found
+
+
+def document_payload(warc: bytes, uri: str) -> bytes | None:
+    """The body of the resource record (a Document) named `uri`, or None."""
+    for record in ArchiveIterator(BytesIO(warc)):
+        if record.rec_type == "resource" and record.rec_headers.get_header("WARC-Target-URI") == uri:
+            return bytes(record.content_stream().read())
+    return None
+
+
+def screenshot_uri(page_url: str) -> str:
+    return f"urn:fullPage:{page_url}"
+
+
+def dom_uri(page_url: str) -> str:
+    return f"urn:dom:{page_url}"

@@ -55,6 +55,8 @@ def store_capture(session: Session, row: ReportedUrl, result: CaptureResult, *, 
         reported_url=row,
         purpose=purpose,
         outcome=result.outcome,
+        engine=result.engine,
+        screenshot_sha256=result.screenshot_sha256,
         reason=result.reason,
         final_url=result.final_url,
         status=result.status,
@@ -120,6 +122,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+class BrowserNeedsProxy(ValueError):
+    """A browser capture was asked for where no egress proxy is configured."""
+
+
 RECAPTURE_REWINDS = (UrlState.NEW, UrlState.CAPTURED, UrlState.FINGERPRINTED, UrlState.LOCATED,
                      UrlState.TRIAGED, UrlState.REFUSED)
 
@@ -133,9 +139,11 @@ def recapture(
     user_agent: str | None = None,
     accept_language: str | None = None,
     egress_proxy: str | None = None,
+    browser: bool = False,
 ) -> Capture:
     """Capture a URL again with other request details (disguised sites show themselves only to visitors
-    who arrive the right way). A URL not yet assessed goes through the later stages again."""
+    who arrive the right way), or in a browser (pages built by scripts). A URL not yet assessed goes
+    through the later stages again. Raises BrowserNeedsProxy when a browser is asked for without a proxy."""
     from hotline import audit
     from hotline.capture.client import run_captures
     from hotline.capture.models import CaptureJob
@@ -145,7 +153,11 @@ def recapture(
         if row is None:
             raise LookupError(f"no reported URL with id {url_id}")
         job = CaptureJob(job_id=str(url_id), url=row.url, referer=referer or row.referer, user_agent=user_agent,
-                         accept_language=accept_language, egress_proxy=egress_proxy, references=references_of(row))
+                         accept_language=accept_language, egress_proxy=egress_proxy, references=references_of(row),
+                         engine="browser" if browser else "auto")
+    if browser and not (egress_proxy or app.settings.egress_proxy):
+        raise BrowserNeedsProxy("a browser capture needs an egress proxy: set HOTLINE_EGRESS_PROXY "
+                                "(the browser connects on its own, so the proxy is its only guard)")
     [result] = run_captures([job], app.capture_options())
     with app.db.session() as session:
         row = session.get(ReportedUrl, url_id)

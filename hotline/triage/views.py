@@ -120,6 +120,7 @@ def url_view(session: Session, row: ReportedUrl) -> dict[str, Any]:
 def capture_view(capture: Capture) -> dict[str, Any]:
     return {
         "id": capture.id,
+        "engine": capture.engine,
         "outcome": capture.outcome,
         "reason": capture.reason,
         "status": capture.status,
@@ -128,6 +129,7 @@ def capture_view(capture: Capture) -> dict[str, Any]:
         "hops": capture.hops,
         "tls": capture.tls,
         "warc": capture.warc_path,
+        **({"screenshot": {"sha256": capture.screenshot_sha256}} if capture.screenshot_sha256 else {}),
         "purged_at": capture.purged_at.isoformat() if capture.purged_at else None,
         "started_at": capture.started_at.isoformat(),
         "finished_at": capture.finished_at.isoformat() if capture.finished_at else None,

@@ -4,6 +4,12 @@ Given a farm with a private listener that stands for the internal network, when 
 fetches every URL of the corpus (odd spellings, private DNS answers, rebinding DNS, redirects from
 public to private, embedded media pointing inward), then the private listener is never reached and
 every refusal is recorded on the capture with a reason.
+
+The synthetic proxy honours Host with an address in the request line and forwards to private
+addresses on request (it stands for a proxy that enforces nothing), so this corpus runs with the
+opt-in `pin_through_proxy`: the guard alone must keep it out. Through a standard proxy (the default,
+no pinning) the proxy enforces the policy: tests/egress/test_capture_through_squid.py runs the corpus
+through real Squid configured by `hotline egress squid-config`.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ def _embedding_page(net: SyntheticInternet) -> str:
 def corpus(net: SyntheticInternet, capture: Capture) -> tuple[list[tuple[str, str]], dict[str, CaptureResult]]:
     urls = _literal_spellings(net) + _dns_names(net) + _redirects(net) + [_embedding_page(net)]
     jobs = [(f"h{n:03d}", url) for n, url in enumerate(urls)]
-    results = capture(jobs)
+    results = capture(jobs, pin_through_proxy=True)
     return jobs, results
 
 

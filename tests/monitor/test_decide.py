@@ -25,7 +25,12 @@ def result(status: int | None = 200, outcome: str = "ok", reason: str | None = N
 
 @pytest.mark.parametrize("status", [404, 410, 451])
 def test_gone_statuses_are_removals(status: int) -> None:
-    assert decide(result(status), ASSESSED, 0, 3).outcome == "removed"
+    # A capture whose final status is not 2xx says so: outcome http-error, with the status.
+    assert decide(result(status, outcome="http-error", reason=f"HTTP {status}"), ASSESSED, 0, 3).outcome == "removed"
+
+
+def test_other_error_statuses_are_neither_served_nor_gone() -> None:
+    assert decide(result(403, outcome="http-error"), ASSESSED, 0, 3).outcome == "error"
 
 
 def test_the_assessed_hash_served_anywhere_is_present() -> None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from hotline.capture.client import run_captures
 from hotline.capture.models import CaptureJob
-from hotline.models import AuditEvent, Forward, Proposal, ReportedUrl, TakedownCheck, utcnow
+from hotline.models import AuditEvent, Capture, Forward, Proposal, ReportedUrl, TakedownCheck, utcnow
 from hotline.monitor import MonitorOptions, removal_times, run_batch, schedule_checks
 from hotline.pipeline.capture import store_capture
 from hotline.synthnet import SyntheticInternet
@@ -123,6 +123,8 @@ def test_removal_replacement_redirect_and_put_back_are_told_apart(net, make_hotl
         assert all(c.capture_id is not None for c in checks), "every check keeps its capture as evidence"
         details = {c.reported_url_id: c.detail for c in checks}
         assert details[ids["gone404"]] == "HTTP 404"
+        gone = session.get(Capture, next(c.capture_id for c in checks if c.reported_url_id == ids["gone404"]))
+        assert gone is not None and (gone.outcome, gone.status) == ("http-error", 404)
         assert details[ids["gone410"]] == "HTTP 410"
         assert details[ids["nxdomain"]].startswith("DNS gone")
         assert details[ids["offline"]].startswith("unreachable (1 of 2 in a row)")

@@ -29,6 +29,13 @@ HTML = "text/html; charset=utf-8"
 class Resource:
     body: bytes
     content_type: str = HTML
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    # Headers, then one byte of body every TRICKLE_SECONDS until the client goes: it never finishes loading.
+    trickle: bool = False
+
+
+TRICKLE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -73,13 +80,30 @@ class _Handler(BaseHTTPRequestHandler):
             status, resource = 421, Resource(b"<p>misdirected: this server does not serve that host</p>")
         else:
             path = urlsplit(self.path).path or "/"
-            status, resource = (200, site[path]) if path in site else (404, Resource(b"<p>not found</p>"))
+            status, resource = (site[path].status, site[path]) if path in site else (404, Resource(b"<p>not found</p>"))
         self.send_response(status)
         self.send_header("Content-Type", resource.content_type)
+        for name, value in resource.headers:
+            self.send_header(name, value)
+        if resource.trickle:
+            self._trickle(resource.body)
+            return
         self.send_header("Content-Length", str(len(resource.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(resource.body)
+
+    def _trickle(self, start: bytes) -> None:
+        self.send_header("Connection", "close")  # no length: the body ends when the connection does
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.write(start)
+            while not self.server.owner.stopping.wait(TRICKLE_SECONDS):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except OSError:
+            return  # the client went away
 
 
 class _Server(ThreadingHTTPServer):
@@ -106,6 +130,7 @@ class VirtualHosts:
         self.sites: dict[str, dict[str, Resource]] = {}
         self.seen: list[Seen] = []
         self.connections = 0
+        self.stopping = threading.Event()  # ends trickling answers
         self._lock = threading.Lock()
         self.tls: ssl.SSLContext | None = None
         if authority is not None:
@@ -125,9 +150,13 @@ class VirtualHosts:
     def port(self) -> int:
         return int(self._server.server_address[1])
 
-    def add(self, host: str, path: str, body: bytes | str, content_type: str = HTML) -> None:
+    def add(self, host: str, path: str, body: bytes | str, content_type: str = HTML, *, status: int = 200,
+            headers: tuple[tuple[str, str], ...] = (), trickle: bool = False) -> None:
         data = body.encode() if isinstance(body, str) else body
-        self.sites.setdefault(host.lower(), {})[path] = Resource(data, content_type)
+        self.sites.setdefault(host.lower(), {})[path] = Resource(data, content_type, status, headers, trickle)
+
+    def add_redirect(self, host: str, path: str, location: str, status: int = 302) -> None:
+        self.add(host, path, b"", "text/plain", status=status, headers=(("Location", location),))
 
     def url(self, host: str, path: str = "/") -> str:
         scheme = "https" if self.tls else "http"
@@ -155,6 +184,7 @@ class VirtualHosts:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -12,7 +12,19 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hotline.web.workspace import account, admin, attention, hold, item, login, media, queue, reports, stats
+from hotline.web.workspace import (
+    account,
+    admin,
+    attention,
+    hold,
+    item,
+    login,
+    media,
+    queue,
+    recapture,
+    reports,
+    stats,
+)
 from hotline.web.workspace.base import PREFIX, Workspace, WorkspaceRoute
 
 if TYPE_CHECKING:
@@ -22,7 +34,7 @@ if TYPE_CHECKING:
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=WorkspaceRoute, include_in_schema=False)
     # reports before item: /reports/new must not be read as the report "new"
-    for area in (login, queue, reports, attention, item, hold, media, admin, account, stats):
+    for area in (login, queue, reports, attention, item, hold, media, recapture, admin, account, stats):
         area.register(router)
     return router
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from hotline.models import MAX_STAGE_ATTEMPTS
 from hotline.triage.closing import capture_again, needs_attention
-from hotline.web.workspace.base import PREFIX, redirect, wake_workers, workspace_of
+from hotline.web.workspace.base import PREFIX, RowId, redirect, wake_workers, workspace_of
 from hotline.web.workspace.reports import REASON_LABELS
 
 
@@ -33,7 +33,7 @@ def register(router: APIRouter) -> None:
                            max_attempts=MAX_STAGE_ATTEMPTS)
 
     @router.post("/attention/{url_id}/capture")
-    def capture(request: Request, url_id: int) -> Response:
+    def capture(request: Request, url_id: RowId) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             capture_again(session, url_id, ws.require(request, session))

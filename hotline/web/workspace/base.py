@@ -137,7 +137,9 @@ class Workspace:
 
     # -- reveal tokens (which previews this user uncovered) ----------------------------------------
     def reveal_state(self, request: Request, user: User, token: str | None) -> dict[str, set[int]]:
-        empty: dict[str, set[int]] = {"shown": set(), "known": set()}
+        # shown: media ids revealed; known: known-list media a supervisor asked to show; screens: captures
+        # whose screenshot was revealed.
+        empty: dict[str, set[int]] = {"shown": set(), "known": set(), "screens": set()}
         if not token:
             return empty
         try:
@@ -146,7 +148,8 @@ class Workspace:
             return empty
         if not isinstance(raw, dict) or raw.get("u") != user.id:
             return empty
-        return {"shown": set(raw.get("shown", [])), "known": set(raw.get("known", []))}
+        return {"shown": set(raw.get("shown", [])), "known": set(raw.get("known", [])),
+                "screens": set(raw.get("screens", []))}
 
     # -- the owner's devices (exempt from the per-account login throttle) ---------------------------
     def device_for(self, request: Request, name: str) -> str | None:
@@ -165,7 +168,8 @@ class Workspace:
 
     def reveal_token(self, user: User, state: dict[str, set[int]]) -> str:
         return self.reveal_signer.dumps(
-            {"u": user.id, "shown": sorted(state["shown"]), "known": sorted(state["known"])}
+            {"u": user.id, "shown": sorted(state["shown"]), "known": sorted(state["known"]),
+             "screens": sorted(state.get("screens", set()))}
         )
 
     # -- rendering -------------------------------------------------------------------------------

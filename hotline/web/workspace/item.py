@@ -104,6 +104,10 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "media": media,
         "hidden_count": hidden,
         "view_token": ws.reveal_token(user, revealed),
+        # A browser capture's screenshot shows every rendered image: hidden with the known-list items.
+        "screenshot_revealed": bool(capture and capture.id in revealed["screens"]),
+        "screenshot_hidden": bool(capture and any(is_known_match(m) for m in capture.media)
+                                  and not has_role(user, "supervisor")),
         "claimed_by": names.get(holder) if holder else None,
         "mine": holder == user.id,
         "names": names,

@@ -108,14 +108,14 @@ def _blob(ws: Workspace, media: MediaItem) -> bytes:
     raise NotFound("Nothing was stored for this item.")
 
 
-def render_preview(data: bytes, revealed: bool) -> bytes:
-    """A PNG thumbnail: in colour when revealed, otherwise greyscale, pixelated and blurred."""
+def render_preview(data: bytes, revealed: bool, box: tuple[int, int] = (PREVIEW_SIZE, PREVIEW_SIZE)) -> bytes:
+    """A PNG thumbnail within `box`: in colour when revealed, otherwise greyscale, pixelated and blurred."""
     with Image.open(io.BytesIO(data)) as image:
         if image.width * image.height > MAX_PREVIEW_PIXELS:
             raise ValueError("image too large to preview")
-        image.draft("RGB", (PREVIEW_SIZE, PREVIEW_SIZE))  # JPEG decodes at a reduced size: faster
+        image.draft("RGB", box)  # JPEG decodes at a reduced size: faster
         frame = ImageOps.exif_transpose(image).convert("RGB")
-    frame.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
+    frame.thumbnail(box)
     if not revealed:
         size = frame.size
         sketch = ImageOps.grayscale(frame)

@@ -34,7 +34,15 @@ from hotline.pipeline.intake import (
 from hotline.triage.assessment import assess_attachment
 from hotline.triage.closing import close_report, open_report
 from hotline.triage.views import closed_view, media_view
-from hotline.web.workspace.base import PREFIX, NotFound, Workspace, redirect, wake_workers, workspace_of
+from hotline.web.workspace.base import (
+    PREFIX,
+    NotFound,
+    RowId,
+    Workspace,
+    redirect,
+    wake_workers,
+    workspace_of,
+)
 from hotline.web.workspace.item import TAXONOMY, is_known_match
 
 SOURCE_LABELS = {"phone": "Phone call", "email": "E-mail to a person", "letter": "Letter",
@@ -181,7 +189,7 @@ def register(router: APIRouter) -> None:
         return redirect(_safe_back(back, report_page_path(done.reference)))
 
     @router.post("/reports/{reference}/attachments/{media_id}/assess")
-    def assess(request: Request, reference: str, media_id: int, legal: Annotated[str, Form()] = "",
+    def assess(request: Request, reference: str, media_id: RowId, legal: Annotated[str, Form()] = "",
                content_type: Annotated[str, Form()] = "", age_group: Annotated[str, Form()] = "",
                gender: Annotated[str, Form()] = "", notes: Annotated[str, Form(max_length=4000)] = "",
                view: Annotated[str, Form()] = "") -> Response:
