@@ -73,12 +73,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest migration."""
-        from alembic import command
-
-        with self.engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        migrate(self.engine, "head")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -159,6 +154,35 @@ def _stored_revision(settings: Settings) -> str | None:
 
 def _connect_timeout(url: str) -> dict[str, Any]:
     return {"connect_timeout": 5} if url.startswith("postgresql") else {}
+
+
+def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) the schema to `revision` in one transaction.
+
+    On SQLite, Alembic's batch mode rebuilds a table by copying it and dropping the old one, which a
+    referencing row would refuse: foreign keys are off while it runs, every reference is checked before
+    the transaction commits, and they are on again before the connection goes back to the pool."""
+    from alembic import command
+
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Only takes effect outside a transaction; pysqlite opens none for a PRAGMA.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                (command.downgrade if down else command.upgrade)(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration to {revision} left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def alembic_config() -> Any:

@@ -146,16 +146,11 @@ def test_an_outdated_database_asks_for_init_and_init_upgrades_it(tmp_path: Path)
 
 
 def _downgrade(database: Path, revision: str) -> None:
-    from alembic import command
-
-    from hotline.db import alembic_config, make_engine
+    from hotline.db import make_engine, migrate
 
     engine = make_engine(f"sqlite:///{database}")
     try:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+        migrate(engine, revision, down=True)
     finally:
         engine.dispose()
 

@@ -4,21 +4,17 @@ on PostgreSQL, and the result matches the models exactly."""
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from hotline.db import alembic_config, make_engine
+from hotline.db import make_engine, migrate
 from hotline.models import Base
 
 
 def _migrate(engine, revision: str, down: bool = False) -> None:  # type: ignore[no-untyped-def]
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
+    migrate(engine, revision, down=down)
 
 
 def _differences(engine) -> list:  # type: ignore[no-untyped-def,type-arg]

@@ -73,9 +73,12 @@ def world(start_squid: Any, sites: VirtualHosts, tmp_path_factory: pytest.TempPa
     dns.server.stop()
 
 
-def _run(env: dict[str, str], *args: str) -> str:
+ANA_PASSWORD = "a long password"
+
+
+def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     done = subprocess.run([sys.executable, str(REPO / "cli.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+                          text=True, timeout=300, check=False, input=stdin)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -84,6 +87,7 @@ def _run(env: dict[str, str], *args: str) -> str:
 def reported(world: dict[str, Any]) -> dict[str, Any]:
     env = world["env"]
     _run(env, "init")
+    _run(env, "user", "add", "ana", "--password-stdin", stdin=ANA_PASSWORD + "\n")
     reference = json.loads(_run(env, "submit", world["sites"].url(GALLERY, "/"), "--json"))["reference"]
     _run(env, "process", "--until-idle")
     return {"reference": reference, "shown": json.loads(_run(env, "show", reference, "--json"))}
@@ -108,7 +112,8 @@ def test_recapture_in_a_browser_from_the_command_line_sends_what_it_is_given(
 
     again = json.loads(_run(world["env"], "recapture", reported["reference"], "--browser", "--as", "ana",
                             "--referer", "http://forum.hotline.test/thread/9", "--user-agent",
-                            "Mozilla/5.0 (Linux; Android 14) SyntheticBrowser", "--accept-language", "ro-RO,ro;q=0.9"))
+                            "Mozilla/5.0 (Linux; Android 14) SyntheticBrowser", "--accept-language", "ro-RO,ro;q=0.9",
+                            stdin=ANA_PASSWORD + "\n"))  # the analyst proves who she is
 
     [page_request] = [s for s in sites.seen[before:] if s.host == GALLERY and s.target == "/"]
     assert (again["engine"], again["outcome"]) == ("browser", "ok") and again["screenshot"]["sha256"]
