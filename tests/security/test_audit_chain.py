@@ -181,7 +181,6 @@ def test_old_events_stay_verifiable_after_a_master_key_rotation(make_hotline) ->
 
 
 def test_a_log_written_by_an_older_version_is_keyed_on_upgrade_and_stays_checkable(make_hotline) -> None:
-
     from hotline.db import make_engine, migrate
     from hotline.models import utcnow
 
