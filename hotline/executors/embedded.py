@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IDLE_POLL_SECONDS = 0.25
+
 
 def run_stage_once(app: Hotline, stage: Stage, ids: list[int] | None = None) -> int:
     """Lease one batch waiting for `stage`, run it, and return how many rows it took.
@@ -88,7 +90,9 @@ def process_until_idle(
                 elif upstream_done:
                     return
                 else:
-                    arrived[position].wait(1.0)  # woken as soon as the stage before moves rows on
+                    # Woken when the stage before finishes a batch; the short timeout finds rows it moved
+                    # on in the middle of one (capture keeps each result as it comes).
+                    arrived[position].wait(IDLE_POLL_SECONDS)
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             failures.append(exc)
         finally:

@@ -32,16 +32,25 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
         ]
     if not jobs:
         return
-    for result in run_captures(jobs, app.capture_options()):
+    kept: set[str] = set()
+
+    def keep(result: CaptureResult) -> None:
+        # Each capture is kept as soon as the worker reports it, so the next stage can start on it while
+        # the rest of the batch is still being fetched (and a crash later in the batch loses nothing).
+        kept.add(result.job_id)
         with app.db.session() as session:
             row = session.get(ReportedUrl, int(result.job_id))
             if row is None or not row.held_by(token, UrlState.NEW):
-                continue  # someone else finished it meanwhile; keep the first answer
+                return  # someone else finished it meanwhile; keep the first answer
             store_capture(session, row, result, purpose="report")
             if result.outcome == "refused":
                 row.advance(UrlState.REFUSED, result.reason)
             else:
                 row.advance(UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
+
+    for result in run_captures(jobs, app.capture_options(), on_result=keep):
+        if result.job_id not in kept:  # the worker never reported it: kept as failed, with the reason
+            keep(result)
 
 
 def references_of(row: ReportedUrl) -> list[str]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.models import Capture, ReportedUrl, ReportUrl, UrlState
 from hotline.triage.autoforward import auto_forward_many
+from hotline.triage.facts import Prefetched
 from hotline.triage.proposals import propose
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ def triage_stage(app: Hotline, token: str, ids: list[int]) -> None:
                 selectinload(ReportedUrl.captures).selectinload(Capture.media),
             )
         ).all()
-        for row in rows:
-            if row.held_by(token, UrlState.LOCATED):
-                propose(app, session, row)
-                row.advance(UrlState.TRIAGED)
+        held = [row for row in rows if row.held_by(token, UrlState.LOCATED)]
+        known = Prefetched.load(session, held)
+        for row in held:
+            propose(app, session, row, known, flush=False)
+            row.advance(UrlState.TRIAGED)
     auto_forward_many(app, ids)

@@ -7,6 +7,8 @@ list, then the reporter's category. The sentence returned with it says what it r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -27,13 +29,52 @@ PROVISIONAL_LEGAL = {
 PROVISIONAL_PREFIX = "Provisional until an analyst confirms the reporter's category: "
 
 
-def build_facts(app: Hotline, session: Session, row: ReportedUrl) -> tuple[Facts, str | None]:
-    """The rules' view of one URL, and (when no analyst has classified it) what the stand-in rests on."""
+@dataclass
+class Prefetched:
+    """What build_facts reads from the database for many URLs at once, in two queries (the triage stage
+    proposes for a batch)."""
+
+    assessments: dict[int, Assessment] = field(default_factory=dict)  # URL id -> its latest URL assessment
+    matches: dict[int, list[Match]] = field(default_factory=dict)  # capture id -> its media's matches
+
+    @classmethod
+    def load(cls, session: Session, rows: Sequence[ReportedUrl]) -> Prefetched:
+        known = cls()
+        for assessment in session.scalars(
+            select(Assessment)
+            .where(Assessment.reported_url_id.in_([row.id for row in rows]), Assessment.media_item_id.is_(None))
+            .order_by(Assessment.id)
+        ):
+            known.assessments[assessment.reported_url_id] = assessment  # the last one read is the latest
+        captures = [row.latest_capture.id for row in rows if row.latest_capture is not None]
+        for capture_id in captures:
+            known.matches[capture_id] = []
+        for match, capture_id in session.execute(
+            select(Match, MediaItem.capture_id)
+            .join(MediaItem, Match.media_item_id == MediaItem.id)
+            .where(MediaItem.capture_id.in_(captures))
+            .options(joinedload(Match.hash_list))
+            .order_by(Match.distance, Match.id)
+        ):
+            known.matches[capture_id].append(match)
+        return known
+
+
+def build_facts(app: Hotline, session: Session, row: ReportedUrl,
+                known: Prefetched | None = None) -> tuple[Facts, str | None]:
+    """The rules' view of one URL, and (when no analyst has classified it) what the stand-in rests on.
+
+    `known`, when given, holds this URL's assessment and matches, read for a whole batch."""
     from hotline.rules import Facts
 
-    matches = _media_matches(session, row)  # read once: the stand-ins and the rules both use them
-    classification, provisional = _classification(session, row, matches)
+    # Read once: the stand-ins and the rules both use them.
     capture = row.latest_capture
+    if known is not None:
+        matches = known.matches.get(capture.id, []) if capture is not None else []
+        own = known.assessments.get(row.id)
+    else:
+        matches, own = _media_matches(session, row), _latest_url_assessment(session, row.id)
+    classification, provisional = _classification(session, row, matches, own)
     return (
         Facts(
             classification=classification,
@@ -73,14 +114,13 @@ def hosting_facts(row: ReportedUrl) -> HostingFacts:
     )
 
 
-def _classification(session: Session, row: ReportedUrl,
-                    matches: list[Match]) -> tuple[Classification | None, str | None]:
+def _classification(session: Session, row: ReportedUrl, matches: list[Match],
+                    own: Assessment | None) -> tuple[Classification | None, str | None]:
     """The analyst's classification, else the best stand-in and a sentence saying what it rests on.
 
     Stand-ins, best first: an assessment of matching media on another URL, the verdict of a hash list
     the media matched (an analyst confirms it without opening the image), the reporter's category.
     """
-    own = _latest_url_assessment(session, row.id)
     if own is not None:
         return _as_classification(own), None
     prior = _assessment_of_matched_media(session, row, matches)

@@ -8,18 +8,21 @@ from sqlalchemy.orm import Session
 
 from hotline.models import Proposal, ReportedUrl, utcnow
 from hotline.outbox.channels import choose
-from hotline.triage.facts import build_facts
+from hotline.triage.facts import Prefetched, build_facts
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
     from hotline.rules import Evaluation
 
 
-def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
-    """Replace the row's pending proposals with what the rules say now (in the caller's transaction)."""
+def propose(app: Hotline, session: Session, row: ReportedUrl, known: Prefetched | None = None,
+            *, flush: bool = True) -> Evaluation:
+    """Replace the row's pending proposals with what the rules say now (in the caller's transaction).
+
+    A caller proposing for a batch passes what it read for all of it (`known`) and flushes once itself."""
     from hotline.rules import evaluate
 
-    facts, provisional = build_facts(app, session, row)
+    facts, provisional = build_facts(app, session, row, known)
     evaluation = evaluate(facts, app.ruleset, app.directory)
     for old in row.proposals:
         if old.state == "pending":
@@ -43,7 +46,8 @@ def propose(app: Hotline, session: Session, row: ReportedUrl) -> Evaluation:
         )
     if not evaluation.proposals:
         row.state_reason = evaluation.no_forward_reason
-    session.flush()
+    if flush:
+        session.flush()
     return evaluation
 
 
