@@ -45,7 +45,8 @@ class Prefetched:
             .where(Assessment.reported_url_id.in_([row.id for row in rows]), Assessment.media_item_id.is_(None))
             .order_by(Assessment.id)
         ):
-            known.assessments[assessment.reported_url_id] = assessment  # the last one read is the latest
+            if assessment.reported_url_id is not None:  # always, by the query; says so to the type checker
+                known.assessments[assessment.reported_url_id] = assessment  # the last one read is the latest
         captures = [row.latest_capture.id for row in rows if row.latest_capture is not None]
         for capture_id in captures:
             known.matches[capture_id] = []
