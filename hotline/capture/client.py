@@ -65,16 +65,21 @@ def run_captures(
     watchdog = threading.Thread(target=_watch, args=(proc, alive, stalled, stall), daemon=True)
     watchdog.start()
     done = False
-    for line in proc.stdout:
-        alive.set()
-        message = json.loads(line)
-        if "result" in message:
-            result = CaptureResult.model_validate(message["result"])
-            results[result.job_id] = result
-            if on_result is not None:
-                on_result(result)
-        elif message.get("done"):
-            done = True
+    try:
+        for line in proc.stdout:
+            alive.set()
+            message = json.loads(line)
+            if "result" in message:
+                result = CaptureResult.model_validate(message["result"])
+                results[result.job_id] = result
+                if on_result is not None:
+                    on_result(result)
+            elif message.get("done"):
+                done = True
+    except BaseException:
+        proc.kill()  # the caller could not take a result: the worker must not go on alone
+        proc.wait()
+        raise
     code = proc.wait()
     feeder.join()
     if stalled.is_set():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -53,3 +54,22 @@ def test_socks_proxies_and_duplicate_job_ids_are_refused_up_front(options: Captu
         CaptureJob(job_id="a", url="http://example.test/", egress_proxy="socks5://127.0.0.1:1080")
     with pytest.raises(ValueError, match="unique"):
         run_captures([CaptureJob(job_id="a", url="http://x.test/")] * 2, options)
+
+
+def test_a_caller_that_fails_on_a_result_stops_the_worker(options: CaptureOptions, tmp_path: Path) -> None:
+    # A fake worker that reports one capture, then waits for more input that never ends.
+    pid_file = tmp_path / "worker.pid"
+    result = ('{"result": {"job_id": "a", "url": "http://example.test/", "outcome": "ok", '
+              '"started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:00:01Z"}}')
+    script = (f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+              f"print({result!r}, flush=True); time.sleep(600)")
+    lingering = [sys.executable, "-c", script]
+
+    def refuse(_: object) -> None:
+        raise RuntimeError("the database is gone")
+
+    with pytest.raises(RuntimeError, match="database is gone"):
+        run_captures([CaptureJob(job_id="a", url="http://example.test/")], options, on_result=refuse, command=lingering)
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped, not left running
