@@ -99,14 +99,16 @@ def prepare_hotline(data_dir: Path, database_url: str | None) -> None:
     from hotline.app import Hotline
     from hotline.config import load_settings
     from hotline.models import Partner
-    from hotline.web.api.partners import hash_api_key
+    from hotline.web.api.partners import hash_api_key, seal_partner_secret
 
     with Hotline(load_settings(data_dir=data_dir, database_url=database_url)) as hotline:
         hotline.init()
         with hotline.db.session() as session:
-            session.add(Partner(name="bench-partner", country="NL", key_id=KEY_ID,
-                                api_key_hash=hash_api_key(secrets.token_urlsafe(32)),
-                                signing_secret=SECRET.encode(), roles=["submit"]))
+            partner = Partner(name="bench-partner", country="NL", key_id=KEY_ID,
+                              api_key_hash=hash_api_key(secrets.token_urlsafe(32)), roles=["submit"])
+            session.add(partner)
+            session.flush()  # a sealed secret is bound to its row's id, as `hotline partner add` does it
+            partner.signing_secret = seal_partner_secret(session, partner, "signing_secret", SECRET.encode())
 
 
 def free_port() -> int:
@@ -290,9 +292,14 @@ def main() -> int:
         return 0
     results = run(args.requests, args.warmup, args.concurrency, not args.no_postgres)
     print(report(results, args.concurrency))
+    refused = {r.name: n for r in results if (n := sum(c for code, c in r.statuses.items() if code != 201))}
+    if refused:
+        # Figures of refused submissions say nothing about intake: no target is judged on them.
+        print(f"\nnot every submission was accepted (201): {refused}; no target judged")
+        return 1
     sqlite = next(r for r in results if "SQLite" in r.name)
-    ok = sqlite.per_second >= 500 and sqlite.p99_ms < 50
-    print(f"\ntarget on SQLite (>= 500/s, p99 < 50 ms): {'met' if ok else 'NOT met'}")
+    ok = sqlite.cpu_ms <= 1.5 and sqlite.p99_ms < 50
+    print(f"\ntarget on SQLite (<= 1.5 ms server CPU per submission, p99 < 50 ms): {'met' if ok else 'NOT met'}")
     return 0
 
 

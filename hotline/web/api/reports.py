@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Path, Security
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -52,7 +53,8 @@ async def submit_report_endpoint(
     except BodyTooLarge as exc:
         raise ApiProblem(413, str(exc)) from None
     hotline: Hotline = request.app.state.hotline
-    status, answer = await run_in_threadpool(receive_report, hotline, request.headers, body)
+    status, answer = await anyio.to_thread.run_sync(receive_report, hotline, request.headers, body,
+                                                    limiter=request.app.state.intake_limiter)
     if status == 201:
         request.app.state.on_new_work()
     return JSONResponse(answer, status_code=status)
