@@ -9,6 +9,7 @@ import hashlib
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,6 +86,7 @@ class PartnerEndpoint:
     headers: dict[str, str] = field(default_factory=dict)
     received: list[bytes] = field(default_factory=list)  # every body that reached the handler
     received_headers: list[dict[str, str]] = field(default_factory=list)
+    arrivals: list[tuple[str, float]] = field(default_factory=list)  # (path with query, time.monotonic())
     stored: dict[str, str] = field(default_factory=dict)  # idempotency key -> receipt id
     errors: list[str] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
@@ -94,6 +96,7 @@ class PartnerEndpoint:
         length = int(handler.headers.get("Content-Length", "0"))
         body = handler.rfile.read(length)
         with self.lock:
+            self.arrivals.append((handler.path, time.monotonic()))
             self.received.append(body)
             self.received_headers.append(dict(handler.headers.items()))
         if self.mode == "hang":
