@@ -69,6 +69,13 @@ class Viewer:
     id: int
     name: str
     role: str
+    awaiting: int = 0  # assessments waiting for this person's approval (the header shows it)
+
+
+def _awaiting_count(session: Session, user: User) -> int:
+    from hotline.triage.assessment import awaiting_approval
+
+    return len(awaiting_approval(session, user))
 
 
 @dataclass
@@ -117,7 +124,7 @@ class Workspace:
         if not has_role(user, role):
             raise Forbidden(f"this needs the {role} role")
         # A plain copy for the page templates: error pages render after the session rolled back.
-        request.state.user = Viewer(user.id, user.name, user.role)
+        request.state.user = Viewer(user.id, user.name, user.role, _awaiting_count(session, user))
         return user
 
     # -- CSRF ------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from hotline.triage.assessment import (
     check_not_claimed_by_other,
     claim_holder,
     four_eyes_classifications,
+    may_approve,
+    needs_second_person,
 )
 from hotline.triage.views import url_view
 from hotline.web.workspace.base import (
@@ -114,8 +116,8 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "history": _history(session, row, list(media_rows)),
         "taxonomy": TAXONOMY,
         "four_eyes": sorted(four_eyes_classifications(session)),
-        "needs_second": bool(latest and latest.legal in four_eyes_classifications(session)
-                             and latest.assessor_id == user.id),
+        "waiting_on": (waiting_on := needs_second_person(session, row)),
+        "may_decide": bool(waiting_on and may_approve(session, row, user)),
         "latest": latest,
         # Manual forwards a person may record as sent by hand (the worker fails them with "send it by hand").
         "sendable_by_hand": {f.id for f in row.forwards if f.state in ("queued", "failed") and needs_a_person(f)},
@@ -154,7 +156,7 @@ def register(router: APIRouter) -> None:
             user = ws.require(request, session)
             assess(ws.hotline, session, url_id, user, fields,
                    media_item_id=_form_id(media_item_id),
-                   approve=bool(and_approve))
+                   approve=bool(and_approve), hand_off=True)
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/approve")
