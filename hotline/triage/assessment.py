@@ -225,8 +225,11 @@ def assess(
     from hotline.triage.proposals import propose
 
     chosen = parse_classification(classification)
-    per_item = {media_id: parse_classification({**chosen.model_dump(mode="json"), "notes": None, **fields})
-                for media_id, fields in (items or {}).items() if any(v for v in fields.values())}
+    per_item = {
+        media_id: parse_classification({**chosen.model_dump(mode="json"), "notes": None,
+                                        **{k: v for k, v in fields.items() if v}})
+        for media_id, fields in (items or {}).items() if any(v for v in fields.values())
+    }
     row = _row(session, url_id, lock=True)
     if row.state not in ASSESSABLE:
         raise Refused(f"URL {row.id} is {row.state.value}, not waiting for assessment")

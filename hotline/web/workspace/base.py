@@ -6,6 +6,7 @@ ever kept in a browser or proxy cache.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from hotline.evidence import EvidenceIntegrityError
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
+from hotline.web.workspace.sentences import describe
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -97,6 +99,8 @@ class Workspace:
         templates.env.autoescape = True  # every .html is escaped anyway; no template may turn it off
         templates.env.globals["has_role"] = has_role
         templates.env.filters["when"] = format_when
+        templates.env.filters["age"] = format_age
+        templates.env.filters["sentence"] = describe
         return cls(
             hotline=hotline,
             codec=SessionCodec(hotline.secret_key),
@@ -195,6 +199,19 @@ def format_when(value: datetime | str | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def format_age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in the largest whole unit an analyst reads at a glance: '5 min', '3 h', '2 d'."""
+    if value is None:
+        return ""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
 def workspace_of(request: Request) -> Workspace:
     ws: Workspace = request.app.state.workspace
     return ws
@@ -252,7 +269,7 @@ class WorkspaceRoute(APIRoute):
                 else:
                     response = await handler(request)
             except NotLoggedIn:
-                target = request.url.path if request.method == "GET" else PREFIX
+                target = request.url.path if request.method == "GET" else _page_behind(request.url.path)
                 response = redirect(f"{PREFIX}/login?next={target}")
             except MustEnrol:
                 response = redirect(f"{PREFIX}/account?enrol=required")
@@ -276,6 +293,16 @@ class WorkspaceRoute(APIRoute):
             return response
 
         return guarded
+
+
+def _page_behind(path: str) -> str:
+    """Where to return after logging in again when a form was sent from a lapsed session: the item it came
+    from (its typed draft is restored there), else the workspace's start."""
+    match = _ITEM_ACTION.fullmatch(path)
+    return f"{PREFIX}/items/{match.group(1)}" if match else PREFIX
+
+
+_ITEM_ACTION = re.compile(re.escape(PREFIX) + r"/items/([0-9]{1,19})/[a-z-]+")
 
 
 def _invalid_request(request: Request, ws: Workspace, exc: RequestValidationError) -> Response:

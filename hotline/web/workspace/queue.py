@@ -10,6 +10,7 @@ from hotline.models import Report, ReportSource, User
 from hotline.triage.assessment import claim, claim_holder, release
 from hotline.triage.queue import REVIEW_STATES, QueueFilter, attachments_waiting, review_queue
 from hotline.web.workspace.base import PREFIX, RowId, redirect, workspace_of
+from hotline.web.workspace.item import take_next
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -70,11 +71,9 @@ def register(router: APIRouter) -> None:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
-            free = next((row for row, _ in review_queue(session) if claim_holder(row) in (None, user.id)), None)
-            if free is None:
+            url_id = take_next(session, user)
+            if url_id is None:
                 raise Refused("nothing is waiting that another analyst has not claimed")
-            claim(session, free.id, user)
-            url_id = free.id
         return redirect(f"{PREFIX}/items/{url_id}")
 
     @router.post("/items/{url_id}/claim")

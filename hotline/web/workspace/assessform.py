@@ -1,0 +1,99 @@
+"""The assessment form of the item page: reading it (the URL's verdict and one row per media item) and
+checking it in the form's own words, so a mistake is shown next to the field with everything kept as
+typed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LabelledEnum, LegalAssessment, SiteType
+
+FIELDS: dict[str, type[LabelledEnum]] = {
+    "legal": LegalAssessment,
+    "content_type": ContentType,
+    "site_type": SiteType,
+    "age_group": AgeGroup,
+    "gender": Gender,
+}
+ITEM_FIELDS = ("legal", "age_group")  # what an item may say differently from the URL's verdict
+MAX_NOTES = 4000
+
+
+def item_field(media_id: int, name: str) -> str:
+    """The form name of one media item's field: item-12-legal."""
+    return f"item-{media_id}-{name}"
+
+
+@dataclass
+class AssessForm:
+    """What the analyst typed, and what is wrong with it (field name -> sentence)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    items: dict[int, dict[str, str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def classification(self) -> dict[str, str]:
+        return {name: self.values.get(name, "") for name in (*FIELDS, "notes")}
+
+    def item_classifications(self) -> dict[int, dict[str, str]]:
+        return {media_id: fields for media_id, fields in self.items.items() if any(fields.values())}
+
+
+def read(form: Mapping[str, Any], media_ids: list[int]) -> AssessForm:
+    typed = AssessForm()
+    for name in (*FIELDS, "notes", "media_item_id"):
+        value = form.get(name, "")
+        typed.values[name] = value.strip() if isinstance(value, str) and name != "notes" else str(value or "")
+    for media_id in media_ids:
+        typed.items[media_id] = {}
+        for name in ITEM_FIELDS:
+            value = form.get(item_field(media_id, name), "")
+            typed.items[media_id][name] = value.strip() if isinstance(value, str) else ""
+    _check(typed)
+    return typed
+
+
+def _check(typed: AssessForm) -> None:
+    errors = typed.errors
+    for name, enum in FIELDS.items():
+        value = typed.values[name]
+        if value and value not in {m.value for m in enum}:
+            errors[name] = "Choose one of the listed values."
+    if not typed.values["legal"]:
+        errors["legal"] = "Choose a legal assessment."
+    if len(typed.values["notes"]) > MAX_NOTES:
+        errors["notes"] = f"Notes can be at most {MAX_NOTES:,} characters; they are {len(typed.values['notes']):,}."
+    url_legal = typed.values["legal"]
+    if _illegal(url_legal):
+        _victim_fields(typed.values, errors, "age_group", "gender")
+    for media_id, fields in typed.items.items():
+        for name in ITEM_FIELDS:
+            if fields[name] and fields[name] not in {m.value for m in FIELDS[name]}:
+                errors[item_field(media_id, name)] = "Choose one of the listed values."
+        legal = fields["legal"] or url_legal
+        if _illegal(legal) and not _illegal(url_legal):
+            # The URL's verdict gives no victim fields to inherit: the item needs its own age group and the
+            # URL's gender (asked for on the URL's verdict, where the analyst types it once).
+            if not (fields["age_group"] or typed.values["age_group"]):
+                errors[item_field(media_id, "age_group")] = (
+                    "Choose an age group for this item (\u201cAge not determined\u201d when you cannot tell).")
+            if not typed.values["gender"]:
+                errors.setdefault("gender", "Choose a gender: an item is illegal (\u201cNot determined\u201d when "
+                                  "you cannot tell).")
+
+
+def _illegal(legal: str) -> bool:
+    return legal in (LegalAssessment.BASELINE.value, LegalAssessment.NATIONAL.value)
+
+
+def _victim_fields(values: dict[str, str], errors: dict[str, str], *names: str) -> None:
+    label = LegalAssessment(values["legal"]).label()
+    if "age_group" in names and not values["age_group"]:
+        errors.setdefault("age_group", f"Choose an age group: \u201c{label}\u201d needs one "
+                          "(\u201cAge not determined\u201d when you cannot tell).")
+    if "gender" in names and not values["gender"]:
+        errors.setdefault("gender", f"Choose a gender: \u201c{label}\u201d needs one "
+                          "(\u201cNot determined\u201d when you cannot tell).")
