@@ -129,3 +129,20 @@ def test_a_form_sent_from_a_lapsed_session_returns_to_its_item_after_logging_in(
     assert laptop.post("/workspace/logout-everywhere").status_code == 303
     lapsed = desktop.post("/workspace/items/7/assess", BASELINE)
     assert lapsed.status_code == 303 and lapsed.headers["location"] == "/workspace/login?next=/workspace/items/7"
+
+
+def test_an_analyst_who_asks_for_it_opens_items_revealed_each_reveal_recorded(app, client_for) -> None:
+    seeded = seed_url(app, known=True)
+    ana = client_for("ana")
+    assert ana.post("/workspace/account/preferences", {"language": "en", "reveal_on_open": "yes"}).status_code == 303
+    opened = ana.get(f"/workspace/items/{seeded.url_id}", follow_redirects=False)
+    assert opened.status_code == 303 and "?view=" in opened.headers["location"]
+    page = ana.get(opened.headers["location"]).text
+    assert f'<img class="preview" data-media="{seeded.image_id}"' in page  # not blurred
+    assert f'data-media="{seeded.known_id}"' not in page  # known-list items stay hidden
+    with app.db.sessions() as session:
+        assert session.scalars(select(AuditEvent.subject_id).where(AuditEvent.action == "media.reveal")).all() == [
+            str(seeded.image_id)]
+    # the default stays blurred
+    bob = client_for("bob")
+    assert bob.get(f"/workspace/items/{seeded.url_id}", follow_redirects=False).status_code == 200

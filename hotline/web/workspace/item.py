@@ -18,7 +18,7 @@ from hotline.errors import Refused
 from hotline.evidence import EvidenceNotFound
 from hotline.evidence.store import export_name
 from hotline.evidence.warc import records_gzipped
-from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
+from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, UrlState, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand, release_forward, retry_forward
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.triage.assessment import (
@@ -219,6 +219,15 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
             row = load_row(session, url_id)
+            if (user.preferences or {}).get("reveal_on_open") and row.state in (UrlState.TRIAGED, UrlState.ASSESSED):
+                state = ws.reveal_state(request, user, view)
+                new = [m for m in revealable_media(ws, request, row, user, view) if m not in state["shown"]]
+                if new:  # this person asked for revealed previews: each still recorded, then a URL that holds them
+                    for media_id in new:
+                        state["shown"].add(media_id)
+                        audit.record(session, user.name, "media.reveal", "media_item", media_id,
+                                     reported_url_id=url_id, on_open=True)
+                    return redirect(f"{PREFIX}/items/{url_id}?view={ws.reveal_token(user, state)}")
             context = item_context(ws, request, session, row, user, view)
             return ws.page(request, "item.html", **context)
 
