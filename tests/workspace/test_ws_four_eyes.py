@@ -74,3 +74,22 @@ def test_send_back_returns_it_to_the_assessor_with_the_note(app, client_for) -> 
     assert f"/workspace/items/{seeded.url_id}" in sue.get("/workspace/approvals").text
     with app.db.sessions() as session:
         assert len(session.scalars(select(Assessment)).all()) == 2
+
+
+def test_statistics_are_in_the_navigation_of_whoever_may_see_them_with_the_workspace_header(client_for) -> None:
+    sue, ana = client_for("sue"), client_for("ana")
+    assert 'href="/workspace/stats"' in sue.get("/workspace/queue").text
+    assert 'href="/workspace/stats"' not in ana.get("/workspace/queue").text
+    stats = sue.get("/workspace/stats")
+    assert stats.status_code == 200 and 'class="top"' in stats.text and "Log out" in stats.text
+    assert "style-src 'self'" in stats.headers["content-security-policy"]
+    refused = ana.get("/workspace/stats")
+    assert refused.status_code == 403 and 'class="top"' in refused.text and "supervisor" in refused.text
+
+
+def test_the_audit_log_reads_as_sentences(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana, adam = client_for("ana"), client_for("adam")
+    ana.post(f"/workspace/items/{seeded.url_id}/assess", {**BASELINE, "notes": "three images"})
+    page = adam.get("/workspace/audit?action=assessment").text
+    assert "ana assessed the URL as baseline (pubescent, unknown); notes: “three images”" in page

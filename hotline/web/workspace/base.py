@@ -184,6 +184,12 @@ class Workspace:
         )
 
     # -- rendering -------------------------------------------------------------------------------
+    def fragment(self, request: Request, template: str, **context: Any) -> str:
+        """A piece of a page (the header) for a document the workspace does not render itself (statistics)."""
+        context.setdefault("user", getattr(request.state, "user", None))
+        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD)
+        return self.templates.get_template(template).render(request=request, **context)
+
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("user", getattr(request.state, "user", None))
         context["csrf_token"] = self.csrf_token(request)
