@@ -11,14 +11,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from hotline.i18n import N_
 from hotline.models import ReportedUrl, UrlState
 from hotline.triage.assessment import needs_second_person
 
 IN_PIPELINE = {
-    UrlState.NEW: "waiting for capture",
-    UrlState.CAPTURED: "captured, being fingerprinted",
-    UrlState.FINGERPRINTED: "fingerprinted, being located",
-    UrlState.LOCATED: "located, waiting for the rules",
+    UrlState.NEW: N_("waiting for capture"),
+    UrlState.CAPTURED: N_("captured, being fingerprinted"),
+    UrlState.FINGERPRINTED: N_("fingerprinted, being located"),
+    UrlState.LOCATED: N_("located, waiting for the rules"),
 }
 # The order forward states are told in, most in need of a person first.
 FORWARD_STATES = ("failed", "held", "queued", "sending", "delivered")
@@ -27,7 +28,7 @@ FORWARD_STATES = ("failed", "held", "queued", "sending", "delivered")
 @dataclass(frozen=True)
 class Status:
     key: str  # a stable word for styling and tests: waiting, awaiting-approval, assessed, approved, ...
-    label: str  # the sentence a person reads
+    label: str  # the sentence a person reads (English; marked for the catalogues, translated on the page)
     forwards: tuple[tuple[str, int], ...] = ()  # (forward state, how many), in FORWARD_STATES order
 
     @property
@@ -43,25 +44,25 @@ def status_of(session: Session, row: ReportedUrl) -> Status:
     if row.state == UrlState.TRIAGED:
         sent_back = (row.state_reason or "").startswith("Sent back")
         return Status("sent-back" if sent_back else "waiting",
-                      "sent back for assessment" if sent_back else "waiting for assessment")
+                      N_("sent back for assessment") if sent_back else N_("waiting for assessment"))
     if row.state == UrlState.ASSESSED:
         if needs_second_person(session, row):
-            return Status("awaiting-approval", "assessed, awaiting approval by a second person")
-        return Status("assessed", "assessed, forwards not approved yet")
+            return Status("awaiting-approval", N_("assessed, awaiting approval by a second person"))
+        return Status("assessed", N_("assessed, forwards not approved yet"))
     if row.state == UrlState.FORWARDED:
         if counts["delivered"] and counts["delivered"] == len(row.forwards):
-            label = "approved, all forwards delivered"
+            label = N_("approved, all forwards delivered")
         elif counts["delivered"]:
-            label = "approved, partly delivered"
+            label = N_("approved, partly delivered")
         elif counts["failed"]:
-            label = "approved, forwarding failed"
+            label = N_("approved, forwarding failed")
         elif counts["held"] and not counts["queued"]:
-            label = "approved, forwards held"
+            label = N_("approved, forwards held")
         else:
-            label = "approved, forwards not delivered yet"
+            label = N_("approved, forwards not delivered yet")
         return Status("approved", label, forwards)
     if row.state == UrlState.REMOVED:
-        return Status("removed", "content removed", forwards)
+        return Status("removed", N_("content removed"), forwards)
     if row.state == UrlState.CLOSED:
-        return Status("closed", "closed: nothing to forward", forwards)
-    return Status("refused", "refused by the capture guard")
+        return Status("closed", N_("closed: nothing to forward"), forwards)
+    return Status("refused", N_("refused by the capture guard"))

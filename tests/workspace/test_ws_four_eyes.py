@@ -93,3 +93,17 @@ def test_the_audit_log_reads_as_sentences(app, client_for) -> None:
     ana.post(f"/workspace/items/{seeded.url_id}/assess", {**BASELINE, "notes": "three images"})
     page = adam.get("/workspace/audit?action=assessment").text
     assert "ana assessed the URL as baseline (pubescent, unknown); notes: “three images”" in page
+
+
+def test_the_workspace_speaks_romanian_to_whoever_chooses_it(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana = client_for("ana")
+    assert "Review queue" in ana.get("/workspace/queue").text  # English by default
+    assert "Coada de analiză" in ana.get("/workspace/queue", headers={"accept-language": "ro-RO,ro;q=0.9"}).text
+    assert ana.post("/workspace/account/preferences", {"language": "ro"}).status_code == 303
+    page = ana.get(f"/workspace/items/{seeded.url_id}").text
+    assert '<html lang="ro">' in page and "Evaluarea juridică a URL-ului" in page
+    assert "Ilegal la nivel internațional (criteriile INTERPOL)" in page  # the taxonomy's own Romanian labels
+    assert "așteaptă evaluarea" in page  # the state, from triage's marked words
+    refused = ana.post(f"/workspace/items/{seeded.url_id}/assess", {"legal": "baseline"})
+    assert refused.status_code == 422 and "Alegeți grupa de vârstă" in refused.text

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.i18n import N_
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LabelledEnum, LegalAssessment, SiteType
 
 FIELDS: dict[str, type[LabelledEnum]] = {
@@ -26,13 +27,24 @@ def item_field(media_id: int, name: str) -> str:
     return f"item-{media_id}-{name}"
 
 
+@dataclass(frozen=True)
+class FormError:
+    """A sentence for one field, in the catalogue's words (translated when the page is rendered)."""
+
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text % self.params if self.params else self.text
+
+
 @dataclass
 class AssessForm:
     """What the analyst typed, and what is wrong with it (field name -> sentence)."""
 
     values: dict[str, str] = field(default_factory=dict)
     items: dict[int, dict[str, str]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, FormError] = field(default_factory=dict)
 
     @property
     def classification(self) -> dict[str, str]:
@@ -61,39 +73,35 @@ def _check(typed: AssessForm) -> None:
     for name, enum in FIELDS.items():
         value = typed.values[name]
         if value and value not in {m.value for m in enum}:
-            errors[name] = "Choose one of the listed values."
+            errors[name] = FormError(N_("Choose one of the listed values."))
     if not typed.values["legal"]:
-        errors["legal"] = "Choose a legal assessment."
+        errors["legal"] = FormError(N_("Choose a legal assessment."))
     if len(typed.values["notes"]) > MAX_NOTES:
-        errors["notes"] = f"Notes can be at most {MAX_NOTES:,} characters; they are {len(typed.values['notes']):,}."
+        errors["notes"] = FormError(N_("Notes can be at most %(most)s characters; they are %(now)s."),
+                                    {"most": MAX_NOTES, "now": len(typed.values["notes"])})
     url_legal = typed.values["legal"]
     if _illegal(url_legal):
-        _victim_fields(typed.values, errors, "age_group", "gender")
+        if not typed.values["age_group"]:
+            errors["age_group"] = FormError(N_("Choose an age group: an illegal assessment needs one "
+                                               "(“Age not determined” when you cannot tell)."))
+        if not typed.values["gender"]:
+            errors["gender"] = FormError(N_("Choose a gender: an illegal assessment needs one "
+                                            "(“Not determined” when you cannot tell)."))
     for media_id, fields in typed.items.items():
         for name in ITEM_FIELDS:
             if fields[name] and fields[name] not in {m.value for m in FIELDS[name]}:
-                errors[item_field(media_id, name)] = "Choose one of the listed values."
+                errors[item_field(media_id, name)] = FormError(N_("Choose one of the listed values."))
         legal = fields["legal"] or url_legal
         if _illegal(legal) and not _illegal(url_legal):
-            # The URL's verdict gives no victim fields to inherit: the item needs its own age group and the
-            # URL's gender (asked for on the URL's verdict, where the analyst types it once).
+            # The URL's verdict gives no victim fields to inherit: the item needs its own age group, and the
+            # gender is asked for on the URL's verdict (typed once for the whole save).
             if not (fields["age_group"] or typed.values["age_group"]):
-                errors[item_field(media_id, "age_group")] = (
-                    "Choose an age group for this item (\u201cAge not determined\u201d when you cannot tell).")
+                errors[item_field(media_id, "age_group")] = FormError(N_(
+                    "Choose an age group for this item (“Age not determined” when you cannot tell)."))
             if not typed.values["gender"]:
-                errors.setdefault("gender", "Choose a gender: an item is illegal (\u201cNot determined\u201d when "
-                                  "you cannot tell).")
+                errors.setdefault("gender", FormError(N_(
+                    "Choose a gender: an item is illegal (“Not determined” when you cannot tell).")))
 
 
 def _illegal(legal: str) -> bool:
     return legal in (LegalAssessment.BASELINE.value, LegalAssessment.NATIONAL.value)
-
-
-def _victim_fields(values: dict[str, str], errors: dict[str, str], *names: str) -> None:
-    label = LegalAssessment(values["legal"]).label()
-    if "age_group" in names and not values["age_group"]:
-        errors.setdefault("age_group", f"Choose an age group: \u201c{label}\u201d needs one "
-                          "(\u201cAge not determined\u201d when you cannot tell).")
-    if "gender" in names and not values["gender"]:
-        errors.setdefault("gender", f"Choose a gender: \u201c{label}\u201d needs one "
-                          "(\u201cNot determined\u201d when you cannot tell).")

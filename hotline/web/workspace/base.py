@@ -27,6 +27,7 @@ from hotline.auth import SessionCodec, SessionData, Throttles, has_role, needs_t
 from hotline.auth import sessions as login_sessions
 from hotline.errors import Refused
 from hotline.evidence import EvidenceIntegrityError
+from hotline.i18n import LANGUAGES, negotiate_language, translations
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
@@ -129,6 +130,9 @@ class Workspace:
             raise Forbidden(f"this needs the {role} role")
         # A plain copy for the page templates: error pages render after the session rolled back.
         request.state.user = Viewer(user.id, user.name, user.role, _awaiting_count(session, user))
+        chosen = (user.preferences or {}).get("language")
+        if chosen in LANGUAGES:
+            request.state.language = chosen
         return user
 
     # -- CSRF ------------------------------------------------------------------------------------
@@ -187,14 +191,35 @@ class Workspace:
     def fragment(self, request: Request, template: str, **context: Any) -> str:
         """A piece of a page (the header) for a document the workspace does not render itself (statistics)."""
         context.setdefault("user", getattr(request.state, "user", None))
-        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD)
+        language = language_of(request)
+        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD, _=translator(language), lang=language)
         return self.templates.get_template(template).render(request=request, **context)
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("user", getattr(request.state, "user", None))
+        language = language_of(request)
+        context.update(_=translator(language), lang=language)
         context["csrf_token"] = self.csrf_token(request)
         context["csrf_field"] = CSRF_FIELD
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def language_of(request: Request) -> str:
+    """The workspace's language for this request: the person's choice on their account page, else what
+    their browser asks for, else English."""
+    chosen = getattr(request.state, "language", None)
+    return chosen if chosen in LANGUAGES else negotiate_language(request.headers.get("accept-language"), "en")
+
+
+def translator(language: str) -> Callable[..., str]:
+    """`_` in the templates: a message from the catalogue, with %(name)s parameters filled in after."""
+    catalogue = translations(language)
+
+    def gettext(message: str, **params: Any) -> str:
+        text = catalogue.gettext(message)
+        return text % params if params else text
+
+    return gettext
 
 
 def format_when(value: datetime | str | None) -> str:

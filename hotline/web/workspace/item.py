@@ -18,6 +18,7 @@ from hotline.errors import Refused
 from hotline.evidence import EvidenceNotFound
 from hotline.evidence.store import export_name
 from hotline.evidence.warc import records_gzipped
+from hotline.i18n import N_
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, UrlState, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand, release_forward, retry_forward
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
@@ -89,6 +90,7 @@ def _history(session: Session, row: ReportedUrl, media_ids: list[int]) -> list[A
     ))
 
 
+NOT_SAVED = N_("The assessment was not saved: correct the fields marked below.")
 # Keys for the common path, listed on the page (workspace.js reads them from data-key attributes).
 SHORTCUT_KEYS = {
     "infant-toddler": "i", "pre-pubescent": "p", "pubescent": "u", "unknown": "a",
@@ -182,8 +184,7 @@ def _assess_from_form(request: Request, url_id: int, form: Mapping[str, Any]) ->
         context = item_context(ws, request, session, load_row(session, url_id), user, str(form.get("view") or "") or None)
         status = 422 if typed.errors else 409
         return ws.page(request, "item.html", status, form=typed.values, item_form=typed.items,
-                       errors=typed.errors, form_error=problem or "The assessment was not saved: "
-                       "correct the fields marked below.", **context)
+                       errors=typed.errors, form_error=problem or NOT_SAVED, **context)
 
 
 def take_next(session: Session, user: User, skip: int | None = None) -> int | None:
