@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hotline import audit
 from hotline.auth import has_role, is_person
@@ -133,7 +133,9 @@ def awaiting_approval(session: Session, actor: User | None = None, limit: int = 
     if not four_eyes_classifications(session):
         return []
     rows = session.scalars(
-        select(ReportedUrl).where(ReportedUrl.state == UrlState.ASSESSED).order_by(ReportedUrl.updated_at, ReportedUrl.id)
+        select(ReportedUrl).where(ReportedUrl.state == UrlState.ASSESSED)
+        .options(selectinload(ReportedUrl.assessments), selectinload(ReportedUrl.proposals))
+        .order_by(ReportedUrl.updated_at, ReportedUrl.id)
     ).all()
     waiting = [row for row in rows if needs_second_person(session, row)]
     if actor is not None:

@@ -72,13 +72,18 @@ class Viewer:
     id: int
     name: str
     role: str
-    awaiting: int = 0  # assessments waiting for this person's approval (the header shows it)
 
 
-def _awaiting_count(session: Session, user: User) -> int:
+def awaiting_count(ws: Workspace, viewer: Viewer | None) -> int:
+    """How many assessments wait for this person's approval (the header shows it); counted only for pages,
+    not for every preview a page loads."""
     from hotline.triage.assessment import awaiting_approval
 
-    return len(awaiting_approval(session, user))
+    if viewer is None:
+        return 0
+    with ws.hotline.db.sessions() as session:
+        user = session.get(User, viewer.id)
+        return len(awaiting_approval(session, user)) if user is not None else 0
 
 
 @dataclass
@@ -129,7 +134,7 @@ class Workspace:
         if not has_role(user, role):
             raise Forbidden(f"this needs the {role} role")
         # A plain copy for the page templates: error pages render after the session rolled back.
-        request.state.user = Viewer(user.id, user.name, user.role, _awaiting_count(session, user))
+        request.state.user = Viewer(user.id, user.name, user.role)
         chosen = (user.preferences or {}).get("language")
         if chosen in LANGUAGES:
             request.state.language = chosen
@@ -192,13 +197,14 @@ class Workspace:
         """A piece of a page (the header) for a document the workspace does not render itself (statistics)."""
         context.setdefault("user", getattr(request.state, "user", None))
         language = language_of(request)
-        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD, _=translator(language), lang=language)
+        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD, _=translator(language), lang=language,
+                       awaiting=awaiting_count(self, context["user"]))
         return self.templates.get_template(template).render(request=request, **context)
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("user", getattr(request.state, "user", None))
         language = language_of(request)
-        context.update(_=translator(language), lang=language)
+        context.update(_=translator(language), lang=language, awaiting=awaiting_count(self, context["user"]))
         context["csrf_token"] = self.csrf_token(request)
         context["csrf_field"] = CSRF_FIELD
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -33,6 +33,7 @@ from hotline.pipeline.intake import (
 )
 from hotline.triage.assessment import assess_attachment
 from hotline.triage.closing import close_report, open_report
+from hotline.triage.status import status_of
 from hotline.triage.views import closed_view, media_view
 from hotline.web.workspace.base import (
     PREFIX,
@@ -102,6 +103,7 @@ def report_context(ws: Workspace, request: Request, session: Session, report: Re
         "history": _history(session, report, [m.id for m in rows]),
         "taxonomy": TAXONOMY,
         "reasons": REASON_LABELS,
+        "statuses": {link.reported_url_id: status_of(session, link.reported_url) for link in report.urls},
     }
 
 

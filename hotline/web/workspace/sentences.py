@@ -43,6 +43,7 @@ SENTENCES: dict[str, str] = {
     "login": "{actor} logged in",
     "login.failed": "a log-in as {actor} failed",
     "logout": "{actor} logged out",
+    "user.preferences": "{actor} changed their preferences (language {language}, reveal on open {reveal_on_open})",
 }
 
 
@@ -57,7 +58,8 @@ def describe(event: Any) -> str:
     values = _Lenient({k: _plain(v) for k, v in detail.items()})
     values.update(actor=event.actor, subject_id=event.subject_id or "", subject=event.subject_type or "")
     if event.action == "assessment.create":
-        values["target"] = f"item {detail['media_item_id']}" if detail.get("media_item_id") else "the URL"
+        media_id = detail.get("media_item_id") or (event.subject_id if event.subject_type == "media_item" else None)
+        values["target"] = f"item {media_id}" if media_id else "the URL"
         victim = [v for v in (detail.get("age_group"), detail.get("gender")) if v]
         values["victim"] = f" ({', '.join(victim)})" if victim else ""
         values["notes"] = f"; notes: \u201c{detail['notes']}\u201d" if detail.get("notes") else ""
