@@ -166,3 +166,69 @@ def test_a_three_image_item_is_assessed_by_one_analyst_and_approved_by_another(
         row = session.get(ReportedUrl, item.url_id)
         assert row.state == UrlState.FORWARDED and row.forwards
         assert {a.confirmed_by_id for a in row.assessments} == {find_user(session, "bob").id}
+
+
+def test_a_half_typed_assessment_survives_a_lapsed_session(app, live_server, browser) -> None:
+    from hotline.auth import sessions as login_sessions
+
+    item = seed_url(app, "http://gallery-ro.example-synth.ro/album/8")
+    base = live_server(app)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/workspace/login")
+        page.fill("#name", "ana")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Log in')")
+        page.wait_for_url(f"{base}/workspace/queue")
+        page.goto(f"{base}/workspace/items/{item.url_id}")
+        # she types half an assessment
+        page.keyboard.press("1")
+        page.select_option("#f-age_group", "pubescent")
+        page.fill("#f-notes", "two faces, one watermark")
+        # the session ends while she reads (idle too long, or "log out everywhere" elsewhere)
+        with app.db.session() as session:
+            assert login_sessions.revoke_all(session, find_user(session, "ana"), "test") == 1
+        # her save sends her to log in; after it she is back on the item with what she typed
+        page.click("#assess-form button:has-text('Save only')")
+        page.wait_for_url(f"{base}/workspace/login?next=/workspace/items/{item.url_id}")
+        page.fill("#name", "ana")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Log in')")
+        page.wait_for_url(f"{base}/workspace/items/{item.url_id}")
+        assert page.locator(".draft-note").is_visible()
+        assert page.is_checked("input[name=legal][value=baseline]")
+        assert page.input_value("#f-age_group") == "pubescent"
+        assert page.input_value("#f-notes") == "two faces, one watermark"
+        # once saved, the draft is gone
+        page.select_option("#f-gender", "unknown")
+        page.click("#assess-form button:has-text('Save only')")
+        page.wait_for_url(f"{base}/workspace/items/{item.url_id}")
+        assert not page.locator(".draft-note").is_visible()
+        assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('hotline-draft:')).length") == 0
+    finally:
+        context.close()
+    with app.db.sessions() as session:
+        latest = session.get(ReportedUrl, item.url_id).assessments[-1]
+        assert (latest.legal, latest.age_group, latest.notes) == ("baseline", "pubescent", "two faces, one watermark")
+
+
+def test_supervisor_and_admin_pages_have_no_accessibility_violations(app, live_server, browser) -> None:
+    item = seed_url(app)
+    base = live_server(app)
+    for name, paths in (("sue", ["/workspace/settings", "/workspace/stats", f"/workspace/items/{item.url_id}",
+                                 f"/workspace/media/{item.page_id}/text"]),
+                        ("adam", ["/workspace/users", "/workspace/audit", "/workspace/audit?verify=true"])):
+        context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/workspace/login")
+            page.fill("#name", name)
+            page.fill("#password", PASSWORD)
+            page.click("button:has-text('Log in')")
+            page.wait_for_url(f"{base}/workspace/queue")
+            for path in paths:
+                page.goto(base + path)
+                _axe(page, path)
+        finally:
+            context.close()

@@ -113,13 +113,17 @@
     return fields;
   }
 
-  // A page reached after a save (not the log-in page, not an error) means the pending drafts were saved.
-  if (!document.body.hasAttribute("data-keep-drafts")) {
-    for (var i = sessionStorage.length - 1; i >= 0; i--) {
-      var name = sessionStorage.key(i);
-      if (name && name.indexOf(DRAFT_PREFIX) === 0) {
-        var old = readDraft(name.slice(DRAFT_PREFIX.length));
-        if (old && old.pending) { sessionStorage.removeItem(name); }
+  // A draft sent with a form is "pending". The page the form led to tells what became of it: the log-in
+  // page or an error (data-keep-drafts) means it was not saved, so it is kept to be restored; any other
+  // page means it was saved, so it is dropped.
+  var keep = document.body.hasAttribute("data-keep-drafts");
+  for (var i = sessionStorage.length - 1; i >= 0; i--) {
+    var name = sessionStorage.key(i);
+    if (name && name.indexOf(DRAFT_PREFIX) === 0) {
+      var old = readDraft(name.slice(DRAFT_PREFIX.length));
+      if (old && old.pending) {
+        if (keep) { old.pending = false; writeDraft(name.slice(DRAFT_PREFIX.length), old); }
+        else { sessionStorage.removeItem(name); }
       }
     }
   }
