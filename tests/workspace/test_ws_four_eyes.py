@@ -107,3 +107,6 @@ def test_the_workspace_speaks_romanian_to_whoever_chooses_it(app, client_for) ->
     assert "așteaptă evaluarea" in page  # the state, from triage's marked words
     refused = ana.post(f"/workspace/items/{seeded.url_id}/assess", {"legal": "baseline"})
     assert refused.status_code == 422 and "Alegeți grupa de vârstă" in refused.text
+    ana.post(f"/workspace/items/{seeded.url_id}/claim")
+    assert "ana a preluat elementul" in ana.get(f"/workspace/items/{seeded.url_id}").text  # the history too
+    assert "Contul dvs." in ana.get("/workspace/account").text and "Coadă" in ana.get("/workspace/approvals").text

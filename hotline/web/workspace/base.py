@@ -31,7 +31,7 @@ from hotline.i18n import LANGUAGES, negotiate_language, translations
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
-from hotline.web.workspace.sentences import describe
+from hotline.web.workspace.sentences import sentence_filter
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -106,7 +106,7 @@ class Workspace:
         templates.env.globals["has_role"] = has_role
         templates.env.filters["when"] = format_when
         templates.env.filters["age"] = format_age
-        templates.env.filters["sentence"] = describe
+        templates.env.filters["sentence"] = sentence_filter
         return cls(
             hotline=hotline,
             codec=SessionCodec(hotline.secret_key),
