@@ -232,6 +232,11 @@ def assess(
                                         **{k: v for k, v in fields.items() if v}})
         for media_id, fields in (items or {}).items() if any(v for v in fields.values())
     }
+    for item_id, item_class in per_item.items():
+        if item_class.legal.is_illegal and not chosen.legal.is_illegal:
+            # The rules read the URL's verdict: an illegal item under a legal one would close the URL.
+            raise Refused(f"item {item_id} is {item_class.legal.value}: the URL's verdict must be illegal too "
+                          "(it is the most serious of its items)")
     row = _row(session, url_id, lock=True)
     if row.state not in ASSESSABLE:
         raise Refused(f"URL {row.id} is {row.state.value}, not waiting for assessment")

@@ -42,16 +42,21 @@ def test_every_image_is_classified_in_one_submit(app, client_for) -> None:
         assert len({a.created_at for a in rows}) == 1
 
 
-def test_an_illegal_item_under_a_legal_verdict_asks_for_its_age_group_in_the_forms_words(app, client_for) -> None:
+def test_an_illegal_item_under_a_legal_verdict_is_pointed_out_in_the_forms_words(app, client_for) -> None:
     seeded = seed_url(app)
     ana = client_for("ana")
     refused = ana.post(f"/workspace/items/{seeded.url_id}/assess",
                        {"legal": "not-illegal", f"item-{seeded.image_id}-legal": "baseline"})
     assert refused.status_code == 422
-    assert "Choose an age group for this item" in refused.text and "Choose a gender" in refused.text
+    assert "This item is illegal: choose an illegal verdict for the URL too" in refused.text
     assert '<option value="baseline" selected>' in refused.text  # the item's choice is kept
+    # an item with its own age group under an illegal verdict is fine; items left alone follow the URL
+    saved = ana.post(f"/workspace/items/{seeded.url_id}/assess",
+                     {**BASELINE, f"item-{seeded.image_id}-age_group": "infant-toddler"})
+    assert saved.status_code == 303
     with app.db.sessions() as session:
-        assert session.scalars(select(Assessment)).all() == []
+        assert [(a.media_item_id, a.age_group) for a in session.scalars(select(Assessment).order_by(Assessment.id))] == [
+            (seeded.image_id, "infant-toddler"), (None, "pubescent")]
 
 
 def test_a_refusal_from_the_service_stays_on_the_page(app, client_for) -> None:

@@ -91,16 +91,10 @@ def _check(typed: AssessForm) -> None:
         for name in ITEM_FIELDS:
             if fields[name] and fields[name] not in {m.value for m in FIELDS[name]}:
                 errors[item_field(media_id, name)] = FormError(N_("Choose one of the listed values."))
-        legal = fields["legal"] or url_legal
-        if _illegal(legal) and not _illegal(url_legal):
-            # The URL's verdict gives no victim fields to inherit: the item needs its own age group, and the
-            # gender is asked for on the URL's verdict (typed once for the whole save).
-            if not (fields["age_group"] or typed.values["age_group"]):
-                errors[item_field(media_id, "age_group")] = FormError(N_(
-                    "Choose an age group for this item (“Age not determined” when you cannot tell)."))
-            if not typed.values["gender"]:
-                errors.setdefault("gender", FormError(N_(
-                    "Choose a gender: an item is illegal (“Not determined” when you cannot tell).")))
+        if _illegal(fields["legal"]) and url_legal and not _illegal(url_legal):
+            # The rules read the URL's verdict: an illegal item under a legal one would close the URL.
+            errors[item_field(media_id, "legal")] = FormError(N_(
+                "This item is illegal: choose an illegal verdict for the URL too (it is the most serious of its items)."))
 
 
 def _illegal(legal: str) -> bool:
