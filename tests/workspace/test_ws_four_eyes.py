@@ -56,8 +56,10 @@ def test_send_back_returns_it_to_the_assessor_with_the_note(app, client_for) -> 
     assert "Nothing is waiting for your approval" in bob.get("/workspace/approvals").text
     refused = bob.post(f"/workspace/items/{seeded.url_id}/decision", {"decision": "approve"})
     assert refused.status_code == 409 and "supervisor" in refused.text
-    # sending back needs a note
-    assert sue.post(f"/workspace/items/{seeded.url_id}/decision", {"decision": "send-back"}).status_code == 409
+    # sending back needs a note: said on the item's page, not a dead end
+    no_note = sue.post(f"/workspace/items/{seeded.url_id}/decision", {"decision": "send-back", "note": "  "})
+    assert no_note.status_code == 409 and 'id="form-error"' in no_note.text and "say why it goes back" in no_note.text
+    assert 'id="decision-note"' in no_note.text
     back = sue.post(f"/workspace/items/{seeded.url_id}/decision",
                     {"decision": "send-back", "note": "look again at item 2, age group"})
     assert back.status_code == 303

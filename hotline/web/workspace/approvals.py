@@ -18,6 +18,7 @@ from hotline.triage.assessment import (
     send_back,
 )
 from hotline.web.workspace.base import PREFIX, RowId, redirect, workspace_of
+from hotline.web.workspace.item import item_context, load_row
 
 
 def register(router: APIRouter) -> None:
@@ -46,10 +47,17 @@ def register(router: APIRouter) -> None:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
-            if decision == "approve":
-                approve_url(ws.hotline, session, url_id, user)
-            elif decision == "send-back":
-                send_back(session, url_id, user, note)
-            else:
-                raise Refused("choose Approve or Send back")
+            try:
+                if decision == "approve":
+                    approve_url(ws.hotline, session, url_id, user)
+                elif decision == "send-back":
+                    send_back(session, url_id, user, note)
+                else:
+                    raise Refused("choose Approve or Send back")
+            except Refused as exc:
+                # On the item's own page, the note kept as typed: no dead end.
+                session.rollback()
+                user = ws.require(request, session)
+                context = item_context(ws, request, session, load_row(session, url_id), user, None)
+                return ws.page(request, "item.html", 409, form_error=str(exc), decision_note=note, **context)
         return redirect(f"{PREFIX}/approvals" if back == "approvals" else f"{PREFIX}/items/{url_id}")
