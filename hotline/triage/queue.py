@@ -98,6 +98,8 @@ def queue_rows(session: Session, wanted: QueueFilter = QueueFilter()) -> list[Qu
         selectinload(ReportedUrl.report_links).selectinload(ReportUrl.report),
         selectinload(ReportedUrl.hostings),
         selectinload(ReportedUrl.proposals),
+        selectinload(ReportedUrl.assessments),  # the state in words reads the latest save
+        selectinload(ReportedUrl.forwards),
     )
     if wanted.claimed_by is not None:
         stmt = stmt.where(ReportedUrl.claimed_by_id == wanted.claimed_by)

@@ -230,5 +230,14 @@ def test_supervisor_and_admin_pages_have_no_accessibility_violations(app, live_s
             for path in paths:
                 page.goto(base + path)
                 _axe(page, path)
+            if name == "sue":
+                # a page that says no, and the item page answering a form with mistakes
+                page.goto(f"{base}/workspace/items/999999")
+                _axe(page, "not found")
+                page.goto(f"{base}/workspace/items/{item.url_id}")
+                page.check("input[name=legal][value=baseline]")
+                page.click("#assess-form button:has-text('Save only')")
+                page.wait_for_selector("#form-error")
+                _axe(page, "item with mistakes")
         finally:
             context.close()
