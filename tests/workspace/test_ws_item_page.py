@@ -99,7 +99,19 @@ def test_save_and_next_opens_the_next_item_claimed(app, client_for) -> None:
     with app.db.sessions() as session:
         assert session.get(ReportedUrl, second.url_id).claimed_by_id is not None
     last = ana.post(f"/workspace/items/{second.url_id}/assess", {**BASELINE, "and_next": "1"})
-    assert last.headers["location"].startswith("/workspace/queue")
+    assert last.headers["location"] == f"/workspace/queue?done={second.url_id}"
+    queue = ana.get(last.headers["location"]).text
+    assert f"URL {second.url_id} saved: approved, forwards not delivered yet." in queue and 'data-key="n"' in queue
+
+
+def test_saving_keeps_what_the_analyst_revealed(app, client_for) -> None:
+    seeded = seed_url(app)
+    ana = client_for("ana")
+    token = ana.client.post(f"/workspace/items/{seeded.url_id}/reveal-all", data={"csrf": ana.token, "view": ""},
+                            headers={"accept": "application/json"}).json()["view"]
+    saved = ana.post(f"/workspace/items/{seeded.url_id}/assess", {**BASELINE, "view": token})
+    assert saved.status_code == 303 and saved.headers["location"].endswith(f"?view={token}")
+    assert f'<img class="preview" data-media="{seeded.image_id}"' in ana.get(saved.headers["location"]).text
 
 
 def test_a_failed_forward_is_retried_and_a_held_one_released_from_the_item_page(app, client_for) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -179,12 +180,18 @@ def _assess_from_form(request: Request, url_id: int, form: Mapping[str, Any]) ->
                 if form.get("and_next"):
                     following = take_next(session, user, skip=url_id)
                     return redirect(f"{PREFIX}/items/{following}" if following else f"{PREFIX}/queue?done={url_id}")
-                return redirect(f"{PREFIX}/items/{url_id}")
+                return redirect(_item_path(url_id, form.get("view")))
         user = ws.require(request, session)
         context = item_context(ws, request, session, load_row(session, url_id), user, str(form.get("view") or "") or None)
         status = 422 if typed.errors else 409
         return ws.page(request, "item.html", status, form=typed.values, item_form=typed.items,
                        errors=typed.errors, form_error=problem or NOT_SAVED, **context)
+
+
+def _item_path(url_id: int, view: Any) -> str:
+    """The item's page, keeping what this person revealed on it (the signed view token, theirs only)."""
+    token = view if isinstance(view, str) and view and len(view) < 4000 and view.isascii() else None
+    return f"{PREFIX}/items/{url_id}" + (f"?view={quote(token)}" if token else "")
 
 
 def take_next(session: Session, user: User, skip: int | None = None) -> int | None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from hotline.errors import Refused
-from hotline.models import Report, ReportSource, UrlState, User
+from hotline.models import Report, ReportedUrl, ReportSource, UrlState, User
 from hotline.triage.assessment import claim, claim_holder, release
 from hotline.triage.queue import REVIEW_STATES, QueueFilter, attachments_waiting, queue_rows
 from hotline.triage.status import status_of
@@ -33,6 +33,7 @@ def register(router: APIRouter) -> None:
         source: str | None = None,
         mine: str | None = None,
         q: str | None = None,
+        done: int | None = None,
     ) -> Response:
         ws = workspace_of(request)
         with ws.hotline.db.session() as session:
@@ -68,8 +69,10 @@ def register(router: APIRouter) -> None:
                     "mine": holder == user.id,
                     "waiting": row.state in REVIEW_STATES,
                 })
+            saved = session.get(ReportedUrl, done) if done and 0 < done < 2**63 else None
             return ws.page(
                 request, "queue.html", items=items, wanted=wanted, categories=categories, q=q or "",
+                saved=(saved.id, status_of(session, saved)) if saved else None,
                 attachments=attachments_waiting(session), mine=bool(mine),
                 states=[s.value for s in REVIEW_STATES], sources=[s.value for s in ReportSource],
             )
