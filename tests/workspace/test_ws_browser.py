@@ -74,7 +74,7 @@ def test_an_analyst_works_an_item_from_queue_to_forward(app, live_server, browse
         page.select_option("#f-gender", "unknown")
         page.fill("#f-notes", "synthetic test item")
         page.click("button:has-text('Save and approve forwards')")
-        page.wait_for_url(f"{base}/workspace/items/{normal.url_id}")
+        page.wait_for_url(f"{base}/workspace/items/{normal.url_id}?view=*")  # what she revealed stays revealed
         forwards = page.locator("table.forwards").inner_text()
         assert "queued" in forwards and "partner-api" in forwards
         # the heading says what happened: approved, nothing delivered yet (the outbox has not sent it)

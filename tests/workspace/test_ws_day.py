@@ -203,7 +203,7 @@ def test_a_half_typed_assessment_survives_a_lapsed_session(app, live_server, bro
         # once saved, the draft is gone
         page.select_option("#f-gender", "unknown")
         page.click("#assess-form button:has-text('Save only')")
-        page.wait_for_url(f"{base}/workspace/items/{item.url_id}")
+        page.wait_for_url(f"{base}/workspace/items/{item.url_id}?view=*")
         assert not page.locator(".draft-note").is_visible()
         assert page.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('hotline-draft:')).length") == 0
     finally:
