@@ -145,6 +145,9 @@ def test_a_three_image_item_is_assessed_by_one_analyst_and_approved_by_another(
         bob.click(f"a[href='/workspace/items/{item.url_id}']")
         page.wait_for_url(f"{base}/workspace/items/{item.url_id}")
         assert page.locator("#item-status").inner_text() == "assessed, awaiting approval by a second person"
+        verdict = page.locator("dl.verdict").inner_text()
+        assert "Illegal internationally (INTERPOL baseline) · Pre-pubescent · Female" in verdict
+        assert page.locator("p.item-verdict").count() == 3  # what the assessor said of each image
         # he reveals all three without the page reloading, then approves with the keyboard
         bob.press("r")
         for media_id in images:

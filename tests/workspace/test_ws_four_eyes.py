@@ -31,6 +31,10 @@ def test_save_and_approve_hands_off_and_the_other_analyst_approves_despite_a_cla
     assert "Awaiting approval" in ana.get(f"/workspace/items/{seeded.url_id}").text
     # the assessor's own list is empty; bob's holds it, and the header counts it
     assert "Nothing is waiting for your approval" in ana.get("/workspace/approvals").text
+    # the approver reads the assessor's verdict, and no assessment form stands in the way
+    page = bob.get(f"/workspace/items/{seeded.url_id}").text
+    assert "Illegal internationally (INTERPOL baseline)</strong> · Pubescent · Not determined" in page
+    assert f"Item {seeded.image_id}: same as URL verdict" in page and 'id="assess-form"' not in page
     listing = bob.get("/workspace/approvals").text
     assert f"/workspace/items/{seeded.url_id}" in listing and 'class="count">1<' in listing
     # a claim someone took meanwhile does not block the approver

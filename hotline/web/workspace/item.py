@@ -22,13 +22,14 @@ from hotline.evidence.warc import records_gzipped
 from hotline.i18n import N_
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, UrlState, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand, release_forward, retry_forward
-from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
+from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LabelledEnum, LegalAssessment, SiteType
 from hotline.triage.assessment import (
     approve_url,
     assess,
     check_not_claimed_by_other,
     claim_holder,
     four_eyes_classifications,
+    latest_batch,
     may_approve,
     needs_second_person,
 )
@@ -43,11 +44,12 @@ from hotline.web.workspace.base import (
     RowId,
     Workspace,
     format_when,
+    language_of,
     redirect,
     workspace_of,
 )
 
-TAXONOMY = {
+TAXONOMY: dict[str, list[LabelledEnum]] = {
     "legal": list(LegalAssessment),
     "content_type": list(ContentType),
     "site_type": list(SiteType),
@@ -140,6 +142,9 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "shortcut_keys": SHORTCUT_KEYS,
         "four_eyes": sorted(four_eyes_classifications(session)),
         "waiting_on": waiting_on,
+        # What the assessor said of each item in the save that waits (the approver reads it on the cards).
+        "batch_by_media": {a.media_item_id: a for a in latest_batch(row) if a.media_item_id is not None},
+        "labels": {name: {m.value: m.label(language_of(request)) for m in members} for name, members in TAXONOMY.items()},
         "may_decide": bool(waiting_on and may_approve(session, row, user)),
         "latest": latest,
         "assessments": list(row.assessments),
