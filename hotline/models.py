@@ -498,6 +498,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The workspace as this person wants it: {"language": "ro", "reveal_on_open": true}; None: defaults.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class UserSession(Base):

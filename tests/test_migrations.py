@@ -200,3 +200,26 @@ def test_0006_marks_earlier_captures_as_scrapy_ones(database_url: str) -> None:
         assert _differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0007_gives_existing_users_the_default_preferences(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        # given a user from before preferences existed
+        _migrate(engine, "0006")
+        with engine.begin() as db:
+            db.execute(text('INSERT INTO "user" (name, role, session_version, active, created_at) '
+                            "VALUES ('ana', 'analyst', 0, true, :t)"), {"t": "2026-01-01 00:00:00+00:00"})
+        # when it is upgraded, the user has none (the defaults), and the schema is the models'
+        _migrate(engine, "head")
+        with engine.connect() as db:
+            assert db.execute(text('SELECT name, preferences FROM "user"')).one() == ("ana", None)
+        assert _differences(engine) == []
+        # and a downgrade keeps the user
+        _migrate(engine, "0006", down=True)
+        with engine.connect() as db:
+            assert db.execute(text('SELECT name FROM "user"')).scalar_one() == "ana"
+        _migrate(engine, "head")
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()

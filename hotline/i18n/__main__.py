@@ -21,8 +21,9 @@ from babel.messages.pofile import read_po, write_po
 from hotline.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 PACKAGE = Path(__file__).resolve().parents[1]
-# Where messages come from: the public pages' templates and the Python modules that mark them with N_.
-SOURCES = (PACKAGE / "web" / "public",)
+# Where messages come from: the public pages' and the workspace's templates, and the Python modules that
+# mark them with N_ (the workspace's code, and the item states it shows from triage).
+SOURCES = (PACKAGE / "web" / "public", PACKAGE / "web" / "workspace", PACKAGE / "triage")
 METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
 

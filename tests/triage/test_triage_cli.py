@@ -26,12 +26,12 @@ def test_queue_lists_what_waits_in_the_workspace_order(cli) -> None:
     seed_item(app, 6, state=UrlState.FORWARDED)  # not waiting: never listed
     # when the queue is listed as JSON
     result = cli("queue", "--json")
-    # then it has the workspace's order: known-list matches, partner reports, then newest first
+    # then it has the workspace's order: known-list matches, partner reports, then oldest first
     assert result.exit_code == 0, result.output
     ids = [item["id"] for item in json.loads(result.stdout)]
     with app.db.sessions() as session:
         assert ids == [row.id for row, _ in review_queue(session)]
-    assert ids == [known.url_id, partner.url_id, assessed.url_id, new.url_id, old.url_id]
+    assert ids == [known.url_id, partner.url_id, old.url_id, new.url_id, assessed.url_id]
     # and --state narrows it, as the workspace's filter does
     only_assessed = json.loads(cli("queue", "--state", "assessed", "--json").stdout)
     assert [item["id"] for item in only_assessed] == [assessed.url_id]

@@ -204,3 +204,41 @@ def test_two_analysts_claiming_at_once_on_postgresql_get_one_claim(db_app) -> No
     # then, once ana commits, bob is told the item is hers
     bob.join(timeout=10)
     assert "claimed by ana" in str(outcome["bob"])
+
+
+def test_four_eyes_hands_off_per_item_classifications_and_confirms_them_all(db_app) -> None:
+    from hotline.triage.assessment import awaiting_approval, send_back
+    from tests.workspace.test_ws_item_page import add_images
+
+    seeded = seed_url(db_app, country="NL")
+    second, = add_images(db_app, seeded, 1)
+    with db_app.db.session() as session:
+        set_four_eyes(session, _user(session, "sue"), ["baseline"], "supervisor")
+        claim(session, seeded.url_id, _user(session, "ana"))
+        # an illegal item under a legal verdict for the URL is refused (the rules would close the URL)
+        with pytest.raises(Refused, match="the URL's verdict must be illegal too"):
+            assess(db_app, session, seeded.url_id, _user(session, "ana"), {"legal": "not-illegal"},
+                   items={second: {"legal": "baseline", "age_group": "pubescent", "gender": "male"}})
+        # the URL is illegal nationally, one item internationally (four-eyes): the save waits, released
+        result = assess(db_app, session, seeded.url_id, _user(session, "ana"),
+                        {"legal": "national", "age_group": "pubescent", "gender": "female"},
+                        items={second: {"legal": "baseline"}}, approve=True, hand_off=True)
+        assert result.forwards == []
+    with db_app.db.session() as session:
+        row = session.get(ReportedUrl, seeded.url_id)
+        assert row.state is UrlState.ASSESSED and row.claimed_by_id is None
+        # only supervisors may approve (the setting), never the assessor
+        assert awaiting_approval(session, _user(session, "bob")) == []
+        assert [r.id for r in awaiting_approval(session, _user(session, "sue"))] == [seeded.url_id]
+        claim(session, seeded.url_id, _user(session, "bob"))  # someone's claim meanwhile
+    with pytest.raises(Refused, match="supervisor"), db_app.db.session() as session:
+        approve(db_app, session, seeded.url_id, _user(session, "bob"))
+    with pytest.raises(Refused, match="say why"), db_app.db.session() as session:
+        send_back(session, seeded.url_id, _user(session, "sue"), "  ")
+    with db_app.db.session() as session:
+        assert approve(db_app, session, seeded.url_id, _user(session, "sue")).forwards
+    with db_app.db.sessions() as session:
+        rows = session.scalars(select(Assessment).order_by(Assessment.id)).all()
+        assert [(a.media_item_id, a.legal) for a in rows] == [(second, "baseline"), (None, "national")]
+        assert {a.confirmed_by_id for a in rows} == {_user(session, "sue").id}
+        assert "assessment.hand_off" in _actions(session, seeded.url_id)

@@ -53,7 +53,7 @@ def test_an_operator_records_a_phone_report_in_the_workspace(app, live_server, b
         # and each address has its own item page, which links back to the report
         page.click("table.report-urls >> text=http://forum.example-synth.ro/t/12")
         page.wait_for_url(f"{base}/workspace/items/*")
-        assert page.locator(f"a:has-text('{reference}')").count() == 1
+        assert page.locator(f"dl.facts a:has-text('{reference}')").count() == 1
 
         # when a second call names nothing to look at, it is recorded and closed as no-url at once
         page.click("nav >> text=New report")

@@ -137,8 +137,13 @@ def test_assess_and_approve_through_the_form(app, client_for) -> None:
     ana = client_for("ana")
     ana.get(f"/workspace/items/{seeded.url_id}")
     # an illegal classification without the victim fields is refused with the reason
-    refused = ana.post(f"/workspace/items/{seeded.url_id}/assess", {"legal": "baseline"})
-    assert refused.status_code == 409 and "age_group and gender required" in refused.text
+    # on the same page, in the form's words, with what was typed kept
+    refused = ana.post(f"/workspace/items/{seeded.url_id}/assess", {"legal": "baseline", "notes": "kept as typed"})
+    assert refused.status_code == 422
+    assert "Choose an age group" in refused.text and "Age not determined" in refused.text
+    assert "age_group and gender required" not in refused.text and "use 'unknown'" not in refused.text
+    assert 'value="baseline" checked' in refused.text and ">kept as typed</textarea>" in refused.text
+    assert 'action="/workspace/items/' in refused.text
     saved = ana.post(f"/workspace/items/{seeded.url_id}/assess",
                      {"legal": "baseline", "age_group": "pubescent", "gender": "unknown",
                       "content_type": "image", "site_type": "image-host", "notes": "<b>bold</b>"})

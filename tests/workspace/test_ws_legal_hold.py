@@ -26,7 +26,7 @@ def test_a_supervisor_puts_the_report_on_hold_from_the_item_page(app, client_for
     assert placed.status_code == 303
     seen = ana.get(f"/workspace/items/{seeded.url_id}").text
     assert "On legal hold" in seen and "by sue: case &lt;b&gt;7&lt;/b&gt;" in seen
-    assert "report.legal_hold" in seen  # in the item's history
+    assert "sue put report" in seen and "on legal hold: case &lt;b&gt;7&lt;/b&gt;" in seen  # the item's history, in words
 
     sue.get(f"/workspace/items/{seeded.url_id}")
     released = sue.post(f"/workspace/items/{seeded.url_id}/reports/{report_id}/release", {"reason": "done"})

@@ -117,9 +117,12 @@ def test_attachments_are_blurred_until_revealed_and_assessed_one_by_one(app, cli
     assert (assessment.reported_url_id, assessment.media_item_id, assessment.legal) == (None, media_id, "baseline")
     assert actions[-2:] == ["media.reveal", "assessment.create"]
     assert "to assess" not in ana.get("/workspace/queue").text
-    # and an assessment missing what illegal content needs is refused in one line
-    refused = ana.post(f"/workspace/reports/{reference}/attachments/{media_id}/assess", {"legal": "national"})
-    assert refused.status_code == 409 and "age_group" in refused.text
+    # and an assessment missing what illegal content needs is refused next to its fields, in the form's words,
+    # with what was typed kept
+    refused = ana.post(f"/workspace/reports/{reference}/attachments/{media_id}/assess",
+                       {"legal": "national", "notes": "kept"})
+    assert refused.status_code == 422 and "Choose an age group" in refused.text and "use 'unknown'" not in refused.text
+    assert f'id="e-age-{media_id}"' in refused.text and 'value="kept"' in refused.text
 
 
 def test_closing_a_report_from_its_page_takes_its_urls_out_of_the_queue(app, client_for) -> None:

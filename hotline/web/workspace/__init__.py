@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from hotline.web.workspace import (
     account,
     admin,
+    approvals,
     attention,
     hold,
     item,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=WorkspaceRoute, include_in_schema=False)
     # reports before item: /reports/new must not be read as the report "new"
-    for area in (login, queue, reports, attention, item, hold, media, recapture, admin, account, stats):
+    for area in (login, queue, reports, attention, approvals, item, hold, media, recapture, admin, account, stats):
         area.register(router)
     return router
 

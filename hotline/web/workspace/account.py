@@ -10,12 +10,14 @@ from fastapi import APIRouter, Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from hotline import audit
 from hotline.auth import AuthError, change_password, needs_totp, verify_password
 from hotline.auth import sessions as login_sessions
 from hotline.auth.throttle import attempt_keys, wait_message
 from hotline.auth.totp import provisioning_uri, qr_svg, store_totp_secret, totp_step
 from hotline.errors import Refused
 from hotline.models import User
+from hotline.rules.taxonomy import LANGUAGES
 from hotline.web.workspace.base import PREFIX, Workspace, redirect, workspace_of
 from hotline.web.workspace.login import client_address
 
@@ -40,7 +42,8 @@ def _check_password(ws: Workspace, request: Request, session: Session, user: Use
 
 def _account_page(ws: Workspace, request: Request, session: Session, user: User,
                   pending: dict[str, str] | None = None) -> Response:
-    return ws.page(request, "account.html", enrolled=bool(user.totp_secret),
+    return ws.page(request, "account.html", enrolled=bool(user.totp_secret), prefs=user.preferences or {},
+                   languages=LANGUAGES,
                    required=needs_totp(user, ws.hotline.settings),
                    sessions=login_sessions.live_sessions(session, user, ws.lifetimes), pending=pending)
 
@@ -83,6 +86,18 @@ def register(router: APIRouter) -> None:
                 raise Refused("that code does not match the new secret; start again")
             store_totp_secret(session, user, secret, user.name)
             user.totp_last_step = step  # the confirming code is used up
+        return redirect(f"{PREFIX}/account")
+
+    @router.post("/account/preferences")
+    def preferences(request: Request, language: Annotated[str, Form(max_length=8)] = "",
+                    reveal_on_open: Annotated[str, Form(max_length=8)] = "") -> Response:
+        """The workspace's language for this person, and whether their items open with previews revealed."""
+        ws = workspace_of(request)
+        with ws.hotline.db.session() as session:
+            user = ws.require(request, session)
+            chosen = {"language": language if language in LANGUAGES else "en", "reveal_on_open": reveal_on_open == "yes"}
+            user.preferences = chosen
+            audit.record(session, user.name, "user.preferences", "user", user.id, **chosen)
         return redirect(f"{PREFIX}/account")
 
     @router.post("/account/password")

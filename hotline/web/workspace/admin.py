@@ -14,7 +14,7 @@ from hotline.auth import ROLES, AuthError, change_password, logout_everywhere, s
 from hotline.errors import Refused
 from hotline.models import AuditEvent, User, UserSession, utcnow
 from hotline.rules.taxonomy import LegalAssessment
-from hotline.triage.assessment import four_eyes_classifications, set_four_eyes
+from hotline.triage.assessment import APPROVERS, four_eyes_approvers, four_eyes_classifications, set_four_eyes
 from hotline.triage.autoforward import policies_paused, set_policies_paused
 from hotline.web.workspace.base import MAX_ID, PREFIX, NotFound, RowId, Workspace, redirect, workspace_of
 
@@ -99,7 +99,7 @@ def register(router: APIRouter) -> None:
             ws.require(request, session, role="supervisor")
             chosen = four_eyes_classifications(session)
             return ws.page(request, "settings.html", legal=list(LegalAssessment), chosen=chosen,
-                           paused=policies_paused(session))
+                           approvers=four_eyes_approvers(session), paused=policies_paused(session))
 
     @router.post("/settings/policies")
     def policies(request: Request, paused: Annotated[str, Form()] = "") -> Response:
@@ -109,11 +109,13 @@ def register(router: APIRouter) -> None:
         return redirect(f"{PREFIX}/settings")
 
     @router.post("/settings/four-eyes")
-    def four_eyes(request: Request, legal: Annotated[list[str] | None, Form()] = None) -> Response:
+    def four_eyes(request: Request, legal: Annotated[list[str] | None, Form()] = None,
+                  approvers: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
         values = [v for v in legal or [] if v in {m.value for m in LegalAssessment}]
         with ws.hotline.db.session() as session:
-            set_four_eyes(session, ws.require(request, session, role="supervisor"), values)
+            set_four_eyes(session, ws.require(request, session, role="supervisor"), values,
+                          approvers if approvers in APPROVERS else None)
         return redirect(f"{PREFIX}/settings")
 
     @router.get("/audit")

@@ -6,6 +6,7 @@ ever kept in a browser or proxy cache.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from hotline.auth import SessionCodec, SessionData, Throttles, has_role, needs_t
 from hotline.auth import sessions as login_sessions
 from hotline.errors import Refused
 from hotline.evidence import EvidenceIntegrityError
+from hotline.i18n import LANGUAGES, negotiate_language, translations
 from hotline.models import User
 from hotline.web.csrf import check_token, issue_token
 from hotline.web.public.body import BodyTooLarge, read_body
+from hotline.web.workspace.sentences import sentence_filter
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -71,6 +74,18 @@ class Viewer:
     role: str
 
 
+def awaiting_count(ws: Workspace, viewer: Viewer | None) -> int:
+    """How many assessments wait for this person's approval (the header shows it); counted only for pages,
+    not for every preview a page loads."""
+    from hotline.triage.assessment import awaiting_approval
+
+    if viewer is None:
+        return 0
+    with ws.hotline.db.sessions() as session:
+        user = session.get(User, viewer.id)
+        return len(awaiting_approval(session, user)) if user is not None else 0
+
+
 @dataclass
 class Workspace:
     """The workspace's shared services, kept on `web.state.workspace`."""
@@ -90,6 +105,8 @@ class Workspace:
         templates.env.autoescape = True  # every .html is escaped anyway; no template may turn it off
         templates.env.globals["has_role"] = has_role
         templates.env.filters["when"] = format_when
+        templates.env.filters["age"] = format_age
+        templates.env.filters["sentence"] = sentence_filter
         return cls(
             hotline=hotline,
             codec=SessionCodec(hotline.secret_key),
@@ -118,6 +135,9 @@ class Workspace:
             raise Forbidden(f"this needs the {role} role")
         # A plain copy for the page templates: error pages render after the session rolled back.
         request.state.user = Viewer(user.id, user.name, user.role)
+        chosen = (user.preferences or {}).get("language")
+        if chosen in LANGUAGES:
+            request.state.language = chosen
         return user
 
     # -- CSRF ------------------------------------------------------------------------------------
@@ -173,11 +193,39 @@ class Workspace:
         )
 
     # -- rendering -------------------------------------------------------------------------------
+    def fragment(self, request: Request, template: str, **context: Any) -> str:
+        """A piece of a page (the header) for a document the workspace does not render itself (statistics)."""
+        context.setdefault("user", getattr(request.state, "user", None))
+        language = language_of(request)
+        context.update(csrf_token=self.csrf_token(request), csrf_field=CSRF_FIELD, _=translator(language), lang=language,
+                       awaiting=awaiting_count(self, context["user"]))
+        return self.templates.get_template(template).render(request=request, **context)
+
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("user", getattr(request.state, "user", None))
+        language = language_of(request)
+        context.update(_=translator(language), lang=language, awaiting=awaiting_count(self, context["user"]))
         context["csrf_token"] = self.csrf_token(request)
         context["csrf_field"] = CSRF_FIELD
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def language_of(request: Request) -> str:
+    """The workspace's language for this request: the person's choice on their account page, else what
+    their browser asks for, else English."""
+    chosen = getattr(request.state, "language", None)
+    return chosen if chosen in LANGUAGES else negotiate_language(request.headers.get("accept-language"), "en")
+
+
+def translator(language: str) -> Callable[..., str]:
+    """`_` in the templates: a message from the catalogue, with %(name)s parameters filled in after."""
+    catalogue = translations(language)
+
+    def gettext(message: str, **params: Any) -> str:
+        text = catalogue.gettext(message)
+        return text % params if params else text
+
+    return gettext
 
 
 def format_when(value: datetime | str | None) -> str:
@@ -186,6 +234,19 @@ def format_when(value: datetime | str | None) -> str:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def format_age(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in the largest whole unit an analyst reads at a glance: '5 min', '3 h', '2 d'."""
+    if value is None:
+        return ""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
 
 
 def workspace_of(request: Request) -> Workspace:
@@ -245,7 +306,7 @@ class WorkspaceRoute(APIRoute):
                 else:
                     response = await handler(request)
             except NotLoggedIn:
-                target = request.url.path if request.method == "GET" else PREFIX
+                target = request.url.path if request.method == "GET" else _page_behind(request.url.path)
                 response = redirect(f"{PREFIX}/login?next={target}")
             except MustEnrol:
                 response = redirect(f"{PREFIX}/account?enrol=required")
@@ -269,6 +330,16 @@ class WorkspaceRoute(APIRoute):
             return response
 
         return guarded
+
+
+def _page_behind(path: str) -> str:
+    """Where to return after logging in again when a form was sent from a lapsed session: the item it came
+    from (its typed draft is restored there), else the workspace's start."""
+    match = _ITEM_ACTION.fullmatch(path)
+    return f"{PREFIX}/items/{match.group(1)}" if match else PREFIX
+
+
+_ITEM_ACTION = re.compile(re.escape(PREFIX) + r"/items/([0-9]{1,19})/[a-z-]+")
 
 
 def _invalid_request(request: Request, ws: Workspace, exc: RequestValidationError) -> Response:

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import nh3
 from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from hotline import audit
 from hotline.evidence import EvidenceNotFound
 from hotline.models import MediaItem, User
 from hotline.web.workspace.base import PREFIX, NotFound, RowId, Workspace, format_when, redirect, workspace_of
-from hotline.web.workspace.item import is_known_match
+from hotline.web.workspace.item import is_known_match, wants_json
 
 PREVIEW_SIZE = 360
 BLUR_GRID = 16  # the blurred preview keeps only a 16-pixel sketch of the image, scaled up and blurred
@@ -212,7 +213,10 @@ def register(router: APIRouter) -> None:
             state["shown"].add(media.id)
             url_id, page = media.capture.reported_url_id, _page_of(media)
             audit.record(session, user.name, "media.reveal", "media_item", media.id, reported_url_id=url_id)
-        return redirect(f"{page}?view={ws.reveal_token(user, state)}#media-{media_id}")
+            token = ws.reveal_token(user, state)
+        if wants_json(request):
+            return JSONResponse({"view": token, "shown": sorted(state["shown"])})
+        return redirect(f"{page}?view={token}#media-{media_id}")
 
     @router.post("/media/{media_id}/show-known")
     def show_known(

@@ -33,7 +33,9 @@ from hotline.pipeline.intake import (
 )
 from hotline.triage.assessment import assess_attachment
 from hotline.triage.closing import close_report, open_report
+from hotline.triage.status import status_of
 from hotline.triage.views import closed_view, media_view
+from hotline.web.workspace import assessform
 from hotline.web.workspace.base import (
     PREFIX,
     NotFound,
@@ -102,6 +104,7 @@ def report_context(ws: Workspace, request: Request, session: Session, report: Re
         "history": _history(session, report, [m.id for m in rows]),
         "taxonomy": TAXONOMY,
         "reasons": REASON_LABELS,
+        "statuses": {link.reported_url_id: status_of(session, link.reported_url) for link in report.urls},
     }
 
 
@@ -194,15 +197,20 @@ def register(router: APIRouter) -> None:
                gender: Annotated[str, Form()] = "", notes: Annotated[str, Form(max_length=4000)] = "",
                view: Annotated[str, Form()] = "") -> Response:
         ws = workspace_of(request)
-        if not legal:
-            raise Refused("choose a legal assessment")
+        fields = {"legal": legal, "content_type": content_type, "age_group": age_group, "gender": gender,
+                  "notes": notes}
+        typed = assessform.read(fields, [])
         with ws.hotline.db.session() as session:
             user = ws.require(request, session)
             report = open_report(session, reference)
             if all(m.id != media_id for capture in report.attachments for m in capture.media):
                 raise NotFound(f"Report {report.reference} has no attachment {media_id}.")
-            assess_attachment(session, media_id, user, {"legal": legal, "content_type": content_type,
-                                                        "age_group": age_group, "gender": gender, "notes": notes})
+            if typed.errors:
+                # Said next to the fields of this item's form, everything as typed: no dead end.
+                context = report_context(ws, request, session, report, user, view or None)
+                return ws.page(request, "report.html", 422, attachment_form={media_id: typed.values},
+                               attachment_errors={media_id: typed.errors}, **context)
+            assess_attachment(session, media_id, user, typed.classification)
             target = report_page_path(report.reference)
         suffix = f"?view={view}" if view else ""
         return redirect(f"{target}{suffix}#media-{media_id}")

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from hotline.web.workspace.base import PREFIX, workspace_of
 
-STATS_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; "
+# The workspace's own stylesheet too, for the header it shares with every workspace page.
+STATS_CSP = ("default-src 'none'; img-src data:; style-src 'self' 'unsafe-inline'; form-action 'self'; "
              "base-uri 'none'; frame-ancestors 'none'")
 
 
@@ -31,7 +32,10 @@ def register(router: APIRouter) -> None:
         with ws.hotline.db.session() as session:
             ws.require(request, session, role="supervisor")
             figures = compute(session, _midnight(first), _midnight(last) + timedelta(days=1))
-        page = render_html(figures, preamble=_form(first, last))
+            header = ws.fragment(request, "header.html")
+        stylesheet = f'<link rel="stylesheet" href="{PREFIX}/static/workspace.css">'
+        page = render_html(figures, preamble=stylesheet + header + '<main class="stats">' + _form(first, last))
+        page = page.replace("</body>", "</main></body>", 1)
         return HTMLResponse(page, headers={"Content-Security-Policy": STATS_CSP})
 
 
