@@ -296,6 +296,7 @@ def _mount_groups() -> None:
         audit,
         backup,
         closing,
+        discover,
         egress,
         evidence,
         forward,
@@ -314,7 +315,7 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, closing, egress, evidence, forward, hashlist, hold, key, locate, mailbox, monitor,
+    for module in (audit, backup, closing, discover, egress, evidence, forward, hashlist, hold, key, locate, mailbox, monitor,
                    partner, policy, rules, stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):

@@ -1,0 +1,125 @@
+"""Discovery in the product: off by default; started for a confirmed URL whose routing rule says
+`discover = true` by the registry's periodic job; what it matched goes through capture, locate and triage
+as a discovery report linked to the original; `hotline discover` runs a crawl on demand and lists them;
+the item's view counts what was found and lists only the matched pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from cli import app as cli_app
+from hotline.executors.embedded import process_until_idle
+from hotline.executors.registry import JOB_BY_NAME
+from hotline.models import AuditEvent, DiscoveryJob, Report, ReportSource, UrlState
+from hotline.pipeline.discovery.views import item_discovery
+from hotline.pipeline.intake import submit_report
+from hotline.synthnet import SyntheticInternet
+from hotline.triage.views import find_report, report_view
+
+from .test_crawl import LOOPBACK_ONLY, SITE, SUB, _app, net  # noqa: F401  (net: the shared fixture)
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "hotline" / "rules" / "default_ro.toml"
+
+
+def _rules(tmp_path: Path, discover: bool) -> Path:
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    if discover:  # the gallery is hosted in NL: the member-hotline rule routes what is found there
+        text = text.replace('id = "member-country-hotline"\n', 'id = "member-country-hotline"\ndiscover = true\n')
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _run_job_until_idle(app: Any, name: str = "discovery", rounds: int = 50) -> int:
+    done = 0
+    for _ in range(rounds):
+        step = JOB_BY_NAME[name].run(app)
+        if not step:
+            return done
+        done += step
+    raise AssertionError("the discovery job never ran out of work")
+
+
+def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_routed(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    app = _app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=True))
+    with app.db.session() as session:
+        origin = submit_report(session, [f"http://{SITE}/g/1"]).report.reference
+    process_until_idle(app)  # the seed's picture is on the trusted list: confirmed, routed by the member rule
+
+    assert _run_job_until_idle(app) > 0
+    with app.db.sessions() as session:
+        [job] = session.scalars(select(DiscoveryJob)).all()
+        assert (job.trigger, job.state, job.matched) == ("rule:member-country-hotline", "done", 3)
+        found = session.get(Report, job.report_id)
+        assert found is not None and found.source == ReportSource.DISCOVERY
+        assert found.origin_report.reference == origin  # type: ignore[union-attr]
+        actions = {e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("discovery.%")))}
+        assert {"discovery.start", "discovery.match", "discovery.finish"} <= actions
+        discovered = found.reference
+    process_until_idle(app)
+    with app.db.sessions() as session:
+        view = report_view(session, find_report(session, discovered))
+        assert len(view["urls"]) == 3
+        for url in view["urls"]:
+            assert url["state"] == UrlState.TRIAGED
+            assert url["proposals"] and all("verified" in p["reason"] for p in url["proposals"])
+        seed_id = find_report(session, origin).urls[0].reported_url_id
+        shown = item_discovery(session, seed_id)
+    assert shown is not None and shown["matched"] == 3 and shown["found"] >= 7
+    assert {page["url"].split("://", 1)[1] for page in shown["matched_pages"]} == {
+        f"{SITE}/g/2", f"{SUB}/g/4", f"{SITE}/g/5"}
+    assert all(page["reasons"] for page in shown["matched_pages"])
+    # a discovered URL starts no crawl of its own
+    assert _run_job_until_idle(app) == 0
+
+
+@pytest.mark.parametrize(("enabled", "discover"), [(False, True), (True, False)])
+def test_discovery_is_off_unless_the_deployment_and_the_rule_both_ask_for_it(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path, enabled: bool, discover: bool
+) -> None:
+    app = _app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=discover))
+    app.settings.discovery_enabled = enabled
+    first_request = len(net.requests)
+    with app.db.session() as session:
+        submit_report(session, [f"http://{SITE}/g/1"])
+    process_until_idle(app)
+    asked = len(net.requests) - first_request
+    assert _run_job_until_idle(app) == 0
+    with app.db.sessions() as session:
+        assert session.scalars(select(DiscoveryJob)).all() == []
+    assert len(net.requests) - first_request == asked  # not one more request
+
+
+def test_hotline_discover_runs_a_crawl_on_demand_and_lists_it(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(make_hotline, net, tmp_path)
+    for name, value in {**net.env(), "HOTLINE_DATA_DIR": str(app.settings.data_dir),
+                        "HOTLINE_DISCOVERY_ENABLED": "true", "HOTLINE_CAPTURE_PIN_THROUGH_PROXY": "true",
+                        "HOTLINE_DIRECT_CONNECT_ONLY": json.dumps(LOOPBACK_ONLY),
+                        "HOTLINE_DISCOVERY_PER_HOST_RATE": "10"}.items():
+        monkeypatch.setenv(name, value)
+    with app.db.session() as session:
+        reference = submit_report(session, [f"http://{SITE}/g/3"]).report.reference
+    runner = CliRunner()
+
+    unconfirmed = runner.invoke(cli_app, ["discover", reference])
+    assert unconfirmed.exit_code == 2 and "no URL of" in unconfirmed.output and "--url" in unconfirmed.output
+    ran = runner.invoke(cli_app, ["discover", reference, "--url", "1", "--depth", "1", "--pages", "4", "--json"])
+    assert ran.exit_code == 0, ran.output
+    summary = json.loads(ran.stdout.strip().splitlines()[-1])
+    # /g/3 links to /g/6 (nothing known) and /g/2 (a known picture from the mirror): one match in 4 pages
+    assert (summary["pages"], summary["matched"], summary["trigger"]) == (3, 1, "manual")
+    assert [page["url"].split("://", 1)[1] for page in summary["matched_pages"]] == [f"{SITE}/g/2"]
+    listed = json.loads(runner.invoke(cli_app, ["discover", "ls", "--json"]).stdout)
+    assert [(job["id"], job["state"]) for job in listed] == [(summary["id"], "done")]
+    bad = runner.invoke(cli_app, ["discover", reference, "--url", "9"])
+    assert bad.exit_code == 2 and "between 1 and 1" in bad.output
