@@ -22,7 +22,7 @@ from hotline.pipeline.intake import submit_report
 from hotline.synthnet import SyntheticInternet
 from hotline.triage.views import find_report, report_view
 
-from .test_crawl import LOOPBACK_ONLY, SITE, SUB, _app, net  # noqa: F401  (net: the shared fixture)
+from .conftest import LOOPBACK_ONLY, SITE, SUB, make_app
 
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "hotline" / "rules" / "default_ro.toml"
 
@@ -49,7 +49,7 @@ def _run_job_until_idle(app: Any, name: str = "discovery", rounds: int = 50) -> 
 def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_routed(
     net: SyntheticInternet, make_hotline: Any, tmp_path: Path
 ) -> None:
-    app = _app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=True))
+    app = make_app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=True))
     with app.db.session() as session:
         origin = submit_report(session, [f"http://{SITE}/g/1"]).report.reference
     process_until_idle(app)  # the seed's picture is on the trusted list: confirmed, routed by the member rule
@@ -60,7 +60,7 @@ def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_r
         assert (job.trigger, job.state, job.matched) == ("rule:member-country-hotline", "done", 3)
         found = session.get(Report, job.report_id)
         assert found is not None and found.source == ReportSource.DISCOVERY
-        assert found.origin_report.reference == origin  # type: ignore[union-attr]
+        assert found.origin_report is not None and found.origin_report.reference == origin
         actions = {e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("discovery.%")))}
         assert {"discovery.start", "discovery.match", "discovery.finish"} <= actions
         discovered = found.reference
@@ -85,7 +85,7 @@ def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_r
 def test_discovery_is_off_unless_the_deployment_and_the_rule_both_ask_for_it(
     net: SyntheticInternet, make_hotline: Any, tmp_path: Path, enabled: bool, discover: bool
 ) -> None:
-    app = _app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=discover))
+    app = make_app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=discover))
     app.settings.discovery_enabled = enabled
     first_request = len(net.requests)
     with app.db.session() as session:
@@ -101,7 +101,7 @@ def test_discovery_is_off_unless_the_deployment_and_the_rule_both_ask_for_it(
 def test_hotline_discover_runs_a_crawl_on_demand_and_lists_it(
     net: SyntheticInternet, make_hotline: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _app(make_hotline, net, tmp_path)
+    app = make_app(make_hotline, net, tmp_path)
     for name, value in {**net.env(), "HOTLINE_DATA_DIR": str(app.settings.data_dir),
                         "HOTLINE_DISCOVERY_ENABLED": "true", "HOTLINE_CAPTURE_PIN_THROUGH_PROXY": "true",
                         "HOTLINE_DIRECT_CONNECT_ONLY": json.dumps(LOOPBACK_ONLY),
