@@ -123,3 +123,90 @@ def test_hotline_discover_runs_a_crawl_on_demand_and_lists_it(
     assert [(job["id"], job["state"]) for job in listed] == [(summary["id"], "done")]
     bad = runner.invoke(cli_app, ["discover", reference, "--url", "9"])
     assert bad.exit_code == 2 and "between 1 and 1" in bad.output
+
+
+def test_pages_without_matches_and_their_evidence_go_after_the_retention_period(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from hotline.models import CrawlRecord, utcnow
+    from hotline.pipeline.discovery.crawl import run_job
+    from hotline.pipeline.discovery.jobs import start_job
+    from hotline.pipeline.discovery.retention import purge_crawl_records
+
+    app = make_app(make_hotline, net, tmp_path)
+    with app.db.session() as session:
+        url_id = submit_report(session, [f"http://{SITE}/g/3"]).urls[0].id
+        job_id = start_job(app, session, url_id, actor="test").id
+    run_job(app, job_id)
+    with app.db.sessions() as session:
+        records = session.scalars(select(CrawlRecord).where(CrawlRecord.job_id == job_id)).all()
+        unmatched = [(r.warc_path, list(r.blobs)) for r in records if not r.matched]
+        matched = [r.id for r in records if r.matched]
+    assert unmatched and matched and all(warc for warc, _ in unmatched)
+    evidence = app.settings.evidence_dir
+    assert all((evidence / warc).exists() for warc, _ in unmatched)
+
+    # within the retention period nothing goes; after it, the unmatched pages and their files do
+    assert purge_crawl_records(app) == 0
+    assert purge_crawl_records(app, now=utcnow() + timedelta(days=8)) == len(records)
+    with app.db.sessions() as session:
+        left = session.scalars(select(CrawlRecord).where(CrawlRecord.job_id == job_id)).all()
+    assert [r.id for r in left] == matched and all(r.warc_path is None and r.reasons for r in left)
+    assert not any((evidence / warc).exists() for warc, _ in unmatched)
+    gone = {blob for _, blobs in unmatched for blob in blobs}
+    assert gone and not any(app.evidence.has_blob(blob) for blob in gone)
+
+
+def test_a_pause_stops_every_crawl_until_a_supervisor_resumes(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    from hotline.auth import create_user
+    from hotline.errors import Refused
+    from hotline.pipeline.discovery.jobs import set_discovery_paused, start_job
+
+    app = make_app(make_hotline, net, tmp_path)
+    with app.db.session() as session:
+        analyst = create_user(session, "ana", "analyst", "a long enough password 1")
+        boss = create_user(session, "sef", "supervisor", "a long enough password 2")
+        with pytest.raises(Refused, match="only a supervisor"):
+            set_discovery_paused(session, analyst, True)
+        set_discovery_paused(session, boss, True)
+        url_id = submit_report(session, [f"http://{SITE}/g/3"]).urls[0].id
+        job_id = start_job(app, session, url_id, actor="sef").id
+    first_request = len(net.requests)
+    assert _run_job_until_idle(app) == 0
+    assert len(net.requests) == first_request
+    with app.db.session() as session:
+        set_discovery_paused(session, boss, False)
+    assert _run_job_until_idle(app) > 0
+    with app.db.sessions() as session:
+        job = session.get(DiscoveryJob, job_id)
+        assert job is not None and job.state == "done"
+
+
+def test_a_policy_that_says_discover_starts_a_crawl_from_what_it_forwarded(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    rules = _rules(tmp_path, discover=False)
+    rules.write_text(rules.read_text(encoding="utf-8") + '''
+[[policy]]
+id = "verified-known"
+description = "Known material on a trusted list, exact match: forwarded without waiting."
+enabled = true
+discover = true
+reason = "Known material on a trusted list."
+[policy.when]
+max_distance = 0
+min_confirmations = 1
+all_media_matched = false
+''', encoding="utf-8")
+    app = make_app(make_hotline, net, tmp_path, rules_file=rules)
+    with app.db.session() as session:
+        submit_report(session, [f"http://{SITE}/g/1"])
+    process_until_idle(app)
+    assert _run_job_until_idle(app) > 0
+    with app.db.sessions() as session:
+        [job] = session.scalars(select(DiscoveryJob)).all()
+        assert job.trigger == "policy:verified-known" and job.state == "done"
