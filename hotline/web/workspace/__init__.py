@@ -16,6 +16,7 @@ from hotline.web.workspace import (
     account,
     admin,
     attention,
+    discovery,
     hold,
     item,
     login,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=WorkspaceRoute, include_in_schema=False)
     # reports before item: /reports/new must not be read as the report "new"
-    for area in (login, queue, reports, attention, item, hold, media, recapture, admin, account, stats):
+    for area in (login, queue, reports, attention, item, hold, media, recapture, admin, account, stats,
+                 discovery):
         area.register(router)
     return router
 

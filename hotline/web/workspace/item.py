@@ -17,6 +17,7 @@ from hotline.evidence.store import export_name
 from hotline.evidence.warc import records_gzipped
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand
+from hotline.pipeline.discovery.views import item_discovery
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LegalAssessment, SiteType
 from hotline.triage.assessment import (
     approve_url,
@@ -119,6 +120,9 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "latest": latest,
         # Manual forwards a person may record as sent by hand (the worker fails them with "send it by hand").
         "sendable_by_hand": {f.id for f in row.forwards if f.state in ("queued", "failed") and needs_a_person(f)},
+        # Crawls from this item: counts, and only the matched pages (nothing unknown is shown).
+        "discovery": item_discovery(session, row.id),
+        "discovery_enabled": ws.hotline.settings.discovery_enabled,
     }
 
 
