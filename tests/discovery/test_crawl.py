@@ -138,3 +138,48 @@ def test_a_crawl_whose_worker_died_resumes_from_its_frontier_without_fetching_a_
         left = session.scalars(select(DiscoveryFrontier.url).where(DiscoveryFrontier.job_id == job_id,
                                                                    DiscoveryFrontier.state == "pending")).all()
     assert left == []
+
+
+def test_a_page_redirecting_off_the_domain_is_not_followed(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    net.add_redirect(SITE, "/g/out", f"http://{MIRROR}/m/1")
+    app = make_app(make_hotline, net, tmp_path)
+    first_request = len(net.requests)
+    job = run_job(app, _start(app, _seed(app, "/g/out")))
+    [record] = _records(app, job.id)
+    assert record.outcome == "refused" and f"redirect leaves the crawled domain {SITE}" in (record.reason or "")
+    assert (MIRROR, "/m/1") not in [(r.host, r.path) for r in net.requests[first_request:]]
+
+
+def test_the_ssrf_corpus_planted_in_a_crawled_page_reaches_nothing_private(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    from tests.capture.test_hostile import _dns_names, _literal_spellings
+
+    # Given a gallery page that links to and embeds every inward URL of the capture tests' corpus, and links
+    # to names under its own domain that point inward
+    inward = _literal_spellings(net) + _dns_names(net)
+    port = net.private_port
+    own = [f"http://intern.{SITE}:{port}/a", f"http://meta.{SITE}/latest/", f"http://rebind.{SITE}:{port}/"]
+    html = "".join(f"<a href='{u}'>x</a><img src='{u}'>" for u in inward + own)
+    net.add_page(SITE, "/g/hostile", html=html + "<img src='/i/k1.png'>")
+    app = make_app(make_hotline, net, tmp_path)
+
+    # When a crawl starts from it
+    job = run_job(app, _start(app, _seed(app, "/g/hostile"), depth=1))
+
+    # Then the private listener was never reached; every inward medium was refused or failed with a reason;
+    # only the in-domain names were followed as pages, and refused
+    assert net.private_hits == 0, net.private_requests
+    records = _records(app, job.id)
+    [page] = [r for r in records if r.url.endswith("/g/hostile")]
+    # (a rebinding name answers a public address first: that one is checked, pinned and fetched, the farm
+    # answers; the private address it turns to afterwards is never asked for)
+    inward_media = [m for m in page.media if "k1.png" not in m["url"] and "rebind" not in m["url"]]
+    assert len(inward_media) >= len(inward) - 8  # a few spellings are the same URL once parsed
+    assert all(m["outcome"] in ("refused", "failed") for m in inward_media), [
+        m for m in inward_media if m["outcome"] not in ("refused", "failed")]
+    followed = [r for r in records if r is not page]
+    assert followed and all(SITE in r.url for r in followed)
+    assert all(r.outcome in ("refused", "failed") for r in followed if "rebind" not in r.url)

@@ -210,3 +210,25 @@ all_media_matched = false
     with app.db.sessions() as session:
         [job] = session.scalars(select(DiscoveryJob)).all()
         assert job.trigger == "policy:verified-known" and job.state == "done"
+
+
+def test_a_confirmed_address_without_a_domain_to_stay_in_is_noted_once_and_never_crawled(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    from hotline.models import Assessment, Proposal
+    from hotline.pipeline.discovery.jobs import queue_confirmed
+
+    app = make_app(make_hotline, net, tmp_path, rules_file=_rules(tmp_path, discover=True))
+    with app.db.session() as session:
+        url_id = submit_report(session, ["http://198.51.100.7/gallery"]).urls[0].id
+        session.add(Assessment(reported_url_id=url_id, legal="baseline", age_group="pre-pubescent", gender="female"))
+        session.add(Proposal(reported_url_id=url_id, destination="nl-meldpunt", destination_kind="hotline",
+                             rule="member-country-hotline", reason="test"))
+    first_request = len(net.requests)
+    assert queue_confirmed(app) == 0
+    assert queue_confirmed(app) == 0
+    with app.db.sessions() as session:
+        [job] = session.scalars(select(DiscoveryJob)).all()
+        assert job.state == "cancelled" and "has no registrable domain" in (job.stop_reason or "")
+        skips = session.scalars(select(AuditEvent).where(AuditEvent.action == "discovery.skip")).all()
+    assert len(skips) == 1 and len(net.requests) == first_request

@@ -187,8 +187,25 @@ def queue_confirmed(app: Hotline) -> int:
                     start_job(app, session, url_id, actor="system", trigger=trigger)
                 started += 1
             except Refused as exc:
-                audit.record(session, "system", "discovery.skip", "reported_url", url_id, why=str(exc))
+                # Kept as a job that never ran (e.g. an address has no registrable domain to stay in), so the
+                # trigger does not try the URL again every time; the reason shows in `hotline discover ls`.
+                _record_refusal(session, url_id, trigger, str(exc))
     return started
+
+
+def _record_refusal(session: Session, url_id: int, trigger: str, why: str) -> None:
+    from hotline.models import utcnow
+
+    row = session.get(ReportedUrl, url_id)
+    origin = _origin_report(session, url_id)
+    if row is None or origin is None:
+        return
+    job = DiscoveryJob(reported_url_id=url_id, origin_report_id=origin, seed_url=row.url, domain="", trigger=trigger,
+                       requested_by="system", state=CANCELLED, stop_reason=f"not started: {why}", pages=0, bytes=0,
+                       seconds=0.0, matched=0, finished_at=utcnow())
+    session.add(job)
+    session.flush()
+    audit.record(session, "system", "discovery.skip", "discovery_job", job.id, reported_url_id=url_id, why=why)
 
 
 def _trigger_of(session: Session, url_id: int, rules: set[str], policies: set[str]) -> str:
