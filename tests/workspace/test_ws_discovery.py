@@ -3,10 +3,13 @@ found, M matched" and lists the matched pages with their reasons, never a page w
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from hotline.models import AuditEvent, CrawlRecord, DiscoveryJob
+from tests.conftest import AXE_JS
 from tests.workspace.conftest import seed_url
+from tests.workspace.test_ws_browser import _login
 
 
 def test_a_supervisor_starts_a_crawl_from_an_item_and_sees_it_listed(app, client_for) -> None:  # type: ignore[no-untyped-def]
@@ -61,3 +64,25 @@ def test_the_item_page_counts_what_a_crawl_found_and_shows_only_the_matched_page
     assert "2 URLs found, 1 matched" in page
     assert f'href="/workspace/items/{found.url_id}"' in page and "on trusted list verified (pdq, distance 4)" in page
     assert "unknown-page" not in page
+
+
+@pytest.mark.skipif(not AXE_JS.exists(), reason="axe-core is not installed: run `make browser`")
+def test_the_discovery_page_and_the_item_section_have_no_serious_accessibility_problems(  # type: ignore[no-untyped-def]
+    app, live_server, browser
+) -> None:
+    app.settings.discovery_enabled = True
+    seeded = seed_url(app, known=True)
+    base = live_server(app)
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    try:
+        _login(page, base, "sue")
+        for path in ("/workspace/discovery", f"/workspace/items/{seeded.url_id}"):
+            page.goto(base + path)
+            page.add_script_tag(path=str(AXE_JS))
+            violations = page.evaluate("async () => (await axe.run()).violations"
+                                       ".filter(v => ['serious', 'critical'].includes(v.impact))"
+                                       ".map(v => v.id + ': ' + v.nodes.length)")
+            assert violations == [], (path, violations)
+    finally:
+        context.close()
