@@ -67,7 +67,7 @@ def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_r
     process_until_idle(app)
     with app.db.sessions() as session:
         view = report_view(session, find_report(session, discovered))
-        assert len(view["urls"]) == 3
+        assert len(view["urls"]) == 3 and view["found_from"] == origin
         for url in view["urls"]:
             assert url["state"] == UrlState.TRIAGED
             assert url["proposals"] and all("verified" in p["reason"] for p in url["proposals"])

@@ -86,3 +86,16 @@ def test_the_discovery_page_and_the_item_section_have_no_serious_accessibility_p
             assert violations == [], (path, violations)
     finally:
         context.close()
+
+
+def test_a_discovery_report_names_the_report_it_was_found_from(app, client_for) -> None:  # type: ignore[no-untyped-def]
+    from hotline.models import Report, ReportSource
+
+    seed_url(app, known=True)
+    with app.db.session() as session:
+        origin = session.scalars(select(Report)).one()
+        session.add(Report(reference="HL-2026-DISC-0001", source=ReportSource.DISCOVERY, origin_report_id=origin.id))
+        origin_reference = origin.reference
+    page = client_for("ana").get("/workspace/reports/HL-2026-DISC-0001").text
+    assert "Found by a discovery crawl" in page
+    assert f'href="/workspace/reports/{origin_reference}"' in page
