@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cli import app as cli_app
 from hotline.executors.embedded import process_until_idle
 from hotline.executors.registry import JOB_BY_NAME
-from hotline.models import AuditEvent, DiscoveryJob, Report, ReportSource, UrlState
+from hotline.models import AuditEvent, Capture, DiscoveryJob, Report, ReportSource, UrlState
 from hotline.pipeline.discovery.views import item_discovery
 from hotline.pipeline.intake import submit_report
 from hotline.synthnet import SyntheticInternet
@@ -64,13 +64,19 @@ def test_a_confirmed_url_whose_rule_says_discover_is_crawled_and_its_finds_are_r
         actions = {e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("discovery.%")))}
         assert {"discovery.start", "discovery.match", "discovery.finish"} <= actions
         discovered = found.reference
+    after_crawl = len(net.requests)
     process_until_idle(app)
+    # the crawl's captures are the new URLs' evidence: the pipeline does not ask the site again
+    assert not [r for r in net.requests[after_crawl:] if "/g/" in r.path]
     with app.db.sessions() as session:
         view = report_view(session, find_report(session, discovered))
         assert len(view["urls"]) == 3 and view["found_from"] == origin
         for url in view["urls"]:
             assert url["state"] == UrlState.TRIAGED
             assert url["proposals"] and all("verified" in p["reason"] for p in url["proposals"])
+        purposes = {capture.purpose for link in find_report(session, discovered).urls
+                    for capture in link.reported_url.captures}
+        assert purposes == {"discovery"}
         seed_id = find_report(session, origin).urls[0].reported_url_id
         shown = item_discovery(session, seed_id)
     assert shown is not None and shown["matched"] == 3 and shown["found"] >= 7
@@ -157,6 +163,11 @@ def test_pages_without_matches_and_their_evidence_go_after_the_retention_period(
     assert not any((evidence / warc).exists() for warc, _ in unmatched)
     gone = {blob for _, blobs in unmatched for blob in blobs}
     assert gone and not any(app.evidence.has_blob(blob) for blob in gone)
+    # the matched page's crawl capture is its reported URL's evidence: it stays
+    with app.db.sessions() as session:
+        captures = session.scalars(select(Capture).where(Capture.purpose == "discovery")).all()
+    assert len(captures) == len(matched)
+    assert all(capture.warc_path and (evidence / capture.warc_path).exists() for capture in captures)
 
 
 def test_a_pause_stops_every_crawl_until_a_supervisor_resumes(

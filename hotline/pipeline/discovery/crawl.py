@@ -4,8 +4,9 @@ A round leases the job, takes the shallowest pending frontier URLs (no more than
 captures them in one worker (same guard, proxy and evidence store as every capture), asking for each
 page's links within the job's registrable domain. The worker, which has no database, only fetches: the
 parent fingerprints each page's media, keeps a crawl record, adds the new links one level deeper, and
-puts a page whose media match a trusted list or an assessed item into the job's discovery report, from
-where it goes through capture, locate, triage and auto-forward like any reported URL.
+puts a page whose media match a trusted list or an assessed item into the job's discovery report, with
+the crawl's capture as its evidence; from there it goes through fingerprint, locate, triage and
+auto-forward like any reported URL.
 
 The per-host rate holds inside a worker (Scrapy's download delay, one request at a time per host) and
 between rounds (the next worker starts no sooner than one interval after the last one ended). A killed
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 
 from hotline import audit
-from hotline.models import CrawlRecord, DiscoveryFrontier, DiscoveryJob, Report, utcnow
+from hotline.models import CrawlRecord, DiscoveryFrontier, DiscoveryJob, Report, UrlState, utcnow
 from hotline.pipeline.discovery.jobs import DONE, QUEUED, discovery_paused
 from hotline.pipeline.discovery.matching import PageVerdict, fingerprint_media, judge_page
 
@@ -116,7 +117,8 @@ def run_round(app: Hotline, job_id: int, token: str, on_page: Callable[[CrawlRec
     _wait_for_interval(job_id, interval)
     started = time.monotonic()
     try:
-        results = run_captures(jobs, options)
+        # Each finished page renews the lease: a long round (slow site, low rate) keeps its job.
+        results = run_captures(jobs, options, on_result=lambda _result: _renew(app, job_id, token))
     finally:
         _last_round_end[job_id] = time.monotonic()
     elapsed = time.monotonic() - started
@@ -137,6 +139,8 @@ def run_round(app: Hotline, job_id: int, token: str, on_page: Callable[[CrawlRec
         if stop is not None:
             _finish(session, job, stop)
             done.finished = stop
+    if done.finished:
+        _last_round_end.pop(job_id, None)
     return done
 
 
@@ -180,6 +184,12 @@ def discovery_job(app: Hotline) -> int:
     return started + step.pages + (1 if step.finished else 0)
 
 
+def _renew(app: Hotline, job_id: int, token: str) -> None:
+    with app.db.session() as session:
+        session.execute(update(DiscoveryJob).where(DiscoveryJob.id == job_id, DiscoveryJob.lease_owner == token)
+                        .values(lease_until=utcnow() + LEASE).execution_options(synchronize_session=False))
+
+
 def _wait_for_interval(job_id: int, interval: float) -> None:
     """A new worker must not ask a host sooner than one interval after the last worker of this job ended."""
     last = _last_round_end.get(job_id)
@@ -211,6 +221,7 @@ def _store_page(app: Hotline, job_id: int, token: str, entry_id: int, depth: int
                 hashed: dict[str, MediaFingerprint]) -> CrawlRecord | None:
     """Keep what one page showed, in one transaction: its record, its links one level deeper, and, when its
     media matched, its place in the discovery report."""
+    from hotline.pipeline.capture import store_capture
     from hotline.pipeline.intake import add_discovered_url
 
     with app.db.session() as session:
@@ -239,6 +250,11 @@ def _store_page(app: Hotline, job_id: int, token: str, entry_id: int, depth: int
                 job.report_id = report.id
                 job.matched += 1
                 record.reported_url_id = reported.id
+                if reported.state == UrlState.NEW and not reported.captures:
+                    # The crawl's capture is the URL's evidence (same worker, guard and sealing as the capture
+                    # stage): the site is not asked again, and the URL goes on to fingerprint, locate, triage.
+                    store_capture(session, reported, result, purpose="discovery")
+                    reported.advance(UrlState.CAPTURED, None if result.outcome == "ok" else result.reason)
                 audit.record(session, "system", "discovery.match", "reported_url", reported.id, job=job.id,
                              reasons=verdict.reasons)
             else:

@@ -1,7 +1,7 @@
 """Crawl records of pages without matches, with their sealed evidence, go after the retention period.
 
-A matched page's record stays (it says why a URL was reported), without its crawl evidence once that is
-as old: the reported URL has evidence of its own capture. A blob is deleted only when no media item and
+A matched page's record stays (it says why a URL was reported); its crawl capture is the reported URL's
+evidence and stays with it (evidence retention decides about it like about any capture). A blob is deleted only when no media item and
 no remaining crawl record refers to it.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 
 from hotline import audit
-from hotline.models import CrawlRecord, MediaItem, utcnow
+from hotline.models import Capture, CrawlRecord, MediaItem, utcnow
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
@@ -44,6 +44,9 @@ def purge_crawl_records(app: Hotline, *, older_than_days: float | None = None, n
         for record in session.scalars(select(CrawlRecord.blobs).where(CrawlRecord.id.not_in(ids))):
             still_used.update(set(record) & blobs)
         gone = sorted(blobs - still_used)
+        # A matched page's crawl capture became its URL's evidence: that WARC stays with the capture.
+        kept = set(session.scalars(select(Capture.warc_path).where(Capture.warc_path.in_(warcs)))) if warcs else set()
+        warcs = [warc for warc in warcs if warc not in kept]
         audit.record(session, "system", "discovery.purge", "crawl_record", None, records=len(ids), warcs=len(warcs),
                      blobs=len(gone), older_than_days=days)
     for relative in warcs:
