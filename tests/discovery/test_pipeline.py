@@ -163,6 +163,14 @@ def test_pages_without_matches_and_their_evidence_go_after_the_retention_period(
     assert not any((evidence / warc).exists() for warc, _ in unmatched)
     gone = {blob for _, blobs in unmatched for blob in blobs}
     assert gone and not any(app.evidence.has_blob(blob) for blob in gone)
+    # what is left, as the metrics show it
+    from hotline.ops.collector import PipelineCollector
+
+    figures = {(metric.name, tuple(sample.labels.values())): sample.value
+               for metric in PipelineCollector(app, min_interval=0).collect() for sample in metric.samples}
+    assert figures[("hotline_discovery_jobs", ("done",))] == 1
+    assert figures[("hotline_crawl_records", ("yes",))] == len(matched)
+    assert ("hotline_crawl_records", ("no",)) not in figures
     # the matched page's crawl capture is its reported URL's evidence: it stays
     with app.db.sessions() as session:
         captures = session.scalars(select(Capture).where(Capture.purpose == "discovery")).all()
