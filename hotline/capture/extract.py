@@ -81,9 +81,12 @@ def within_domain(url: str, domain: str) -> bool:
     return parts.scheme in ("http", "https") and (host == domain or host.endswith("." + domain))
 
 
-def page_links(html: str, base_url: str, domain: str) -> list[str]:
+MAX_LINKS = 2000  # per page: a page of a million links must not make a million frontier rows
+
+
+def page_links(html: str, base_url: str, domain: str, limit: int = MAX_LINKS) -> list[str]:
     """Absolute URLs of the pages a page links to within `domain`, in document order, without fragments or
-    duplicates (a discovery crawl follows them; media are not links, see media_urls)."""
+    duplicates, at most `limit` (a discovery crawl follows them; media are not links, see media_urls)."""
     if not html.strip():
         return []
     root = Selector(text=html, base_url=base_url).root
@@ -98,4 +101,6 @@ def page_links(html: str, base_url: str, domain: str) -> list[str]:
         url = urldefrag(urljoin(base, raw)).url
         if within_domain(url, domain):
             seen.setdefault(url, None)
+            if len(seen) >= limit:
+                break
     return list(seen)

@@ -183,3 +183,18 @@ def test_the_ssrf_corpus_planted_in_a_crawled_page_reaches_nothing_private(
     followed = [r for r in records if r is not page]
     assert followed and all(SITE in r.url for r in followed)
     assert all(r.outcome in ("refused", "failed") for r in followed if "rebind" not in r.url)
+
+
+def test_a_page_of_many_links_fills_the_frontier_only_as_far_as_the_page_limit_can_use(
+    net: SyntheticInternet, make_hotline: Any, tmp_path: Path
+) -> None:
+    from hotline.pipeline.discovery.crawl import FRONTIER_FACTOR
+
+    net.add_page(SITE, "/g/many", html="".join(f"<a href='/many/{n}'>{n}</a>" for n in range(60)))
+    app = make_app(make_hotline, net, tmp_path)
+    job = run_job(app, _start(app, _seed(app, "/g/many"), pages=3, depth=1))
+    with app.db.sessions() as session:
+        urls = session.scalars(select(DiscoveryFrontier.url).where(DiscoveryFrontier.job_id == job.id)
+                               .order_by(DiscoveryFrontier.id)).all()
+    assert len(urls) == 3 * FRONTIER_FACTOR and urls[1].endswith("/many/0")  # in document order
+    assert (job.pages, job.stop_reason) == (3, "page limit of 3 reached")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from hotline import audit
 from hotline.models import CrawlRecord, DiscoveryFrontier, DiscoveryJob, Report, UrlState, utcnow
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hotline.capture.models import CaptureResult
 
 PENDING, FETCHED = "pending", "fetched"
+FRONTIER_FACTOR = 10  # frontier rows a job keeps at most, per page it may fetch
 LEASE = timedelta(minutes=15)
 # When each host was last asked by this process: the next round waits out the per-host interval.
 _last_round_end: dict[int, float] = {}
@@ -284,6 +285,8 @@ def _add_links(session: Session, job_id: int, depth: int, referer: str, links: l
         return
     known = set(session.scalars(select(DiscoveryFrontier.url).where(DiscoveryFrontier.job_id == job_id,
                                                                     DiscoveryFrontier.url.in_(list(wanted)))))
-    for url in wanted:
-        if url not in known:
-            session.add(DiscoveryFrontier(job_id=job_id, url=url, depth=depth, referer=referer, state=PENDING))
+    # Breadth-first never reaches more than the page limit: a frontier many times that is all it can use.
+    room = job.max_pages * FRONTIER_FACTOR - (session.scalar(
+        select(func.count()).select_from(DiscoveryFrontier).where(DiscoveryFrontier.job_id == job_id)) or 0)
+    for url in [url for url in wanted if url not in known][:max(0, room)]:
+        session.add(DiscoveryFrontier(job_id=job_id, url=url, depth=depth, referer=referer, state=PENDING))
