@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("matched", sa.Integer(), nullable=False),
         sa.Column("lease_owner", sa.String(length=100), nullable=True),
         sa.Column("lease_until", UtcDateTime(), nullable=True),
+        sa.Column("round_ended_at", UtcDateTime(), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("started_at", UtcDateTime(), nullable=True),
         sa.Column("finished_at", UtcDateTime(), nullable=True),

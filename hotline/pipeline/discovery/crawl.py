@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 PENDING, FETCHED = "pending", "fetched"
 FRONTIER_FACTOR = 10  # frontier rows a job keeps at most, per page it may fetch
 LEASE = timedelta(minutes=15)
-# When each host was last asked by this process: the next round waits out the per-host interval.
-_last_round_end: dict[int, float] = {}
 
 
 @dataclass
@@ -110,18 +108,19 @@ def run_round(app: Hotline, job_id: int, token: str, on_page: Callable[[CrawlRec
                 for entry in batch]
         depth_of = {f"discovery-{job_id}-{entry.id}": (entry.id, entry.depth) for entry in batch}
         interval = 1.0 / job.per_host_rate
+        last_round = job.round_ended_at
         base = app.capture_options()
         options = base.model_copy(update={
             "download_delay": interval, "concurrent_per_host": 1, "browser_below_images": 0,
             "max_seconds": max(1.0, min(base.max_seconds, job.max_seconds - job.seconds)),
         })  # bytes: a page and its media may use the capture limit; the job's is checked after each round
-    _wait_for_interval(job_id, interval)
+    _wait_for_interval(last_round, interval)
     started = time.monotonic()
     try:
         # Each finished page renews the lease: a long round (slow site, low rate) keeps its job.
         results = run_captures(jobs, options, on_result=lambda _result: _renew(app, job_id, token))
     finally:
-        _last_round_end[job_id] = time.monotonic()
+        _round_ended(app, job_id, token)
     elapsed = time.monotonic() - started
     hashed = fingerprint_media(app, [r for r in results if r.resources])
     for result in results:
@@ -140,8 +139,6 @@ def run_round(app: Hotline, job_id: int, token: str, on_page: Callable[[CrawlRec
         if stop is not None:
             _finish(session, job, stop)
             done.finished = stop
-    if done.finished:
-        _last_round_end.pop(job_id, None)
     return done
 
 
@@ -191,13 +188,19 @@ def _renew(app: Hotline, job_id: int, token: str) -> None:
                         .values(lease_until=utcnow() + LEASE).execution_options(synchronize_session=False))
 
 
-def _wait_for_interval(job_id: int, interval: float) -> None:
-    """A new worker must not ask a host sooner than one interval after the last worker of this job ended."""
-    last = _last_round_end.get(job_id)
-    if last is not None:
-        left = interval - (time.monotonic() - last)
+def _round_ended(app: Hotline, job_id: int, token: str) -> None:
+    with app.db.session() as session:
+        session.execute(update(DiscoveryJob).where(DiscoveryJob.id == job_id, DiscoveryJob.lease_owner == token)
+                        .values(round_ended_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def _wait_for_interval(last_round: datetime | None, interval: float) -> None:
+    """A new capture process, on whichever host, must not ask a site sooner than one interval after the
+    job's last one ended (inside a process, Scrapy's download delay keeps the interval)."""
+    if last_round is not None:
+        left = interval - (utcnow() - last_round).total_seconds()
         if left > 0:
-            time.sleep(left)  # politeness towards the site, not a test waiting for something
+            time.sleep(min(left, interval))  # politeness towards the site, not a test waiting for something
 
 
 def _limit_reached(job: DiscoveryJob) -> str | None:

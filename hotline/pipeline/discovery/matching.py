@@ -32,17 +32,29 @@ class PageVerdict:
 
 
 def fingerprint_media(app: Hotline, results: list[CaptureResult]) -> dict[str, MediaFingerprint]:
-    """Hash every medium the pages brought (once per content), keyed by blob (sha256)."""
-    from hotline.pipeline.fingerprint import HashPool
+    """Hash every medium the pages brought (once per content), keyed by blob (sha256); no more than the
+    fingerprint stage's memory budget of media is held at once."""
+    from hotline.pipeline.fingerprint import HASH_BUDGET_BYTES, HashPool
 
-    wanted: dict[str, str | None] = {}
+    wanted: dict[str, tuple[str | None, int]] = {}
     for result in results:
         for resource in result.resources:
             if resource.blob and resource.blob not in wanted:
-                wanted[resource.blob] = resource.content_type
-    keys = list(wanted)
-    hashed = app.service(HashPool).map([(app.evidence.get_blob(key), wanted[key]) for key in keys]) if keys else []
-    return dict(zip(keys, hashed, strict=True))
+                wanted[resource.blob] = (resource.content_type, resource.size or 0)
+    groups: list[list[str]] = [[]]
+    held = 0
+    for key, (_, size) in wanted.items():
+        if groups[-1] and held + size > HASH_BUDGET_BYTES:
+            groups.append([])
+            held = 0
+        groups[-1].append(key)
+        held += size
+    hashed: dict[str, MediaFingerprint] = {}
+    for group in groups:
+        if group:
+            done = app.service(HashPool).map([(app.evidence.get_blob(key), wanted[key][0]) for key in group])
+            hashed.update(zip(group, done, strict=True))
+    return hashed
 
 
 def judge_page(app: Hotline, session: Session, result: CaptureResult,
