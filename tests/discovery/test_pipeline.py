@@ -125,6 +125,8 @@ def test_hotline_discover_runs_a_crawl_on_demand_and_lists_it(
     # /g/3 links to /g/6 (nothing known) and /g/2 (a known picture from the mirror): one match in 4 pages
     assert (summary["pages"], summary["matched"], summary["trigger"]) == (3, 1, "manual")
     assert [page["url"].split("://", 1)[1] for page in summary["matched_pages"]] == [f"{SITE}/g/2"]
+    shown = runner.invoke(cli_app, ["show", summary["report"]])
+    assert f"found by a discovery crawl around {reference}" in shown.stdout
     listed = json.loads(runner.invoke(cli_app, ["discover", "ls", "--json"]).stdout)
     assert [(job["id"], job["state"]) for job in listed] == [(summary["id"], "done")]
     bad = runner.invoke(cli_app, ["discover", reference, "--url", "9"])
