@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from hotline.capture.models import CaptureResult
 
 PENDING, FETCHED = "pending", "fetched"
+DISCOVERY_CONCURRENCY = 4  # requests at once in a crawl's capture process (one per host)
 FRONTIER_FACTOR = 10  # frontier rows a job keeps at most, per page it may fetch
 LEASE = timedelta(minutes=15)
 
@@ -110,10 +111,15 @@ def run_round(app: Hotline, job_id: int, token: str, on_page: Callable[[CrawlRec
         interval = 1.0 / job.per_host_rate
         last_round = job.round_ended_at
         base = app.capture_options()
+        # A capture's clock starts when its first request enters the downloader; at a few requests per
+        # second a page with many media needs longer than a capture of a report, and few requests at once
+        # keep the next pages waiting in Scrapy's scheduler (clock not started) while a page's media go
+        # first. Bytes: a page and its media may use the capture limit; the job's is checked after a round.
+        paced = base.max_seconds + (base.max_resources + 1) * interval
         options = base.model_copy(update={
-            "download_delay": interval, "concurrent_per_host": 1, "browser_below_images": 0,
-            "max_seconds": max(1.0, min(base.max_seconds, job.max_seconds - job.seconds)),
-        })  # bytes: a page and its media may use the capture limit; the job's is checked after each round
+            "download_delay": interval, "concurrent_per_host": 1, "concurrent_requests": DISCOVERY_CONCURRENCY,
+            "browser_below_images": 0, "max_seconds": max(1.0, min(paced, job.max_seconds - job.seconds)),
+        })
     _wait_for_interval(last_round, interval)
     started = time.monotonic()
     try:
