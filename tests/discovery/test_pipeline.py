@@ -231,6 +231,16 @@ all_media_matched = false
     with app.db.sessions() as session:
         [job] = session.scalars(select(DiscoveryJob)).all()
         assert job.trigger == "policy:verified-known" and job.state == "done"
+        discovered = session.get(Report, job.report_id).reference  # type: ignore[union-attr]
+
+    # the finds go through triage, where the policy acts on its own conditions only: the exact copies are
+    # forwarded without an analyst, the re-encoded copy (a perceptual match, distance > 0) waits for one
+    process_until_idle(app)
+    with app.db.sessions() as session:
+        decided = {link.reported_url.url.split("://", 1)[1]: [a.policy for a in link.reported_url.assessments]
+                   for link in find_report(session, discovered).urls}
+    assert decided == {f"{SITE}/g/2": ["verified-known"], f"{SITE}/g/5": ["verified-known"], f"{SUB}/g/4": []}
+    assert _run_job_until_idle(app) == 0  # and what discovery found starts no crawl of its own
 
 
 def test_a_confirmed_address_without_a_domain_to_stay_in_is_noted_once_and_never_crawled(
