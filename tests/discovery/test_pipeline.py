@@ -231,7 +231,9 @@ all_media_matched = false
     with app.db.sessions() as session:
         [job] = session.scalars(select(DiscoveryJob)).all()
         assert job.trigger == "policy:verified-known" and job.state == "done"
-        discovered = session.get(Report, job.report_id).reference  # type: ignore[union-attr]
+        found = session.get(Report, job.report_id)
+        assert found is not None
+        discovered = found.reference
 
     # the finds go through triage, where the policy acts on its own conditions only: the exact copies are
     # forwarded without an analyst, the re-encoded copy (a perceptual match, distance > 0) waits for one
