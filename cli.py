@@ -260,6 +260,8 @@ def _print_report(view: dict[str, Any]) -> None:
         repeats = f" (repeats {closed['duplicate_of']})" if closed["duplicate_of"] else ""
         note = f": {closed['note']}" if closed["note"] else ""
         console.print(f"[bold]closed as {closed['reason']}[/]{repeats}{note}")
+    if view.get("found_from"):
+        console.print(f"found by a discovery crawl around {view['found_from']} (its pages matched known material)")
     if view.get("attachments"):
         console.print(f"{len(view['attachments'])} attachment(s) without a URL: see the report in the workspace")
     if hold := view.get("legal_hold"):
@@ -296,6 +298,7 @@ def _mount_groups() -> None:
         audit,
         backup,
         closing,
+        discover,
         egress,
         evidence,
         forward,
@@ -314,7 +317,7 @@ def _mount_groups() -> None:
         worker,
     )
 
-    for module in (audit, backup, closing, egress, evidence, forward, hashlist, hold, key, locate, mailbox, monitor,
+    for module in (audit, backup, closing, discover, egress, evidence, forward, hashlist, hold, key, locate, mailbox, monitor,
                    partner, policy, rules, stats, triage, user, worker):
         group = getattr(module, "app", None)
         if isinstance(group, typer.Typer):

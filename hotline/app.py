@@ -144,6 +144,8 @@ class Hotline:
             max_seconds=s.capture_max_seconds,
             max_redirects=s.capture_max_redirects,
             max_resources=s.capture_max_resources,
+            concurrent_per_host=s.capture_concurrent_per_host,
+            download_delay=s.capture_download_delay,
             browser_below_images=s.capture_browser_below_images,
             browser_executable=s.capture_browser_executable,
             browser_sandbox=s.capture_browser_sandbox,

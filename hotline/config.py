@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     capture_max_seconds: float = 60.0
     capture_max_redirects: int = 10
     capture_max_resources: int = 200
+    # Politeness per host: requests at once, and seconds between the starts of two requests to one host.
+    capture_concurrent_per_host: int = Field(default=32, ge=1)
+    capture_download_delay: float = Field(default=0.0, ge=0.0)
     capture_dedup_hours: float = 24.0
     # Browser capture (always through the egress proxy): chosen by itself when the static capture finds a
     # script and fewer media than this (0: only when asked for); Debian's Chromium; pages at once.
@@ -108,6 +111,17 @@ class Settings(BaseSettings):
     capture_browser_sandbox: bool = True  # only a process running as root (tests) may turn it off
     capture_browser_concurrency: int = 2
     master_key: str | None = None  # base64; several separated by commas, the current first (hotline.sealing.keyring)
+    # Proactive discovery (hotline.pipeline.discovery): off unless the deployment turns it on; crawls then
+    # start for confirmed URLs whose routing rule or auto-forward policy says `discover = true`.
+    discovery_enabled: bool = False
+    discovery_max_depth: int = Field(default=2, ge=0, le=10)
+    discovery_max_pages: int = Field(default=200, ge=1)
+    discovery_max_bytes: int = Field(default=500_000_000, ge=1)
+    discovery_max_seconds: float = Field(default=1800.0, gt=0)
+    discovery_per_host_rate: float = Field(default=1.0, gt=0, le=50)  # requests per second to one host
+    discovery_batch: int = Field(default=20, ge=1)  # pages handed to one capture worker at a time
+    discovery_retention_days: float = Field(default=7.0, gt=0)  # crawl records of pages without matches
+
     # Automatic evidence retention (off unless set): purge hourly what `hotline evidence purge` would.
     retention_days: float | None = None
     retention_states: list[str] = Field(default_factory=lambda: ["removed", "closed"])

@@ -74,6 +74,7 @@ class ReportSource(enum.StrEnum):
     CLI = "cli"  # `hotline submit` without --source
     API = "api"
     MAILBOX = "mailbox"  # a message in the hotline's own mailbox (hotline.mailbox)
+    DISCOVERY = "discovery"  # found by a discovery crawl around a confirmed URL (Report.origin_report_id)
     # Taken by a member of staff (the workspace's "New report", `hotline submit --source`):
     PHONE = "phone"  # a call, often passed on by a child helpline
     EMAIL = "email"  # a mail sent to a person rather than to the reports mailbox
@@ -134,6 +135,9 @@ class Report(Base):
     close_note: Mapped[str | None] = mapped_column(Text)
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("report.id", name="fk_report_duplicate_of_id_report"))
+    # A discovery report (source "discovery"): the report whose confirmed URL the crawl started from.
+    origin_report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report.id", name="fk_report_origin_report_id_report"), index=True)
 
     urls: Mapped[list[ReportUrl]] = relationship(back_populates="report", order_by="ReportUrl.position")
     # Pictures and videos that came with the report itself (a mail's attachments): captures without a URL.
@@ -141,6 +145,7 @@ class Report(Base):
         back_populates="report", order_by="Capture.id", foreign_keys="Capture.report_id"
     )
     duplicate_of: Mapped[Report | None] = relationship(remote_side="Report.id", foreign_keys=[duplicate_of_id])
+    origin_report: Mapped[Report | None] = relationship(remote_side="Report.id", foreign_keys=[origin_report_id])
 
 class ReportUrl(Base):
     """A report names a URL: the link between Report and the shared ReportedUrl."""
@@ -452,6 +457,92 @@ class TakedownCheck(Base):
 
     reported_url: Mapped[ReportedUrl] = relationship(back_populates="checks")
 
+class DiscoveryJob(Base):
+    """A bounded crawl around one confirmed URL (hotline.pipeline.discovery): same registrable domain,
+    breadth-first, within its limits; its frontier and pages are rows, so a killed worker's crawl resumes."""
+
+    __tablename__ = "discovery_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reported_url_id: Mapped[int] = mapped_column(
+        ForeignKey("reported_url.id", name="fk_discovery_job_reported_url_id_reported_url"), index=True)
+    origin_report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", name="fk_discovery_job_origin_report_id_report"))
+    # The discovery report the matched pages went into (created with the first match).
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", name="fk_discovery_job_report_id_report"))
+    seed_url: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(String(255))  # the registrable domain pages are crawled in
+    trigger: Mapped[str] = mapped_column(String(120))  # rule:<id> | policy:<id> | manual
+    requested_by: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued | done | cancelled
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    max_depth: Mapped[int] = mapped_column(default=2)
+    max_pages: Mapped[int] = mapped_column(default=200)
+    max_bytes: Mapped[int] = mapped_column(BigInteger, default=500_000_000)
+    max_seconds: Mapped[float] = mapped_column(default=1800.0)
+    per_host_rate: Mapped[float] = mapped_column(default=1.0)  # requests per second to any one host
+    pages: Mapped[int] = mapped_column(default=0)  # pages fetched
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(default=0.0)  # crawl time used, over every run
+    matched: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    # When the last round's capture process ended: the next one, on any host, starts an interval later.
+    round_ended_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    reported_url: Mapped[ReportedUrl] = relationship()
+
+
+class DiscoveryFrontier(Base):
+    """A URL a discovery job has still to fetch, or has fetched (state), at its link depth from the seed."""
+
+    __tablename__ = "discovery_frontier"
+    __table_args__ = (
+        UniqueConstraint("job_id", "url", name="uq_discovery_frontier_job_url"),
+        Index("ix_discovery_frontier_next", "job_id", "state", "depth"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("discovery_job.id", name="fk_discovery_frontier_job_id_discovery_job", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    depth: Mapped[int] = mapped_column(default=0)
+    referer: Mapped[str | None] = mapped_column(Text)  # the page that linked here
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | fetched
+
+
+class CrawlRecord(Base):
+    """One page a discovery job fetched: URL, status and the hashes of the page and its media.
+
+    Pages without matches are kept only for the retention period (with their sealed evidence); a matched
+    page names the ReportedUrl it became and why."""
+
+    __tablename__ = "crawl_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("discovery_job.id", name="fk_crawl_record_job_id_discovery_job", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    depth: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | http-error | refused | failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column()
+    page_sha256: Mapped[str | None] = mapped_column(String(64))
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{url, kind, status, hashes: {kind: value}}]
+    warc_path: Mapped[str | None] = mapped_column(Text)
+    blobs: Mapped[list[Any]] = mapped_column(JSON, default=list)  # blob keys of the media sealed for this page
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    matched: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # why it matched, one line each
+    reported_url_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reported_url.id", name="fk_crawl_record_reported_url_id_reported_url"))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class MailboxMessage(Base):
     """A message taken from the hotline's mailbox, stored in its report's own commit: the unique keys
     make a message that is seen again (not moved away after a crash, or sent twice) no second report."""
@@ -613,6 +704,9 @@ __all__ = [
     "Base",
     "Capture",
     "ClosingReason",
+    "CrawlRecord",
+    "DiscoveryFrontier",
+    "DiscoveryJob",
     "Fingerprint",
     "Forward",
     "HashList",

@@ -136,6 +136,8 @@ OWNERS = {
     "AuditEvent": "hotline.audit", "User": "hotline.auth", "Partner": "hotline.web.api.partners",
     "UserSession": "hotline.auth", "UserToken": "hotline.auth", "LoginThrottle": "hotline.auth",
     "SealedSecret": "hotline.vault",
+    "DiscoveryJob": "hotline.pipeline.discovery", "DiscoveryFrontier": "hotline.pipeline.discovery",
+    "CrawlRecord": "hotline.pipeline.discovery",
 }
 
 

@@ -31,6 +31,7 @@ NEEDS_A_DATA_DIR: dict[str, list[str]] = {
     "show": ["show", "HL-2026-AAAA-BBBB"],
     "serve": ["serve"],
     "recapture": ["recapture", "HL-2026-AAAA-BBBB"],
+    "discover": ["discover", "HL-2026-AAAA-BBBB"],
     "locate": ["locate", "http://a.example/"],
     "stats": ["stats"],
     "queue": ["queue"],

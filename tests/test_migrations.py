@@ -223,3 +223,28 @@ def test_0007_gives_existing_users_the_default_preferences(database_url: str) ->
         assert _differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0008_adds_discovery_tables_and_keeps_reports_on_a_round_trip(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        # given a report made before discovery existed
+        _migrate(engine, "0007")
+        with engine.begin() as db:
+            db.execute(text("INSERT INTO report (reference, source, received_at, legal_hold) "
+                            "VALUES ('HL-2026-AAAA-BBBB', 'CLI', :t, false)"), {"t": "2026-01-01 00:00:00+00:00"})
+        # when it is upgraded
+        _migrate(engine, "head")
+        with engine.connect() as db:
+            origin = db.execute(text("SELECT origin_report_id FROM report")).scalar_one()
+            jobs = db.execute(text("SELECT count(*) FROM discovery_job")).scalar_one()
+        # then it names no origin, there are no crawls yet, and the schema is the models'
+        assert (origin, jobs) == (None, 0)
+        assert _differences(engine) == []
+        _migrate(engine, "0007", down=True)
+        with engine.connect() as db:
+            assert db.execute(text("SELECT reference FROM report")).scalar_one() == "HL-2026-AAAA-BBBB"
+        _migrate(engine, "head")
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()

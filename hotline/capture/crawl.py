@@ -60,8 +60,9 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "CONCURRENT_ITEMS": 8,
         "CONCURRENT_REQUESTS": options.concurrent_requests,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrent_requests,
-        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrent_per_host or options.concurrent_requests,
+        "DOWNLOAD_DELAY": options.download_delay,
+        "DOWNLOAD_DELAY_JITTER": 0,  # the delay is a promise to the host: never shorter
         "USER_AGENT": options.user_agent,
         "URLLENGTH_LIMIT": 8192,
         "DOWNLOADER_MIDDLEWARES": {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from parsel import Selector
 
@@ -68,4 +68,39 @@ def media_urls(html: str, base_url: str) -> list[str]:
     for raw in found:
         if raw and not raw.startswith("#"):
             seen.setdefault(urljoin(base, raw), None)
+    return list(seen)
+
+
+_LINK_XPATH = "//a/@href | //area/@href | //iframe/@src | //frame/@src | //base/@href"
+
+
+def within_domain(url: str, domain: str) -> bool:
+    """Whether an http(s) URL's host is `domain` (a registrable domain) or a name under it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    return parts.scheme in ("http", "https") and (host == domain or host.endswith("." + domain))
+
+
+MAX_LINKS = 2000  # per page: a page of a million links must not make a million frontier rows
+
+
+def page_links(html: str, base_url: str, domain: str, limit: int = MAX_LINKS) -> list[str]:
+    """Absolute URLs of the pages a page links to within `domain`, in document order, without fragments or
+    duplicates, at most `limit` (a discovery crawl follows them; media are not links, see media_urls)."""
+    if not html.strip():
+        return []
+    root = Selector(text=html, base_url=base_url).root
+    base, seen = base_url, dict[str, None]()
+    for value in root.xpath(_LINK_XPATH):
+        raw = value.strip()
+        if value.attrname == "href" and value.getparent().tag == "base":
+            base = urljoin(base_url, raw)
+            continue
+        if not raw or raw.startswith(("#", "javascript:", "mailto:", "data:")):
+            continue
+        url = urldefrag(urljoin(base, raw)).url
+        if within_domain(url, domain):
+            seen.setdefault(url, None)
+            if len(seen) >= limit:
+                break
     return list(seen)

@@ -66,6 +66,10 @@ class CaptureOptions(BaseModel):
     allowed_content_types: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTENT_TYPES))
     dns_timeout: float = 5.0
     concurrent_requests: int = 32
+    # Politeness towards one host (a download slot per host name): at most this many requests at once, and
+    # with a delay, requests to a host start at least that many seconds apart (Scrapy's DOWNLOAD_DELAY).
+    concurrent_per_host: int | None = Field(default=None, ge=1, description="None: concurrent_requests")
+    download_delay: float = Field(default=0.0, ge=0.0)
     # Browser capture (browser.py): automatic when the static capture finds a script and fewer images than
     # this (0: never automatic); always through the egress proxy.
     browser_below_images: int = 1
@@ -86,6 +90,9 @@ class CaptureJob(BaseModel):
     egress_proxy: ProxyUrl = None
     references: list[str] = Field(default_factory=list, description="reports the capture is evidence for")
     engine: EngineChoice = "auto"
+    # Discovery: return the page's links to hosts within this registrable domain (and do not follow the
+    # page's own redirects out of it). None: an ordinary capture, no links.
+    links_within: str | None = None
 
 
 class Hop(BaseModel):
@@ -132,5 +139,6 @@ class CaptureResult(BaseModel):
     engine: Engine = "scrapy"
     screenshot_sha256: str | None = None  # a browser capture's full-page screenshot (a resource in the WARC)
     notes: list[str] = Field(default_factory=list)  # how the capture went, e.g. why the browser was used
+    links: list[str] = Field(default_factory=list)  # the page's links within job.links_within, when asked
     started_at: datetime
     finished_at: datetime

@@ -116,6 +116,7 @@ class JobState:
     documents: list[Document] = field(default_factory=list)  # screenshot and rendered DOM, for the WARC
     notes: list[str] = field(default_factory=list)
     static_media: list[str] = field(default_factory=list)  # media the static page named (browser fallback)
+    links: list[str] = field(default_factory=list)  # the page's links, for a discovery crawl
     grace_seconds: float = 1.0  # past its deadline, how long the watchdog waits before ending it
 
     def fetches(self) -> list[Fetch]:
@@ -159,7 +160,7 @@ def build_result(state: JobState) -> CaptureResult:
         status=page.status if page else None, content_type=page.content_type if page else None,
         tls=state.tls, page=page,
         resources=[f.resource for f in state.resources if f.resource],
-        resources_skipped=state.skipped, started_at=state.budget.started_at or state.started_at,
+        resources_skipped=state.skipped, links=state.links, started_at=state.budget.started_at or state.started_at,
         finished_at=utcnow(),
     )  # fmt: skip
 

@@ -31,7 +31,7 @@ from hotline.capture.content import (
     media_type,
     type_allowed,
 )
-from hotline.capture.extract import media_urls
+from hotline.capture.extract import media_urls, page_links, within_domain
 from hotline.capture.guard import AddressGuard
 from hotline.capture.middleware import LimitExceeded, LookupFailed, Refused
 from hotline.capture.models import (
@@ -145,7 +145,7 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
     # -- requests ----------------------------------------------------------------------------
     def _request(self, state: JobState, fetch: Fetch, url: str) -> Request | None:
         try:
-            url, _host = canonical_url(url)
+            url, host = canonical_url(url)
         except UrlRefused as exc:
             fetch.hops.append(Hop(url=url, started_at=utcnow()))
             fetch.fail("refused", str(exc))
@@ -161,6 +161,7 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
         meta: dict[str, Any] = {
             "hl_state": state, "hl_fetch": fetch, "hl_budget": state.budget, "hl_started_at": utcnow(),
             "hl_url": url,
+            "download_slot": host,  # one slot per host name (a pinned request line names an address)
             "dont_redirect": True, "handle_httpstatus_all": True, "dont_retry": True,
             "dont_merge_cookies": True,
         }  # fmt: skip
@@ -208,6 +209,10 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
             state.tls = certificate_details(response.certificate)
 
     def _follow(self, state: JobState, fetch: Fetch, target: str) -> Iterator[Request]:
+        domain = state.job.links_within
+        if domain and fetch.kind == "page" and not within_domain(target, domain):
+            fetch.fail("refused", f"redirect leaves the crawled domain {domain}: {target}")
+            return
         if fetch.redirects >= self.options.max_redirects:
             fetch.fail("failed", f"too many redirects (more than {self.options.max_redirects})")
             return
@@ -242,6 +247,8 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
     def _embedded(self, state: JobState, response: Response, payload: bytes) -> Iterator[Request]:
         content_type = _header(response, b"Content-Type")
         _, text = html_to_unicode(content_type, payload)
+        if state.job.links_within:
+            state.links = page_links(text, _url(response), state.job.links_within)
         urls = media_urls(text, _url(response))
         if self.wants_browser(state, response.status, payload, len(urls)):
             state.static_media = urls

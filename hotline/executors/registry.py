@@ -19,6 +19,8 @@ from hotline.models import UrlState
 from hotline.monitor.run import run_due_checks
 from hotline.outbox.worker import delivery_job
 from hotline.pipeline.capture import capture_stage
+from hotline.pipeline.discovery.crawl import discovery_job
+from hotline.pipeline.discovery.retention import crawl_retention_job
 from hotline.pipeline.fingerprint import attachments_job, fingerprint_stage, rematch_job
 from hotline.pipeline.locate import locate_stage
 from hotline.pipeline.triage import triage_stage
@@ -71,6 +73,10 @@ JOBS: tuple[Job, ...] = (
     Job("audit_anchor", anchor_job, every_seconds=60.0, queue="forward"),
     # Finishes re-matching media against a big hash list imported since (hotline.pipeline.fingerprint).
     Job("rematch", rematch_job, every_seconds=30.0, queue="fingerprint"),
+    # Proactive discovery (off unless HOTLINE_DISCOVERY_ENABLED): starts crawls from confirmed URLs and runs
+    # one round of one crawl per call; on its own queue, so crawls never hold up reported URLs' captures.
+    Job("discovery", discovery_job, every_seconds=15.0, queue="discovery"),
+    Job("discovery_retention", crawl_retention_job, every_seconds=3600.0, queue="discovery"),
 )
 
 STAGE_BY_NAME = {stage.name: stage for stage in STAGES}

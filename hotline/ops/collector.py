@@ -23,6 +23,8 @@ from hotline.models import (
     ACTIVE_STAGE_STATES,
     MAX_STAGE_ATTEMPTS,
     Capture,
+    CrawlRecord,
+    DiscoveryJob,
     Forward,
     ReportedUrl,
     UrlState,
@@ -126,6 +128,17 @@ def _from_database(session: Session) -> Iterator[Metric]:
     ):
         forwards.add_metric([kind, channel, forward_state], count)
     yield forwards
+
+    crawls = GaugeMetricFamily("hotline_discovery_jobs", "Discovery crawls by state (queued, done, cancelled)",
+                               labels=["state"])
+    for crawl_state, count in session.execute(select(DiscoveryJob.state, func.count()).group_by(DiscoveryJob.state)):
+        crawls.add_metric([crawl_state], count)
+    yield crawls
+    pages = GaugeMetricFamily("hotline_crawl_records", "Pages discovery crawls fetched and still keep, by whether "
+                              "their media matched", labels=["matched"])
+    for matched, count in session.execute(select(CrawlRecord.matched, func.count()).group_by(CrawlRecord.matched)):
+        pages.add_metric(["yes" if matched else "no"], count)
+    yield pages
 
     oldest, most_overdue = session.execute(
         select(func.min(Forward.created_at), func.min(case((Forward.next_attempt_at <= now, Forward.next_attempt_at))))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
 import ioc_fanger
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -286,3 +286,30 @@ def record_staff_report(
     audit.record(session, recorded_by.name, "report.record", "report", result.report.reference, source=source,
                  via=result.report.via, urls=len(result.urls), closed=result.report.closed_reason)
     return result
+
+
+def add_discovered_url(session: Session, url: str, *, origin_report_id: int, report_id: int | None,
+                       referer: str | None = None, description: str | None = None) -> tuple[Report, ReportedUrl] | None:
+    """Put a page a discovery crawl matched into the crawl's discovery report (created, linked to the report
+    the crawl started from, with its first page), in the caller's transaction. None when the URL is reported
+    already (it has its own reports and its own way through the pipeline). New URLs start in `new`."""
+    url = normalise_url(url)
+    known = session.scalar(select(ReportedUrl).where(ReportedUrl.url == url))
+    if known is not None and known.report_links:
+        return None
+    if report_id is None:
+        submitted = submit_report(session, [url], source=ReportSource.DISCOVERY, referer=referer,
+                                  description=description)
+        submitted.report.origin_report_id = origin_report_id
+        session.flush()
+        return submitted.report, submitted.urls[0]
+    report = session.get(Report, report_id)
+    assert report is not None
+    reported, _ = _get_or_create_url(session, url, 0, utcnow())
+    if referer and not reported.referer:
+        reported.referer = referer
+    position = session.scalar(select(func.count()).select_from(ReportUrl).where(ReportUrl.report_id == report.id)) or 0
+    session.add(ReportUrl(report_id=report.id, reported_url_id=reported.id, position=position, submitted_url=url,
+                          referer=referer))
+    session.flush()
+    return report, reported

@@ -108,6 +108,7 @@ class Rule(_Strict):
     no_forward: bool = False  # the rule closes the item without a forward
     reason: Template
     stop: bool = False  # when the rule matches, later rules are not considered
+    discover: bool = False  # a confirmed URL this rule routed starts a discovery crawl (deployment permitting)
 
     @model_validator(mode="after")
     def _forward_or_close(self) -> Rule:
@@ -140,6 +141,7 @@ class Policy(_Strict):
     age_group: AgeGroup = AgeGroup.UNKNOWN
     gender: Gender = Gender.UNKNOWN
     reason: Template
+    discover: bool = False  # a URL this policy forwarded starts a discovery crawl (deployment permitting)
 
 
 class RuleSet(_Strict):

@@ -10,6 +10,8 @@ Definitions (the same on SQLite and PostgreSQL; times are UTC):
 - Time to removal: from the URL's first report (ever) and from its first forward to `removed_at`.
 - Within 3 days (INHOPE's headline figures): share of valid URLs removed within 72 h of the first
   report, and share of valid URLs whose notice to the police was delivered within 72 h of it.
+- Discovery: reports a discovery crawl made (source `discovery`) are left out of every figure above and
+  their URLs (those no other report names) are counted apart, with their own removals (`discovered`).
 - Reports not valid: closed with a reason (no-url, out-of-scope, duplicate, not-illegal, unreachable),
   or never closed but every URL and attachment of theirs assessed not-illegal (counted as not-illegal,
   once, however the analysts got there). Valid reports: open ones with an illegal URL or attachment.
@@ -35,9 +37,10 @@ from hotline.models import (
     MediaItem,
     Report,
     ReportedUrl,
+    ReportSource,
     ReportUrl,
 )
-from hotline.stats.model import DestinationRemoval, Durations, Growth, Ratio, Repeat, Share, Stats
+from hotline.stats.model import DestinationRemoval, Discovered, Durations, Growth, Ratio, Repeat, Share, Stats
 
 ILLEGAL = frozenset({"baseline", "national"})
 NOT_ILLEGAL = "not-illegal"
@@ -138,6 +141,7 @@ def compute(session: Session, from_: datetime, to: datetime, progress: Progress 
         top_repeat_urls=_top((u.url, u.reports) for u in urls.values() if u.reports >= 2),
         repeat_hosts=len(repeat_hosts),
         top_repeat_hosts=_top(repeat_hosts),
+        discovered=_discovered(session, from_, to),
     )
     step("done")
     return stats
@@ -145,7 +149,35 @@ def compute(session: Session, from_: datetime, to: datetime, progress: Progress 
 
 # -- queries ---------------------------------------------------------------------------------------
 def _within(from_: datetime, to: datetime):  # type: ignore[no-untyped-def]
-    return (Report.received_at >= from_) & (Report.received_at < to)
+    """Reports received in the period: what people reported (discovery's own reports are counted apart)."""
+    return (Report.received_at >= from_) & (Report.received_at < to) & (Report.source != ReportSource.DISCOVERY)
+
+
+def _discovered(session: Session, from_: datetime, to: datetime) -> Discovered:
+    period = (Report.received_at >= from_) & (Report.received_at < to) & (Report.source == ReportSource.DISCOVERY)
+    reported = (select(ReportUrl.reported_url_id).join(Report, Report.id == ReportUrl.report_id)
+                .where(Report.source != ReportSource.DISCOVERY))
+    found = dict(session.execute(
+        select(ReportUrl.reported_url_id, func.min(Report.received_at)).join(Report, Report.id == ReportUrl.report_id)
+        .where(period, ReportUrl.reported_url_id.not_in(reported)).group_by(ReportUrl.reported_url_id)
+    ).all())
+    if not found:
+        return Discovered()
+    rows = session.execute(select(ReportedUrl.id, ReportedUrl.removed_at, ReportedUrl.first_forwarded_at)
+                           .where(ReportedUrl.id.in_(list(found)))).all()
+    latest = dict(session.execute(
+        select(Assessment.reported_url_id, Assessment.legal).where(Assessment.reported_url_id.in_(list(found)))
+        .order_by(Assessment.id)).all())  # later rows overwrite earlier ones: the latest assessment wins
+    removed = [row for row in rows if row.removed_at is not None]
+    return Discovered(
+        urls=len(found),
+        valid=sum(1 for legal in latest.values() if legal in ILLEGAL),
+        forwarded=sum(1 for row in rows if row.first_forwarded_at is not None),
+        removed=len(removed),
+        removal_from_discovery=_durations(row.removed_at - found[row.id] for row in removed),
+        removal_from_forward=_durations(row.removed_at - row.first_forwarded_at for row in removed
+                                        if row.first_forwarded_at),
+    )
 
 
 def _cohort_query(from_: datetime, to: datetime) -> Select[Any]:
@@ -164,7 +196,7 @@ def _cohort(session: Session, from_: datetime, to: datetime) -> dict[int, _Url]:
     for url_id, first, count in session.execute(
         select(ReportUrl.reported_url_id, func.min(Report.received_at), func.count(Report.id))
         .join(Report, Report.id == ReportUrl.report_id)
-        .where(ReportUrl.reported_url_id.in_(cohort), Report.received_at < to)
+        .where(ReportUrl.reported_url_id.in_(cohort), Report.received_at < to, Report.source != ReportSource.DISCOVERY)
         .group_by(ReportUrl.reported_url_id)
     ):
         urls[url_id].received, urls[url_id].reports = first, count

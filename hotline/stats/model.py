@@ -51,6 +51,19 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class Discovered:
+    """URLs discovery crawls found (named only by discovery reports received in the period), apart from the
+    reported ones, so the hotline can tell what it found itself from what the public sent."""
+
+    urls: int = 0
+    valid: int = 0  # assessed illegal (by an analyst or an auto-forward policy)
+    forwarded: int = 0  # at least one forward delivered
+    removed: int = 0
+    removal_from_discovery: Durations = Durations(0, None, None)
+    removal_from_forward: Durations = Durations(0, None, None)
+
+
+@dataclass(frozen=True)
 class Stats:
     period_from: datetime
     period_to: datetime  # exclusive
@@ -79,6 +92,7 @@ class Stats:
     top_repeat_urls: list[Repeat] = field(default_factory=list)
     repeat_hosts: int = 0  # hosts with two or more valid cohort URLs
     top_repeat_hosts: list[Repeat] = field(default_factory=list)
+    discovered: Discovered = field(default_factory=Discovered)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -58,6 +58,15 @@ def rows(stats: Stats) -> Iterator[Row]:
         yield Row("top repeat URLs (reports)", repeat.key, repeat.count)
     for repeat in stats.top_repeat_hosts:
         yield Row("top repeat hosts (valid URLs)", repeat.key, repeat.count)
+    found = stats.discovered
+    yield Row("discovered by crawls (not in the figures above)", "URLs discovered", found.urls)
+    yield Row("discovered by crawls (not in the figures above)", "valid (illegal)", found.valid)
+    yield Row("discovered by crawls (not in the figures above)", "URLs forwarded", found.forwarded)
+    yield Row("discovered by crawls (not in the figures above)", "URLs removed", found.removed)
+    yield from _durations("discovered by crawls (not in the figures above)", "removal from discovery",
+                          found.removal_from_discovery)
+    yield from _durations("discovered by crawls (not in the figures above)", "removal from first forward",
+                          found.removal_from_forward)
 
 
 def _growth(section: str, key: str, growth: Growth) -> Iterator[Row]:

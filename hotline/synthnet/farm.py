@@ -10,6 +10,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -37,6 +38,7 @@ class RequestRecord:
     path: str
     method: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when the request line arrived (rate tests)
 
 
 def normalise_host(host: str) -> str:

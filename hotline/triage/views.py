@@ -35,6 +35,8 @@ def report_view(session: Session, report: Report) -> dict[str, Any]:
         "received_at": report.received_at.isoformat(),
         "category": report.category_claimed,
         "partner_reference": report.partner_reference,
+        # A discovery report: the report whose confirmed URL the crawl that found these started from.
+        "found_from": report.origin_report.reference if report.origin_report is not None else None,
         "legal_hold": hold_view(session, report),
         "closed": closed_view(report, users),
         "urls": [url_view(session, link.reported_url) | {"submitted": link.submitted_url}

@@ -90,3 +90,39 @@ def test_percentile_interpolates_between_ranks() -> None:
 def test_a_period_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError, match="after its start"):
         compute(None, TO, FROM)  # type: ignore[arg-type]
+
+
+def test_discovered_urls_and_their_removals_are_counted_apart_from_reported_ones(hotline_db) -> None:
+    from dataclasses import replace
+
+    from hotline.models import Assessment, Report, ReportedUrl, ReportSource, ReportUrl, UrlState
+    from hotline.stats.model import Discovered
+
+    from .conftest import at
+
+    # Given the seeded dataset, and its figures
+    with hotline_db.db.session() as session:
+        ids = seed(session)
+    with hotline_db.db.sessions() as session:
+        before = compute(session, FROM, TO)
+    # When a discovery crawl's report names two new URLs (one illegal, forwarded and removed) and U1
+    with hotline_db.db.session() as session:
+        found = ReportedUrl(url="http://repeat.example-synth.nl/found", host="repeat.example-synth.nl",
+                            first_reported_at=at(1, 12), first_forwarded_at=at(1, 12, 6), removed_at=at(1, 13),
+                            state=UrlState.REMOVED)
+        waiting = ReportedUrl(url="http://repeat.example-synth.nl/waiting", host="repeat.example-synth.nl",
+                              first_reported_at=at(1, 12), state=UrlState.TRIAGED)
+        report = Report(reference="D1", source=ReportSource.DISCOVERY, received_at=at(1, 12))
+        session.add_all([found, waiting, report])
+        session.flush()
+        session.add(Assessment(reported_url_id=found.id, legal="baseline", policy="verified-known"))
+        for position, url_id in enumerate([found.id, waiting.id, ids["U1"]]):
+            session.add(ReportUrl(report_id=report.id, reported_url_id=url_id, position=position, submitted_url="x"))
+    with hotline_db.db.sessions() as session:
+        after = compute(session, FROM, TO)
+
+    # Then every figure about reported URLs is as it was, and the discovered ones are counted on their own
+    assert replace(after, discovered=Discovered()) == before
+    assert after.discovered == Discovered(urls=2, valid=1, forwarded=1, removed=1,
+                                          removal_from_discovery=Durations(1, 24.0, 24.0),
+                                          removal_from_forward=Durations(1, 18.0, 18.0))

@@ -17,6 +17,7 @@ from hotline.web.workspace import (
     admin,
     approvals,
     attention,
+    discovery,
     hold,
     item,
     login,
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, route_class=WorkspaceRoute, include_in_schema=False)
     # reports before item: /reports/new must not be read as the report "new"
-    for area in (login, queue, reports, attention, approvals, item, hold, media, recapture, admin, account, stats):
+    for area in (login, queue, reports, attention, approvals, item, hold, media, recapture, admin, account, stats,
+                 discovery):
         area.register(router)
     return router
 

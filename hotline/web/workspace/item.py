@@ -22,6 +22,7 @@ from hotline.evidence.warc import records_gzipped
 from hotline.i18n import N_
 from hotline.models import AuditEvent, Forward, MediaItem, ReportedUrl, UrlState, User
 from hotline.outbox import ForwardRefused, needs_a_person, record_sent_by_hand, release_forward, retry_forward
+from hotline.pipeline.discovery.views import item_discovery
 from hotline.rules.taxonomy import AgeGroup, ContentType, Gender, LabelledEnum, LegalAssessment, SiteType
 from hotline.triage.assessment import (
     approve_url,
@@ -150,6 +151,9 @@ def item_context(ws: Workspace, request: Request, session: Session, row: Reporte
         "assessments": list(row.assessments),
         # Manual forwards a person may record as sent by hand (the worker fails them with "send it by hand").
         "sendable_by_hand": {f.id for f in row.forwards if f.state in ("queued", "failed") and needs_a_person(f)},
+        # Crawls from this item: counts, and only the matched pages (nothing unknown is shown).
+        "discovery": item_discovery(session, row.id),
+        "discovery_enabled": ws.hotline.settings.discovery_enabled,
     }
 
 

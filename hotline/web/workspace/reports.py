@@ -48,7 +48,8 @@ from hotline.web.workspace.base import (
 from hotline.web.workspace.item import TAXONOMY, is_known_match
 
 SOURCE_LABELS = {"phone": "Phone call", "email": "E-mail to a person", "letter": "Letter",
-                 "helpline": "Referral from a helpline", "other": "Other"}
+                 "helpline": "Referral from a helpline", "other": "Other",
+                 "discovery": "Found by a discovery crawl (matched known material)"}
 REASON_LABELS = {
     ClosingReason.NO_URL: "No address, nothing attached",
     ClosingReason.OUT_OF_SCOPE: "Out of scope (not the hotline's matter)",
