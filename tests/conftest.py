@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,19 @@ def start_dovecot():  # type: ignore[no-untyped-def]
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = REPO / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] | None = ("serious", "critical")) -> list[str]:
+    """What axe-core finds on the page (of these impacts; None: any), one 'rule (impact): targets' each.
+
+    The page needs a context with bypass_csp=True: axe is injected by the test, not allowed by the page."""
+    page.add_script_tag(path=str(AXE_JS))
+    found: list[str] = page.evaluate(
+        "async impacts => (await axe.run()).violations"
+        ".filter(v => impacts === null || impacts.includes(v.impact))"
+        ".map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target).join(' | '))",
+        list(impacts) if impacts is not None else None)
+    return found
 
 
 @pytest.fixture(scope="session")

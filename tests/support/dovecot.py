@@ -20,8 +20,6 @@ import grp
 import imaplib
 import os
 import pwd
-import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -29,6 +27,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
+
+from support.daemon import ManagedDaemon
 
 DOVECOT = Path("/usr/sbin/dovecot")
 DOVECONF = Path("/usr/bin/doveconf")
@@ -89,7 +89,7 @@ class DovecotFailed(RuntimeError):
     """Dovecot is missing, would not start, or does not let its users in."""
 
 
-class Dovecot:
+class Dovecot(ManagedDaemon):
     def __init__(self, users: Mapping[str, str], start_seconds: float = 30.0) -> None:
         self.users = dict(users)
         self.start_seconds = start_seconds
@@ -177,35 +177,6 @@ class Dovecot:
         except OSError:
             return False
 
-    def stop(self, grace_seconds: float = 10.0) -> None:
-        """SIGTERM the master and wait for it to go; SIGKILL its process group if it stays."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=grace_seconds)
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.cleanup()
 
     def _last_lines(self) -> str:
         texts = []

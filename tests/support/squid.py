@@ -31,8 +31,6 @@ import os
 import pwd
 import re
 import secrets
-import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -42,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from support.daemon import ManagedDaemon
 from support.vhosts import VirtualHosts
 
 SQUID = Path("/usr/sbin/squid")
@@ -121,7 +120,7 @@ class AccessRecord:
                    None if peer == "-" else peer, None if port == "-" else int(port), url)
 
 
-class Squid:
+class Squid(ManagedDaemon):
     def __init__(self, hosts: Mapping[str, str] | None = None, rules: Sequence[str] = ("http_access allow all",),
                  executable: Path = SQUID, hosts_file_mode: int = 0o644, start_seconds: float = 30.0,
                  config: ProductConfig | None = None) -> None:
@@ -260,35 +259,6 @@ class Squid:
         finally:
             connection.close()
 
-    def stop(self, grace_seconds: float = 10.0) -> None:
-        """SIGTERM, wait; SIGKILL if Squid is still there after `grace_seconds`. Files stay for reading."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: helpers it forked go too
-            process.wait(timeout=grace_seconds)
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.cleanup()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        self.cleanup()
 
     # --- logs --------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.models import Forward, ReportSource
-from tests.conftest import AXE_JS
+from tests.conftest import AXE_JS, axe_violations
 from tests.workspace.conftest import PASSWORD, seed_url
 
 pytestmark = pytest.mark.timeout(120)
@@ -104,10 +104,7 @@ def test_queue_and_item_pages_have_no_serious_accessibility_problems(app, live_s
         _login(page, base, "ana")
         for path in ("/workspace/queue", f"/workspace/items/{seeded.url_id}", "/workspace/login"):
             page.goto(base + path)
-            page.add_script_tag(path=str(AXE_JS))
-            violations = page.evaluate("async () => (await axe.run()).violations"
-                                       ".filter(v => ['serious', 'critical'].includes(v.impact))"
-                                       ".map(v => v.id + ': ' + v.nodes.length)")
+            violations = axe_violations(page)
             assert violations == [], (path, violations)
     finally:
         context.close()

@@ -17,7 +17,7 @@ from hotline.auth import find_user
 from hotline.auth.totp import store_totp_secret
 from hotline.models import AuditEvent, Forward, ReportedUrl, UrlState
 from hotline.triage.assessment import set_four_eyes
-from tests.conftest import AXE_JS
+from tests.conftest import AXE_JS, axe_violations
 from tests.workspace.conftest import PASSWORD, seed_url
 from tests.workspace.test_ws_item_page import add_images
 
@@ -60,9 +60,7 @@ def _login(page, base: str, name: str, secret: str) -> None:  # type: ignore[no-
 
 
 def _axe(page, where: str) -> None:  # type: ignore[no-untyped-def]
-    page.add_script_tag(path=str(AXE_JS))
-    violations = page.evaluate("async () => (await axe.run()).violations"
-                               ".map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target).join(' | '))")
+    violations = axe_violations(page, impacts=None)  # any impact, not only serious ones
     assert violations == [], (where, violations)
 
 

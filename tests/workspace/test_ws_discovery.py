@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.models import AuditEvent, CrawlRecord, DiscoveryJob
-from tests.conftest import AXE_JS
+from tests.conftest import AXE_JS, axe_violations
 from tests.workspace.conftest import seed_url
 from tests.workspace.test_ws_browser import _login
 
@@ -79,10 +79,7 @@ def test_the_discovery_page_and_the_item_section_have_no_serious_accessibility_p
         _login(page, base, "sue")
         for path in ("/workspace/discovery", f"/workspace/items/{seeded.url_id}"):
             page.goto(base + path)
-            page.add_script_tag(path=str(AXE_JS))
-            violations = page.evaluate("async () => (await axe.run()).violations"
-                                       ".filter(v => ['serious', 'critical'].includes(v.impact))"
-                                       ".map(v => v.id + ': ' + v.nodes.length)")
+            violations = axe_violations(page)
             assert violations == [], (path, violations)
     finally:
         context.close()

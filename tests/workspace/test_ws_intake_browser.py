@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.models import Report, ReportSource, UrlState, User
-from tests.conftest import AXE_JS
+from tests.conftest import AXE_JS, axe_violations
 from tests.workspace.conftest import PASSWORD
 
 pytestmark = pytest.mark.timeout(120)
@@ -112,10 +112,7 @@ def test_the_new_pages_have_no_serious_accessibility_problems(app, live_server, 
         _login(page, base, "ana")
         for path in ("/workspace/reports/new", f"/workspace/reports/{reference}", "/workspace/attention"):
             page.goto(base + path)
-            page.add_script_tag(path=str(AXE_JS))
-            violations = page.evaluate("async () => (await axe.run()).violations"
-                                       ".filter(v => ['serious', 'critical'].includes(v.impact))"
-                                       ".map(v => v.id + ': ' + v.nodes.length)")
+            violations = axe_violations(page)
             assert violations == [], (path, violations)
     finally:
         context.close()
