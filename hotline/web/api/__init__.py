@@ -39,7 +39,7 @@ def create_api(hotline: Hotline) -> FastAPI:
     api.state.hotline = hotline
     api.state.on_new_work = lambda: None
     # Threads that may run submissions at once. SQLite takes one writer at a time: more threads would
-    # only wait for its lock and fight over the interpreter lock meanwhile (measured: a tenth more CPU
+    # only wait for its lock and fight over the interpreter lock meanwhile (measured: a fifth more CPU
     # per submission at 8 concurrent partners, see bench/RESULTS.md).
     api.state.intake_limiter = anyio.CapacityLimiter(1 if hotline.db.engine.dialect.name == "sqlite" else 16)
     install_error_handlers(api)
