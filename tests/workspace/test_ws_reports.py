@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from hotline.models import (
     Assessment,
     AuditEvent,
+    HashList,
+    Match,
     Report,
     ReportedUrl,
     ReportSource,
@@ -123,6 +125,23 @@ def test_attachments_are_blurred_until_revealed_and_assessed_one_by_one(app, cli
                        {"legal": "national", "notes": "kept"})
     assert refused.status_code == 422 and "Choose an age group" in refused.text and "use 'unknown'" not in refused.text
     assert f'id="e-age-{media_id}"' in refused.text and 'value="kept"' in refused.text
+
+
+def test_an_attachment_on_a_known_list_stays_hidden_unless_a_supervisor_asks(app, client_for) -> None:
+    reference, media_id = _report_with_attachment(app)
+    with app.db.session() as session:
+        listed = HashList(name="known-list-attachments", verdict="baseline", trusted=True, confirmations=3)
+        session.add(listed)
+        session.flush()
+        session.add(Match(media_item_id=media_id, kind="pdq", distance=4, hash_list_id=listed.id, verdict="baseline"))
+    # the analyst is told one item is not shown, and gets no preview nor a way to show it
+    page = client_for("ana").get(f"/workspace/reports/{reference}").text
+    assert "1 item matched a known list with a verdict and is not shown" in page
+    assert f"/workspace/media/{media_id}/preview" not in page and "Show this item (supervisor)" not in page
+    # the supervisor sees what it matched and may ask to see it, with a reason
+    page = client_for("sue").get(f"/workspace/reports/{reference}").text
+    assert f"Item {media_id} (image) is hidden: it matched" in page and "known-list-attachments (baseline" in page
+    assert f'action="/workspace/media/{media_id}/show-known"' in page and "Show this item (supervisor)" in page
 
 
 def test_closing_a_report_from_its_page_takes_its_urls_out_of_the_queue(app, client_for) -> None:
