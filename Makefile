@@ -94,6 +94,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/capture.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/e2e.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
