@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -56,7 +59,7 @@ def run_captures(
     results: dict[str, CaptureResult] = {}
     proc = subprocess.Popen(
         list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-        env=worker_env(), text=True, encoding="utf-8",
+        env=worker_env(), text=True, encoding="utf-8", start_new_session=True,
     )  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     feeder = threading.Thread(target=_feed, args=(proc.stdin, _batch_input(jobs, options)), daemon=True)
@@ -77,7 +80,7 @@ def run_captures(
             elif message.get("done"):
                 done = True
     except BaseException:
-        proc.kill()  # the caller could not take a result: the worker must not go on alone
+        kill_worker(proc)  # the caller could not take a result: the worker must not go on alone
         proc.wait()
         raise
     code = proc.wait()
@@ -105,7 +108,7 @@ def _watch(proc: subprocess.Popen[str], alive: threading.Event, stalled: threadi
         if not alive.wait(stall):
             if proc.poll() is None:
                 stalled.set()
-                proc.kill()
+                kill_worker(proc)
             return
         alive.clear()
 
@@ -131,3 +134,159 @@ def worker_starts(
         return None
     last = (done.stderr.strip().splitlines() or [""])[-1][:200]
     return f"it exited with status {done.returncode}" + (f": {last}" if last else "")
+
+
+# Beyond either bound a shared worker is replaced: its guard keeps the DNS answers it checked (so the
+# address checked is the address used) for as long as it lives, as one long batch would.
+SHARED_WORKER_JOBS = 1000
+SHARED_WORKER_SECONDS = 300.0
+_END = object()
+EXITED = "capture worker exited with status"
+
+
+class SharedWorker:
+    """One capture worker process kept for batch after batch (the capture stage's), so its start-up
+    (Scrapy's and Twisted's imports, about half a second of CPU) is paid once per many captures rather
+    than once per batch. Jobs stream in (the worker's ``"stream"`` mode) and each batch waits for its own
+    results. One batch at a time; a stalled or dead worker fails the batch's open captures with the
+    reason, like run_captures, and the next batch starts a new one. Jobs may not name a proxy of their own
+    (the worker's guard and browser are set up for the product's): run_captures takes those."""
+
+    def __init__(self, command: Sequence[str] = WORKER_COMMAND, max_jobs: int = SHARED_WORKER_JOBS,
+                 max_seconds: float = SHARED_WORKER_SECONDS) -> None:
+        self.command, self.max_jobs, self.max_seconds = list(command), max_jobs, max_seconds
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[object] = queue.Queue()
+        self._options: CaptureOptions | None = None
+        self._jobs_done = 0
+        self._started = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def run(self, jobs: Sequence[CaptureJob], options: CaptureOptions, *,
+            on_result: Callable[[CaptureResult], None] | None = None,
+            stall_seconds: float | None = None) -> list[CaptureResult]:
+        """Capture every job in the shared worker; results in job order (see run_captures)."""
+        if not jobs:
+            return []
+        if len({job.job_id for job in jobs}) != len(jobs):
+            raise ValueError("job ids in one batch must be unique")
+        if any(job.egress_proxy for job in jobs):
+            raise ValueError("a shared capture worker takes no proxy of a job's own: use run_captures")
+        browser = options.browser_below_images > 0 or any(job.engine == "browser" for job in jobs)
+        stall = stall_seconds if stall_seconds is not None else options.max_seconds * (2 if browser else 1) + (
+            45 if browser else 30)
+        with self._lock:
+            results: dict[str, CaptureResult] = {}
+            for _ in range(2):  # a second time only for a worker that had died while idle
+                proc = self._worker(options)
+                reason = self._send(proc, jobs)
+                while reason is None and len(results) < len(jobs):
+                    reason = self._receive(proc, jobs, results, stall, on_result)
+                if reason is None:
+                    break
+                self._stop(kill=True)
+                if results or not reason.startswith(EXITED):
+                    break  # a stall, or a worker that died during this batch: its captures failed
+                # It had died before this batch began (killed while idle): once more in a new one.
+            if reason is None:
+                self._jobs_done += len(jobs)
+                if self._jobs_done >= self.max_jobs or time.monotonic() - self._started >= self.max_seconds:
+                    self._stop()
+            return [results.get(job.job_id) or _failed(job, reason or "capture worker did not report this job")
+                    for job in jobs]
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    # -- the process ---------------------------------------------------------------------------
+    def _worker(self, options: CaptureOptions) -> subprocess.Popen[str]:
+        if self._proc is not None and (self._proc.poll() is not None or options != self._options):
+            self._stop()  # gone, or set up for other options
+        if self._proc is None:
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+                                    env=worker_env(), text=True, encoding="utf-8", start_new_session=True)
+            assert proc.stdin is not None
+            lines: queue.Queue[object] = queue.Queue()
+            threading.Thread(target=_read_lines, args=(proc, lines), name="capture-worker-output",
+                             daemon=True).start()
+            self._proc, self._lines, self._options = proc, lines, options
+            self._jobs_done, self._started = 0, time.monotonic()
+            self._write(proc, '{"stream": true, "options": ' + options.model_dump_json() + "}\n")
+        return self._proc
+
+    def _send(self, proc: subprocess.Popen[str], jobs: Sequence[CaptureJob]) -> str | None:
+        lines = "".join('{"job": ' + job.model_dump_json() + "}\n" for job in jobs)
+        if not self._write(proc, lines):
+            return f"{EXITED} {proc.wait()}"
+        return None
+
+    @staticmethod
+    def _write(proc: subprocess.Popen[str], text: str) -> bool:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(text)
+            proc.stdin.flush()
+            return True
+        except (BrokenPipeError, ValueError):
+            return False
+
+    def _receive(self, proc: subprocess.Popen[str], jobs: Sequence[CaptureJob], results: dict[str, CaptureResult],
+                 stall: float, on_result: Callable[[CaptureResult], None] | None) -> str | None:
+        """Take the worker's next line; a reason when the batch cannot go on."""
+        try:
+            message = self._lines.get(timeout=stall)
+        except queue.Empty:
+            return f"capture worker sent nothing for {stall:g} s and was stopped"
+        if message is _END:
+            return f"{EXITED} {proc.wait()}"
+        assert isinstance(message, dict)
+        if "result" in message:
+            result = CaptureResult.model_validate(message["result"])
+            if result.job_id in {job.job_id for job in jobs} and result.job_id not in results:
+                results[result.job_id] = result
+                if on_result is not None:
+                    try:
+                        on_result(result)
+                    except BaseException:
+                        self._stop(kill=True)  # the caller could not take a result: start afresh next time
+                        raise
+        return None
+
+    def _stop(self, kill: bool = False) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if kill or proc.poll() is not None:
+            kill_worker(proc)  # and what it left behind, if it died alone
+        elif proc.stdin is not None:
+            try:
+                proc.stdin.close()  # end of input: the worker ends once its captures are written
+            except (BrokenPipeError, ValueError):
+                pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill_worker(proc)
+            proc.wait()
+
+
+def kill_worker(proc: subprocess.Popen[str]) -> None:
+    """Kill a worker and every process it started (its recorder, a browser): they share its session.
+    A recorder left behind would keep the worker's output open, and whoever reads it waiting."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[object]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip():
+            lines.put(json.loads(line))
+    lines.put(_END)

@@ -17,6 +17,7 @@ from hotline.capture.recorder import Recorder
 from hotline.capture.resolver import GUARDS
 from hotline.capture.spider import CaptureSpider
 from hotline.capture.ssrf import parse_host, parse_networks
+from hotline.capture.worker import JobFeed
 
 log = logging.getLogger(__name__)
 _MW = "scrapy.downloadermiddlewares"
@@ -118,12 +119,15 @@ def browser_proxy(jobs: list[CaptureJob], options: CaptureOptions) -> str | None
     return options.egress_proxy if options.egress_proxy in proxies else min(p for p in proxies if p)
 
 
-def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
-    """Capture every job; result lines go to stdout (fd 1) from the recorder. Returns how many.
+def run_crawl(jobs: list[CaptureJob] | JobFeed, options: CaptureOptions) -> int:
+    """Capture every job (a list, or a feed the jobs arrive by); result lines go to stdout (fd 1) from
+    the recorder. Returns how many.
 
-    Blocking; starts and stops the Twisted reactor, so it runs once per process.
+    Blocking; starts and stops the Twisted reactor, so it runs once per process. A feed's jobs are not
+    known up front: they use the product's proxy only, and the browser when the options allow it.
     """
-    guard = build_guard(jobs, options)
+    known = jobs if isinstance(jobs, list) else []
+    guard = build_guard(known, options)
     guard_name = uuid.uuid4().hex
     GUARDS[guard_name] = guard
     recorder = Recorder(options.evidence_dir, options.master_key)
@@ -132,7 +136,8 @@ def run_crawl(jobs: list[CaptureJob], options: CaptureOptions) -> int:
         recorder.submit(to_record(state, result))
 
     settings = scrapy_settings(options, guard_name)
-    proxy = browser_proxy(jobs, options)
+    proxy = browser_proxy(known, options) if isinstance(jobs, list) else (
+        options.egress_proxy if options.browser_below_images > 0 else None)
     if proxy is not None and browser_problem(options, proxy) is None:
         browser = playwright_settings(options, proxy)
         settings["DOWNLOAD_HANDLERS"] = {**settings["DOWNLOAD_HANDLERS"], **browser.pop("DOWNLOAD_HANDLERS")}

@@ -48,6 +48,7 @@ from hotline.capture.record import Budget, Fetch, JobState, build_result, monoto
 from hotline.capture.spider_browser import BrowserPass
 from hotline.capture.ssrf import UrlRefused, canonical_url
 from hotline.capture.tls import certificate_details
+from hotline.capture.worker import JobFeed
 
 log = logging.getLogger(__name__)
 PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -60,7 +61,7 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
 
     def __init__(
         self,
-        jobs: list[CaptureJob],
+        jobs: list[CaptureJob] | JobFeed,
         options: CaptureOptions,
         guard: AddressGuard,
         finish: Callable[[JobState, CaptureResult], None],
@@ -102,8 +103,22 @@ class CaptureSpider(BrowserPass, scrapy.Spider):
                 state.abandon(f"time limit of {state.budget.max_seconds:g} s reached")
                 self._finish(state)
 
+    async def _jobs(self) -> AsyncIterator[CaptureJob]:
+        if isinstance(self.jobs, list):
+            for job in self.jobs:
+                yield job
+            return
+        from twisted.internet.threads import deferToThread
+
+        feed = self.jobs  # a thread waits for the next line, so the crawl goes on meanwhile
+        while True:
+            arrived: CaptureJob | None = await maybe_deferred_to_future(deferToThread(feed.next_job))
+            if arrived is None:
+                return
+            yield arrived
+
     async def start(self) -> AsyncIterator[Request]:
-        for job in self.jobs:
+        async for job in self._jobs():
             await self._wait_for_recorder()
             state = JobState(
                 job=job,

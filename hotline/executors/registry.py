@@ -50,8 +50,8 @@ class Job:
 
 
 STAGES: tuple[Stage, ...] = (
-    # One capture worker process per batch: a large batch spreads its start-up (about half a second of
-    # CPU) over many URLs; captures are kept as they finish, so the next stage need not wait for the batch.
+    # Captures stream into the stage's shared worker process and are kept as each finishes, so the next
+    # stage need not wait for the batch: the batch is only how many URLs one claim leases.
     Stage("capture", UrlState.NEW, capture_stage, batch=200, queue="capture"),
     Stage("fingerprint", UrlState.CAPTURED, fingerprint_stage, batch=50, queue="fingerprint"),
     Stage("locate", UrlState.FINGERPRINTED, locate_stage, batch=100, queue="locate"),

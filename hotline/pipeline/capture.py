@@ -17,11 +17,18 @@ from hotline.models import Capture, MediaItem, ReportedUrl, UrlState, utcnow
 
 if TYPE_CHECKING:
     from hotline.app import Hotline
+    from hotline.capture.client import SharedWorker
     from hotline.capture.models import CaptureJob, CaptureResult
 
 
+def shared_capture_worker(app: Hotline) -> SharedWorker:
+    """The capture stage's worker process, kept from batch to batch (one per process running stages)."""
+    from hotline.capture.client import SharedWorker
+
+    return SharedWorker()
+
+
 def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
-    from hotline.capture.client import run_captures
     from hotline.capture.models import CaptureJob
 
     with app.db.sessions() as session:
@@ -48,7 +55,7 @@ def capture_stage(app: Hotline, token: str, ids: list[int]) -> None:
             else:
                 row.advance(UrlState.CAPTURED, result.reason if result.outcome != "ok" else None)
 
-    for result in run_captures(jobs, app.capture_options(), on_result=keep):
+    for result in app.service(shared_capture_worker).run(jobs, app.capture_options(), on_result=keep):
         if result.job_id not in kept:  # the worker never reported it: kept as failed, with the reason
             keep(result)
 

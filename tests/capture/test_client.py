@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,17 @@ def test_a_caller_that_fails_on_a_result_stops_the_worker(options: CaptureOption
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped, not left running
+
+
+def test_a_stalled_worker_is_stopped_with_the_processes_it_started(options: CaptureOptions) -> None:
+    # A fake worker whose child (as the recorder is) holds the output open, and neither ever answers.
+    forking = [sys.executable, "-c", "import os, sys, time; sys.stdin.read(); os.fork(); time.sleep(600)"]
+    done: list[object] = []
+    waiting = threading.Thread(target=lambda: done.append(run_captures(
+        [CaptureJob(job_id="a", url="http://example.test/")], options, stall_seconds=0.5, command=forking)))
+    waiting.start()
+    waiting.join(timeout=30)
+    # the child was stopped too: the output ended and the capture came back as failed
+    assert done, "run_captures still waits for output the worker's child holds open"
+    [[result]] = done  # type: ignore[misc]
+    assert result.outcome == "failed" and "sent nothing" in (result.reason or "")
