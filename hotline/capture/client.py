@@ -51,11 +51,7 @@ def run_captures(
     """
     if not jobs:
         return []
-    if len({job.job_id for job in jobs}) != len(jobs):
-        raise ValueError("job ids in one batch must be unique")
-    browser = options.browser_below_images > 0 or any(job.engine == "browser" for job in jobs)
-    stall = stall_seconds if stall_seconds is not None else options.max_seconds * (2 if browser else 1) + (
-        45 if browser else 30)
+    stall = _checked_batch(jobs, options, stall_seconds)
     results: dict[str, CaptureResult] = {}
     proc = subprocess.Popen(
         list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
@@ -92,6 +88,18 @@ def run_captures(
     else:
         reason = "capture worker did not report this job"
     return [results.get(job.job_id) or _failed(job, reason) for job in jobs]
+
+
+def _checked_batch(jobs: Sequence[CaptureJob], options: CaptureOptions, stall_seconds: float | None) -> float:
+    """Refuse a batch with a job id twice; the seconds of silence after which its worker counts as stalled
+    (the given ones, else the capture time limit plus 30 s, twice the limit plus 45 s when a capture may go
+    on in a browser after its static pass)."""
+    if len({job.job_id for job in jobs}) != len(jobs):
+        raise ValueError("job ids in one batch must be unique")
+    if stall_seconds is not None:
+        return stall_seconds
+    browser = options.browser_below_images > 0 or any(job.engine == "browser" for job in jobs)
+    return options.max_seconds * (2 if browser else 1) + (45 if browser else 30)
 
 
 def _feed(stdin: object, text: str) -> None:
@@ -172,13 +180,9 @@ class SharedWorker:
         """Capture every job in the shared worker; results in job order (see run_captures)."""
         if not jobs:
             return []
-        if len({job.job_id for job in jobs}) != len(jobs):
-            raise ValueError("job ids in one batch must be unique")
         if any(job.egress_proxy for job in jobs):
             raise ValueError("a shared capture worker takes no proxy of a job's own: use run_captures")
-        browser = options.browser_below_images > 0 or any(job.engine == "browser" for job in jobs)
-        stall = stall_seconds if stall_seconds is not None else options.max_seconds * (2 if browser else 1) + (
-            45 if browser else 30)
+        stall = _checked_batch(jobs, options, stall_seconds)
         with self._lock:
             results: dict[str, CaptureResult] = {}
             for _ in range(2):  # a second time only for a worker that had died while idle
