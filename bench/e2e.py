@@ -42,6 +42,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from processes import start, wait_for  # bench/, next to this script
+
 HOST = "galerie.e2e-sintetic.ro"
 WARMUP = 20  # URLs each executor takes through before it is timed
 TICK = os.sysconf("SC_CLK_TCK")
@@ -363,20 +365,6 @@ def run_celery(net: Net, workdir: Path, workers: int, postgres: str, redis: str)
                 for proc in procs:
                     proc.wait(timeout=60)
                 delete_queues(redis, prefix)
-
-
-def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([sys.executable, str(REPO / "cli.py"), *args], env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def main() -> None:

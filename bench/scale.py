@@ -19,7 +19,6 @@ import argparse
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from processes import start, wait_for  # bench/, next to this script
+
 HOST = "galerie.bench-sintetic.ro"
 
 
@@ -127,19 +128,6 @@ def task_seconds(logs: list[Path]) -> dict[str, float]:
         for name, seconds in TASK_DONE.findall(log.read_text(errors="replace")):
             spent[name] = spent.get(name, 0.0) + float(seconds)
     return spent
-
-
-def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(REPO / "cli.py"), *args], env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def delete_queues(broker: str, prefix: str) -> None:
