@@ -117,19 +117,7 @@ def start_squid():  # type: ignore[no-untyped-def]
     tests/support/squid.py)."""
     from support.squid import Squid, SquidFailed
 
-    started: list[Squid] = []
-
-    def start(**settings):  # type: ignore[no-untyped-def]
-        squid = Squid(**settings)
-        started.append(squid)
-        try:
-            return squid.start()
-        except SquidFailed as failure:
-            pytest.fail(str(failure), pytrace=False)
-
-    yield start
-    for squid in started:
-        squid.cleanup()
+    yield from _daemons(Squid, SquidFailed)
 
 
 @pytest.fixture
@@ -140,14 +128,20 @@ def start_dovecot():  # type: ignore[no-untyped-def]
     missing or will not start fails the test with one line saying what to do."""
     from support.dovecot import Dovecot, DovecotFailed
 
-    started: list[Dovecot] = []
+    yield from _daemons(Dovecot, DovecotFailed)
 
-    def start(users):  # type: ignore[no-untyped-def]
-        server = Dovecot(users)
+
+def _daemons(daemon: Any, failed: type[Exception]) -> Iterator[Any]:
+    """A start(...) function for a fixture: each daemon it starts is cleaned up afterwards, and one that
+    will not start fails the test with its one line."""
+    started: list[Any] = []
+
+    def start(*args: Any, **settings: Any) -> Any:
+        server = daemon(*args, **settings)
         started.append(server)
         try:
             return server.start()
-        except DovecotFailed as failure:
+        except failed as failure:
             pytest.fail(str(failure), pytrace=False)
 
     yield start

@@ -53,10 +53,7 @@ def run_captures(
         return []
     stall = _checked_batch(jobs, options, stall_seconds)
     results: dict[str, CaptureResult] = {}
-    proc = subprocess.Popen(
-        list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-        env=worker_env(), text=True, encoding="utf-8", start_new_session=True,
-    )  # fmt: skip
+    proc = _start_worker(command)
     assert proc.stdin is not None and proc.stdout is not None
     feeder = threading.Thread(target=_feed, args=(proc.stdin, _batch_input(jobs, options)), daemon=True)
     feeder.start()
@@ -88,6 +85,12 @@ def run_captures(
     else:
         reason = "capture worker did not report this job"
     return [results.get(job.job_id) or _failed(job, reason) for job in jobs]
+
+
+def _start_worker(command: Sequence[str]) -> subprocess.Popen[str]:
+    # Its own session: killed, it takes every process it started with it (see kill_worker).
+    return subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+                            env=worker_env(), text=True, encoding="utf-8", start_new_session=True)
 
 
 def _checked_batch(jobs: Sequence[CaptureJob], options: CaptureOptions, stall_seconds: float | None) -> float:
@@ -157,8 +160,8 @@ class SharedWorker:
     (Scrapy's and Twisted's imports, about half a second of CPU) is paid once per many captures rather
     than once per batch. Jobs stream in (the worker's ``"stream"`` mode) and each batch waits for its own
     results. One batch at a time; a stalled or dead worker fails the batch's open captures with the
-    reason, like run_captures, and the next batch starts a new one. Jobs may not name a proxy of their own
-    (the worker's guard and browser are set up for the product's): run_captures takes those."""
+    reason, like run_captures, and the next batch starts a new one. Jobs may not name a proxy or an engine
+    of their own (the worker's guard and browser are set up for the product's): run_captures takes those."""
 
     def __init__(self, command: Sequence[str] = WORKER_COMMAND, max_jobs: int = SHARED_WORKER_JOBS,
                  max_seconds: float = SHARED_WORKER_SECONDS) -> None:
@@ -180,16 +183,18 @@ class SharedWorker:
         """Capture every job in the shared worker; results in job order (see run_captures)."""
         if not jobs:
             return []
-        if any(job.egress_proxy for job in jobs):
-            raise ValueError("a shared capture worker takes no proxy of a job's own: use run_captures")
+        if any(job.egress_proxy or job.engine == "browser" for job in jobs):
+            # Its guard and browser were set up for the product's proxy and the options' browser rule.
+            raise ValueError("a shared capture worker takes no proxy or engine of a job's own: use run_captures")
         stall = _checked_batch(jobs, options, stall_seconds)
         with self._lock:
             results: dict[str, CaptureResult] = {}
+            wanted = {job.job_id for job in jobs}
             for _ in range(2):  # a second time only for a worker that had died while idle
                 proc = self._worker(options)
                 reason = self._send(proc, jobs)
                 while reason is None and len(results) < len(jobs):
-                    reason = self._receive(proc, jobs, results, stall, on_result)
+                    reason = self._receive(proc, wanted, results, stall, on_result)
                 if reason is None:
                     break
                 self._stop(kill=True)
@@ -212,9 +217,7 @@ class SharedWorker:
         if self._proc is not None and (self._proc.poll() is not None or options != self._options):
             self._stop()  # gone, or set up for other options
         if self._proc is None:
-            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
-                                    env=worker_env(), text=True, encoding="utf-8", start_new_session=True)
-            assert proc.stdin is not None
+            proc = _start_worker(self.command)
             lines: queue.Queue[object] = queue.Queue()
             threading.Thread(target=_read_lines, args=(proc, lines), name="capture-worker-output",
                              daemon=True).start()
@@ -239,7 +242,7 @@ class SharedWorker:
         except (BrokenPipeError, ValueError):
             return False
 
-    def _receive(self, proc: subprocess.Popen[str], jobs: Sequence[CaptureJob], results: dict[str, CaptureResult],
+    def _receive(self, proc: subprocess.Popen[str], wanted: set[str], results: dict[str, CaptureResult],
                  stall: float, on_result: Callable[[CaptureResult], None] | None) -> str | None:
         """Take the worker's next line; a reason when the batch cannot go on."""
         try:
@@ -251,7 +254,7 @@ class SharedWorker:
         assert isinstance(message, dict)
         if "result" in message:
             result = CaptureResult.model_validate(message["result"])
-            if result.job_id in {job.job_id for job in jobs} and result.job_id not in results:
+            if result.job_id in wanted and result.job_id not in results:
                 results[result.job_id] = result
                 if on_result is not None:
                     try:

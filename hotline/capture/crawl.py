@@ -24,8 +24,9 @@ _MW = "scrapy.downloadermiddlewares"
 _SMW = "scrapy.spidermiddlewares"
 
 
-def build_guard(jobs: list[CaptureJob], options: CaptureOptions) -> AddressGuard:
-    proxies = {options.egress_proxy} | {job.egress_proxy for job in jobs}
+def build_guard(jobs: list[CaptureJob] | JobFeed, options: CaptureOptions) -> AddressGuard:
+    # A feed's jobs are not known up front: they go through the product's proxy only.
+    proxies = {options.egress_proxy} | ({job.egress_proxy for job in jobs} if isinstance(jobs, list) else set())
     proxy_hosts = frozenset(parse_host(urlsplit(p).hostname or "") for p in proxies if p)
     return AddressGuard(
         nameservers=options.dns_nameservers,
@@ -106,11 +107,14 @@ def scrapy_settings(options: CaptureOptions, guard_name: str) -> dict[str, Any]:
     }
 
 
-def browser_proxy(jobs: list[CaptureJob], options: CaptureOptions) -> str | None:
+def browser_proxy(jobs: list[CaptureJob] | JobFeed, options: CaptureOptions) -> str | None:
     """The egress proxy the batch's browser goes through, or None when no job may need a browser.
 
     The proxy is a launch flag of Chromium: one per batch (the product's, or the one proxy that the jobs
-    which may use the browser all name)."""
+    which may use the browser all name). A feed's jobs use the product's proxy and take the browser only
+    as the options allow it (SharedWorker sends no job of its own proxy or engine)."""
+    if not isinstance(jobs, list):
+        return options.egress_proxy if options.browser_below_images > 0 else None
     may_use = [job for job in jobs
                if job.engine == "browser" or (job.engine == "auto" and options.browser_below_images > 0)]
     proxies = {job.egress_proxy or options.egress_proxy for job in may_use} - {None}
@@ -126,8 +130,7 @@ def run_crawl(jobs: list[CaptureJob] | JobFeed, options: CaptureOptions) -> int:
     Blocking; starts and stops the Twisted reactor, so it runs once per process. A feed's jobs are not
     known up front: they use the product's proxy only, and the browser when the options allow it.
     """
-    known = jobs if isinstance(jobs, list) else []
-    guard = build_guard(known, options)
+    guard = build_guard(jobs, options)
     guard_name = uuid.uuid4().hex
     GUARDS[guard_name] = guard
     recorder = Recorder(options.evidence_dir, options.master_key)
@@ -136,8 +139,7 @@ def run_crawl(jobs: list[CaptureJob] | JobFeed, options: CaptureOptions) -> int:
         recorder.submit(to_record(state, result))
 
     settings = scrapy_settings(options, guard_name)
-    proxy = browser_proxy(known, options) if isinstance(jobs, list) else (
-        options.egress_proxy if options.browser_below_images > 0 else None)
+    proxy = browser_proxy(jobs, options)
     if proxy is not None and browser_problem(options, proxy) is None:
         browser = playwright_settings(options, proxy)
         settings["DOWNLOAD_HANDLERS"] = {**settings["DOWNLOAD_HANDLERS"], **browser.pop("DOWNLOAD_HANDLERS")}

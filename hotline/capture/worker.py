@@ -30,11 +30,6 @@ from pydantic import ValidationError
 from hotline.capture.models import CaptureJob, CaptureOptions, CaptureResult
 
 
-def read_batch(lines: IO[str]) -> tuple[CaptureOptions, list[CaptureJob]]:
-    options, _stream = read_options(lines)
-    return options, [job for job in iter_jobs(lines)]
-
-
 def read_options(lines: IO[str]) -> tuple[CaptureOptions, bool]:
     """The first line: the options, and whether jobs stream in (the worker stays up)."""
     for line in iter(lines.readline, ""):
@@ -67,9 +62,6 @@ class JobFeed:
         self._jobs: queue.Queue[CaptureJob | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, args=(lines,), name="capture-job-feed", daemon=True)
         self._reader.start()
-
-    def __bool__(self) -> bool:
-        return True  # a feed may always bring jobs
 
     def _read(self, lines: IO[str]) -> None:
         try:
@@ -105,7 +97,7 @@ def main() -> int:
     configure_logging(options.log_level, options.log_format)
     from hotline.capture.crawl import run_crawl  # imports Scrapy/Twisted only in the worker
 
-    count = run_crawl(jobs, options) if jobs else 0
+    count = run_crawl(jobs, options) if stream or jobs else 0
     channel.write(json.dumps({"done": True, "count": count}) + "\n")
     channel.flush()
     return 0

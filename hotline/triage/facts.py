@@ -69,12 +69,10 @@ def build_facts(app: Hotline, session: Session, row: ReportedUrl,
     from hotline.rules import Facts
 
     # Read once: the stand-ins and the rules both use them.
+    known = known if known is not None else Prefetched.load(session, [row])
     capture = row.latest_capture
-    if known is not None:
-        matches = known.matches.get(capture.id, []) if capture is not None else []
-        own = known.assessments.get(row.id)
-    else:
-        matches, own = _media_matches(session, row), _latest_url_assessment(session, row.id)
+    matches = known.matches.get(capture.id, []) if capture is not None else []
+    own = known.assessments.get(row.id)
     classification, provisional = _classification(session, row, matches, own)
     return (
         Facts(
@@ -174,22 +172,6 @@ def _latest_url_assessment(session: Session, url_id: int) -> Assessment | None:
         .order_by(Assessment.id.desc())
         .limit(1)
     ).first()
-
-
-def _media_matches(session: Session, row: ReportedUrl) -> list[Match]:
-    """Every match of the media of the URL's latest capture, closest first, with its hash list."""
-    capture = row.latest_capture
-    if capture is None:
-        return []
-    return list(
-        session.scalars(
-            select(Match)
-            .join(MediaItem, Match.media_item_id == MediaItem.id)
-            .where(MediaItem.capture_id == capture.id)
-            .options(joinedload(Match.hash_list))
-            .order_by(Match.distance, Match.id)
-        )
-    )
 
 
 def _assessment_of_matched_media(session: Session, row: ReportedUrl,

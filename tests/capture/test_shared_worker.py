@@ -126,7 +126,9 @@ def test_a_stalled_shared_worker_fails_its_batch_and_the_next_batch_gets_a_new_o
         shared.close()
 
 
-def test_jobs_with_a_proxy_of_their_own_are_refused(worker: SharedWorker, options: CaptureOptions) -> None:
+def test_jobs_with_a_proxy_or_engine_of_their_own_are_refused(worker: SharedWorker, options: CaptureOptions) -> None:
     job = CaptureJob(job_id="a", url="http://example.test/", egress_proxy="http://127.0.0.1:3128")
-    with pytest.raises(ValueError, match="no proxy of a job's own"):
+    with pytest.raises(ValueError, match="no proxy or engine of a job's own"):
         worker.run([job], options)
+    with pytest.raises(ValueError, match="no proxy or engine of a job's own"):
+        worker.run([CaptureJob(job_id="b", url="http://example.test/", engine="browser")], options)
